@@ -1,0 +1,270 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::Timestamp;
+
+use crate::access::ViewFilter;
+use crate::domain::LeakAction;
+use crate::service::SortField;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "iamkeys",
+    version,
+    about = "The IAM API keys page in a terminal: see, create, edit, lock, disable and delete API keys",
+    long_about = "The IAM API keys page in a terminal. Without a command, opens the console \
+                  (on a first run, over the built-in demo). With a command, works as a script \
+                  would: sign in with --apikey (or IAMKEYS_API_KEY) or, on a demo store, --as EMAIL.",
+    after_help = "Exit codes: 0 done, 2 bad input, 3 refused by a rule or failed sign-in, \
+                  4 not found, 1 anything else (a busy or damaged store)."
+)]
+pub struct Cli {
+    /// The store's directory [default: the platform data directory]
+    #[arg(long, global = true, env = "IAMKEYS_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Sign in as a fixture persona (demo stores only)
+    #[arg(long = "as", global = true, value_name = "EMAIL")]
+    pub as_email: Option<String>,
+
+    /// Sign in with an API key
+    #[arg(
+        long,
+        global = true,
+        env = "IAMKEYS_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub apikey: Option<String>,
+
+    /// The account to work in [default: the key's account, else the user's first]
+    #[arg(long, global = true, value_name = "ID")]
+    pub account: Option<String>,
+
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ViewArg {
+    My,
+    Users,
+    ServiceIds,
+    Classic,
+}
+
+impl From<ViewArg> for ViewFilter {
+    fn from(v: ViewArg) -> ViewFilter {
+        match v {
+            ViewArg::My => ViewFilter::MyApiKeys,
+            ViewArg::Users => ViewFilter::AllUserApiKeys,
+            ViewArg::ServiceIds => ViewFilter::AllServiceIdApiKeys,
+            ViewArg::Classic => ViewFilter::ClassicInfrastructure,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    Name,
+    Description,
+    #[value(name = "created_at")]
+    CreatedAt,
+    #[value(name = "created_by")]
+    CreatedBy,
+}
+
+impl From<SortArg> for SortField {
+    fn from(s: SortArg) -> SortField {
+        match s {
+            SortArg::Name => SortField::Name,
+            SortArg::Description => SortField::Description,
+            SortArg::CreatedAt => SortField::CreatedAt,
+            SortArg::CreatedBy => SortField::CreatedBy,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LeakArg {
+    None,
+    Disable,
+    Delete,
+}
+
+impl From<LeakArg> for LeakAction {
+    fn from(l: LeakArg) -> LeakAction {
+        match l {
+            LeakArg::None => LeakAction::None,
+            LeakArg::Disable => LeakAction::Disable,
+            LeakArg::Delete => LeakAction::Delete,
+        }
+    }
+}
+
+/// RFC 3339 with an offset: `2027-01-01T00:00:00Z`. A bare date is refused.
+pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+    if !s.contains('T') && !s.contains('t') {
+        return Err(format!(
+            "{s:?} is not a time: give RFC 3339 with an offset, like 2027-01-01T00:00:00Z"
+        ));
+    }
+    s.parse::<Timestamp>().map_err(|e| {
+        format!("{s:?} is not an RFC 3339 time with an offset, like 2027-01-01T00:00:00Z ({e})")
+    })
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("{s:?}: expected true or false")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CreateOptions {
+    /// A description
+    #[arg(
+        short = 'd',
+        long = "description",
+        value_name = "DESC",
+        default_value = ""
+    )]
+    pub description: String,
+    /// Also write the key to FILE as JSON (mode 0600; never overwrites)
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Lock the key at creation
+    #[arg(long)]
+    pub lock: bool,
+    /// What happens when the key is found leaked
+    #[arg(long = "action-if-leaked", value_enum, default_value_t = LeakArg::Disable)]
+    pub action_if_leaked: LeakArg,
+    /// When the key stops working (RFC 3339, like 2027-01-01T00:00:00Z)
+    #[arg(long = "expires-at", value_name = "TIME", value_parser = parse_time)]
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store from a fixture (default: the built-in demo)
+    Seed {
+        /// The fixture file
+        file: Option<PathBuf>,
+        /// Replace an existing store
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Open the console on a throwaway store seeded from FIXTURE (default: the built-in demo)
+    Demo { fixture: Option<PathBuf> },
+    /// The View filter options you may use here, with their actions
+    Views,
+    /// List API keys
+    #[command(name = "api-keys")]
+    ApiKeys {
+        #[arg(long, value_enum, default_value_t = ViewArg::My)]
+        view: ViewArg,
+        /// Only keys whose name, description, owner or id contains TEXT
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        search: String,
+        #[arg(long, value_enum, default_value_t = SortArg::Name)]
+        sort: SortArg,
+        /// Sort in descending order
+        #[arg(long)]
+        desc: bool,
+        /// Skip this many keys
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Show at most this many keys
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// One key's details
+    #[command(name = "api-key")]
+    ApiKey {
+        /// An id, or a name unique among the keys you can see
+        key: String,
+    },
+    /// Create a user API key for yourself; prints its value once
+    #[command(name = "api-key-create")]
+    ApiKeyCreate {
+        name: String,
+        #[command(flatten)]
+        options: CreateOptions,
+        /// Allow the key to open console sessions
+        #[arg(long = "support-sessions")]
+        support_sessions: bool,
+    },
+    /// Create an API key for a service ID; prints its value once
+    #[command(name = "service-api-key-create")]
+    ServiceApiKeyCreate {
+        name: String,
+        /// The service ID's id or name
+        service_id: String,
+        #[command(flatten)]
+        options: CreateOptions,
+    },
+    /// Create your classic infrastructure API key; prints its value once
+    #[command(name = "classic-api-key-create")]
+    ClassicApiKeyCreate {
+        /// Also write the key to FILE as JSON (mode 0600; never overwrites)
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Edit a key's name, description or action when leaked
+    #[command(name = "api-key-update")]
+    ApiKeyUpdate {
+        key: String,
+        #[arg(short = 'n', long = "name")]
+        name: Option<String>,
+        #[arg(short = 'd', long = "description")]
+        description: Option<String>,
+        #[arg(long = "action-if-leaked", value_enum)]
+        action_if_leaked: Option<LeakArg>,
+        /// Refuse unless the key still has this entity tag
+        #[arg(long = "if-match", value_name = "ENTITY_TAG")]
+        if_match: Option<String>,
+    },
+    /// Delete a key
+    #[command(name = "api-key-delete")]
+    ApiKeyDelete {
+        key: String,
+        /// Do not ask for confirmation
+        #[arg(short = 'f', long = "force")]
+        force: bool,
+    },
+    /// Lock a key: it cannot be edited, disabled or deleted until unlocked
+    #[command(name = "api-key-lock")]
+    ApiKeyLock { key: String },
+    #[command(name = "api-key-unlock")]
+    /// Unlock a key
+    ApiKeyUnlock { key: String },
+    /// Disable a key: it signs nobody in until enabled
+    #[command(name = "api-key-disable")]
+    ApiKeyDisable { key: String },
+    /// Enable a disabled key
+    #[command(name = "api-key-enable")]
+    ApiKeyEnable { key: String },
+    /// Show or change the account's API key settings
+    #[command(name = "account-settings")]
+    AccountSettings {
+        /// Restrict API key creation to holders of the User API key creator role
+        #[arg(long = "restrict-api-key-creation", value_parser = parse_bool, value_name = "true|false")]
+        restrict_api_key_creation: Option<bool>,
+    },
+    /// Verify that the store's records and indexes agree (exit 1 on a problem)
+    Check,
+}

@@ -1,0 +1,390 @@
+//! The command line: parse, sign in, call the service, print text or JSON.
+
+mod args;
+mod output;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+pub use args::{Cli, Command, Output};
+
+use crate::access::ViewFilter;
+use crate::fixture::{self, FixtureError};
+use crate::secret::HashParams;
+use crate::service::{Created, KeyUpdate, ListQuery, NewKey, Service, ServiceError, Session, now};
+use crate::store::{SledStore, StoreError};
+
+/// A failure of a command, with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Failure {
+        Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<FixtureError> for Failure {
+    fn from(e: FixtureError) -> Failure {
+        Failure {
+            code: 2,
+            message: format!("invalid fixture: {e}"),
+        }
+    }
+}
+
+pub fn bad_input(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+fn other(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 1,
+        message: message.into(),
+    }
+}
+
+pub type CliResult<T = ()> = Result<T, Failure>;
+
+/// Where the store lives: `--data-dir`, else `$IAMKEYS_DATA_DIR` (both via
+/// clap), else the platform's data directory.
+pub fn data_dir(cli: &Cli) -> CliResult<PathBuf> {
+    if let Some(d) = &cli.data_dir {
+        return Ok(d.clone());
+    }
+    directories::ProjectDirs::from("", "", "iamkeys")
+        .map(|p| p.data_dir().to_path_buf())
+        .ok_or_else(|| other("no home directory to keep the store in: give --data-dir DIR"))
+}
+
+pub fn hash_params() -> CliResult<HashParams> {
+    HashParams::from_env().map_err(bad_input)
+}
+
+/// Seeds the built-in demo into `dir` if there is no store there yet.
+pub fn ensure_demo(dir: &Path, params: HashParams) -> CliResult<bool> {
+    if SledStore::exists(dir) {
+        return Ok(false);
+    }
+    let fx = fixture::demo();
+    let (seed, _) = fixture::to_seed(&fx, params, now());
+    SledStore::create(dir, &seed, true, fixture::DEMO_NAME, false)?;
+    Ok(true)
+}
+
+/// Seeds `dir` from a fixture file (or the built-in demo); returns what to print.
+pub fn seed(
+    dir: &Path,
+    file: Option<&Path>,
+    replace: bool,
+    params: HashParams,
+) -> CliResult<Vec<fixture::Bootstrap>> {
+    let (fx, source) = match file {
+        Some(f) => (fixture::load(f)?, f.display().to_string()),
+        None => (fixture::demo(), fixture::DEMO_NAME.to_string()),
+    };
+    if SledStore::exists(dir) && !replace {
+        return Err(bad_input(format!(
+            "there is already a store in {}: add --replace to replace it",
+            dir.display()
+        )));
+    }
+    let (seed, bootstraps) = fixture::to_seed(&fx, params, now());
+    SledStore::create(dir, &seed, fx.demo, &source, replace)?;
+    Ok(bootstraps)
+}
+
+/// Signs in from the global options.
+pub fn sign_in(cli: &Cli, service: &Service) -> CliResult<Session> {
+    match (&cli.as_email, &cli.apikey) {
+        (Some(_), Some(_)) => Err(bad_input(
+            "give either --as or --apikey (IAMKEYS_API_KEY), not both",
+        )),
+        (Some(email), None) => Ok(service.sign_in_as(email, cli.account.as_deref())?),
+        (None, Some(key)) => Ok(service.sign_in_key(key, cli.account.as_deref())?),
+        (None, None) => Err(bad_input(
+            "sign in with --apikey KEY (or IAMKEYS_API_KEY), or on a demo store with --as EMAIL",
+        )),
+    }
+}
+
+/// Runs a command (not the console) and returns the exit code.
+pub fn run(cli: &Cli, command: &Command) -> i32 {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match execute(cli, command, &mut out) {
+        Ok(()) => 0,
+        Err(f) => {
+            let _ = out.flush();
+            eprintln!("iamkeys: {}", crate::text::inert(&f.message));
+            f.code
+        }
+    }
+}
+
+fn write_err(e: std::io::Error) -> Failure {
+    other(format!("cannot write the output: {e}"))
+}
+
+pub fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
+    let dir = data_dir(cli)?;
+    let params = hash_params()?;
+    let json = cli.output == Output::Json;
+    match command {
+        Command::Seed { file, replace } => {
+            let boots = seed(&dir, file.as_deref(), *replace, params)?;
+            output::seeded(out, json, &dir, &boots).map_err(write_err)
+        }
+        Command::Check => {
+            let service = Service::open(&dir, params)?;
+            let problems = service.check()?;
+            output::check(out, json, &dir, &problems).map_err(write_err)?;
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(other(format!(
+                    "the store in {} has {} problem(s)",
+                    dir.display(),
+                    problems.len()
+                )))
+            }
+        }
+        Command::Demo { .. } => Err(bad_input("`iamkeys demo` opens the console")),
+        _ => {
+            let service = Service::open(&dir, params)?;
+            let session = sign_in(cli, &service)?;
+            signed_in(&service, &session, command, json, out)
+        }
+    }
+}
+
+fn new_key_from(name: &str, o: &args::CreateOptions, support_sessions: bool) -> NewKey {
+    NewKey {
+        name: name.to_string(),
+        description: o.description.clone(),
+        action_when_leaked: o.action_if_leaked.into(),
+        support_sessions,
+        expires_at: o.expires_at,
+        locked: o.lock,
+    }
+}
+
+/// Opens a key file before the key exists, so a file that is already there
+/// refuses the whole create.
+fn open_key_file(path: &Path) -> CliResult<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            bad_input(format!(
+                "{} already exists: the key file is never overwritten",
+                path.display()
+            ))
+        } else {
+            bad_input(format!("cannot create {}: {e}", path.display()))
+        }
+    })
+}
+
+/// Writes IBM's download format: `{"name", "description", "createdAt", "apikey"}`.
+pub fn write_key_file(file: &mut std::fs::File, created: &Created) -> std::io::Result<()> {
+    let doc = serde_json::json!({
+        "name": created.row.key.name,
+        "description": created.row.key.description,
+        "createdAt": created.row.key.created_at,
+        "apikey": created.secret.expose(),
+    });
+    let mut text = zeroize::Zeroizing::new(serde_json::to_vec_pretty(&doc).expect("json"));
+    text.push(b'\n');
+    file.write_all(&text)?;
+    file.sync_all()
+}
+
+fn create_with_file(
+    file: Option<&Path>,
+    make: impl FnOnce() -> Result<Created, ServiceError>,
+) -> CliResult<(Created, Option<PathBuf>)> {
+    let mut handle = match file {
+        Some(p) => Some((open_key_file(p)?, p.to_path_buf())),
+        None => None,
+    };
+    let created = match make() {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some((_, p)) = &handle {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e.into());
+        }
+    };
+    if let Some((f, p)) = handle.as_mut() {
+        write_key_file(f, &created).map_err(|e| {
+            other(format!(
+                "the key {} was created, but writing {} failed: {e}; delete the key and create another",
+                created.row.key.id,
+                p.display()
+            ))
+        })?;
+    }
+    Ok((created, handle.map(|(_, p)| p)))
+}
+
+fn confirm(prompt: &str) -> bool {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return false;
+    }
+    eprint!("{prompt} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    stdin.read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+fn signed_in(
+    service: &Service,
+    s: &Session,
+    command: &Command,
+    json: bool,
+    out: &mut dyn Write,
+) -> CliResult {
+    let w = |r: std::io::Result<()>| r.map_err(write_err);
+    match command {
+        Command::Views => {
+            let views = service.views(s)?;
+            w(output::views(out, json, &views))
+        }
+        Command::ApiKeys {
+            view,
+            search,
+            sort,
+            desc,
+            offset,
+            limit,
+        } => {
+            let view: ViewFilter = (*view).into();
+            let q = ListQuery {
+                view,
+                search: search.clone(),
+                sort: (*sort).into(),
+                desc: *desc,
+                offset: *offset,
+                limit: *limit,
+            };
+            let listing = service.list(s, &q)?;
+            w(output::list(out, json, view, &listing))
+        }
+        Command::ApiKey { key } => {
+            let row = service.get(s, key)?;
+            let actions = service.actions(s, &row.key)?;
+            w(output::details(out, json, &row, &actions))
+        }
+        Command::ApiKeyCreate {
+            name,
+            options,
+            support_sessions,
+        } => {
+            let spec = new_key_from(name, options, *support_sessions);
+            let (created, file) = create_with_file(options.file.as_deref(), || {
+                service.create_user_key(s, &spec)
+            })?;
+            w(output::created(out, json, &created, file.as_deref()))
+        }
+        Command::ServiceApiKeyCreate {
+            name,
+            service_id,
+            options,
+        } => {
+            let spec = new_key_from(name, options, false);
+            let (created, file) = create_with_file(options.file.as_deref(), || {
+                service.create_service_key(s, service_id, &spec)
+            })?;
+            w(output::created(out, json, &created, file.as_deref()))
+        }
+        Command::ClassicApiKeyCreate { file } => {
+            let (created, file) =
+                create_with_file(file.as_deref(), || service.create_classic_key(s))?;
+            w(output::created(out, json, &created, file.as_deref()))
+        }
+        Command::ApiKeyUpdate {
+            key,
+            name,
+            description,
+            action_if_leaked,
+            if_match,
+        } => {
+            let u = KeyUpdate {
+                name: name.clone(),
+                description: description.clone(),
+                action_when_leaked: action_if_leaked.map(Into::into),
+                entity_tag: if_match.clone(),
+            };
+            let row = service.update(s, key, &u)?;
+            w(output::changed(out, json, &row, "updated"))
+        }
+        Command::ApiKeyDelete { key, force } => {
+            let target = service.resolve(s, key)?;
+            if !force {
+                let prompt = format!(
+                    "Delete API key {} ({})? This cannot be undone.",
+                    crate::text::inert(&target.name),
+                    target.id
+                );
+                if !confirm(&prompt) {
+                    return Err(bad_input(
+                        "not deleted: confirm at the prompt, or add -f to delete without asking",
+                    ));
+                }
+            }
+            let gone = service.delete(s, &target.id, Some(&target.entity_tag))?;
+            w(output::deleted(out, json, &gone))
+        }
+        Command::ApiKeyLock { key } => {
+            let row = service.set_locked(s, key, true, None)?;
+            w(output::changed(out, json, &row, "locked"))
+        }
+        Command::ApiKeyUnlock { key } => {
+            let row = service.set_locked(s, key, false, None)?;
+            w(output::changed(out, json, &row, "unlocked"))
+        }
+        Command::ApiKeyDisable { key } => {
+            let row = service.set_disabled(s, key, true, None)?;
+            w(output::changed(out, json, &row, "disabled"))
+        }
+        Command::ApiKeyEnable { key } => {
+            let row = service.set_disabled(s, key, false, None)?;
+            w(output::changed(out, json, &row, "enabled"))
+        }
+        Command::AccountSettings {
+            restrict_api_key_creation,
+        } => {
+            let settings = match restrict_api_key_creation {
+                Some(on) => service.set_restrict_creation(s, *on)?,
+                None => service.settings(s)?.0,
+            };
+            w(output::settings(out, json, &s.account_id, &settings))
+        }
+        Command::Seed { .. } | Command::Check | Command::Demo { .. } => {
+            unreachable!("handled before sign-in")
+        }
+    }
+}

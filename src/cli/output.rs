@@ -1,0 +1,395 @@
+//! What the command line prints: aligned tables for people, JSON with the
+//! IBM field names for scripts. Every stored string passes through
+//! [`text::inert`] before it reaches a terminal.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use jiff::Timestamp;
+
+use crate::access::{KeyAction, ViewFilter};
+use crate::domain::{AccountSettings, ApiKey};
+use crate::fixture::Bootstrap;
+use crate::service::{Created, KeyJson, KeyRow, Listing, ViewInfo, now};
+use crate::store::Problem;
+use crate::text::{self, inert};
+
+pub fn date(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+fn json_line(out: &mut dyn Write, v: &impl serde::Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, v)?;
+    writeln!(out)
+}
+
+/// An aligned table; cells are made inert and cut to their column's width.
+fn table(
+    out: &mut dyn Write,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    max: &[usize],
+) -> io::Result<()> {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(i, c)| text::fit(&inert(c), max[i]).into_owned())
+                .collect()
+        })
+        .collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| text::width(h)).collect();
+    for r in &cells {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(text::width(c));
+        }
+    }
+    let line = |out: &mut dyn Write, r: &[String]| -> io::Result<()> {
+        let last = r.len() - 1;
+        let mut s = String::new();
+        for (i, c) in r.iter().enumerate() {
+            if i == last {
+                s.push_str(c);
+            } else {
+                s.push_str(&text::pad(c, widths[i] + 2));
+            }
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(
+        out,
+        &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    )?;
+    for r in &cells {
+        line(out, r)?;
+    }
+    Ok(())
+}
+
+pub fn status(key: &ApiKey, at: Timestamp) -> String {
+    let labels = key.status(at).labels();
+    if labels.is_empty() {
+        "active".into()
+    } else {
+        labels.join(",")
+    }
+}
+
+pub fn last_used(key: &ApiKey) -> String {
+    key.activity
+        .last_authn
+        .map(date)
+        .unwrap_or_else(|| "never".into())
+}
+
+pub fn seeded(out: &mut dyn Write, json: bool, dir: &Path, boots: &[Bootstrap]) -> io::Result<()> {
+    if json {
+        let v: Vec<_> = boots
+            .iter()
+            .map(|b| {
+                serde_json::json!({
+                    "account_id": b.account_id,
+                    "owner": b.owner_email,
+                    "id": b.key_id,
+                    "apikey": b.secret.expose(),
+                })
+            })
+            .collect();
+        return json_line(
+            out,
+            &serde_json::json!({ "data_dir": dir, "bootstrap_keys": v }),
+        );
+    }
+    writeln!(out, "Seeded the store in {}", dir.display())?;
+    if !boots.is_empty() {
+        writeln!(
+            out,
+            "\nBootstrap API keys, one per account owner. Copy them now: they will not be shown again.\n"
+        )?;
+        for b in boots {
+            writeln!(out, "  {}  {}", b.account_id, inert(&b.owner_email))?;
+            writeln!(out, "    {}", b.secret.expose())?;
+        }
+    }
+    Ok(())
+}
+
+pub fn check(out: &mut dyn Write, json: bool, dir: &Path, problems: &[Problem]) -> io::Result<()> {
+    if json {
+        return json_line(
+            out,
+            &serde_json::json!({ "data_dir": dir, "problems": problems }),
+        );
+    }
+    if problems.is_empty() {
+        writeln!(out, "The store in {} is consistent.", dir.display())
+    } else {
+        for p in problems {
+            writeln!(out, "problem: {}", inert(p))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn views(out: &mut dyn Write, json: bool, views: &[ViewInfo]) -> io::Result<()> {
+    if json {
+        let v: Vec<_> = views
+            .iter()
+            .map(|v| {
+                serde_json::json!({
+                    "id": v.view.id(),
+                    "label": v.view.label(),
+                    "actions": v.actions.iter().map(|a| a.id()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        return json_line(out, &v);
+    }
+    let rows: Vec<Vec<String>> = views
+        .iter()
+        .map(|v| {
+            let mut actions = v
+                .actions
+                .iter()
+                .map(|a| a.id())
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Some(why) = &v.create_refused {
+                actions.push_str(&format!(" (no create: {why})"));
+            }
+            vec![v.view.id().to_string(), v.view.label().to_string(), actions]
+        })
+        .collect();
+    table(out, &["ID", "VIEW", "ACTIONS"], &rows, &[20, 40, 400])
+}
+
+pub fn list(
+    out: &mut dyn Write,
+    json: bool,
+    view: ViewFilter,
+    listing: &Listing,
+) -> io::Result<()> {
+    if json {
+        // Streamed: one key at a time, never the whole answer as one string.
+        write!(
+            out,
+            "{{\"offset\":{},\"limit\":{},\"total\":{},\"apikeys\":[",
+            listing.offset,
+            listing.rows.len(),
+            listing.total
+        )?;
+        for (i, row) in listing.rows.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, &KeyJson::new(row, false))?;
+        }
+        return writeln!(out, "]}}");
+    }
+    if listing.rows.is_empty() {
+        return writeln!(out, "No API keys in \"{}\".", view.label());
+    }
+    let at = now();
+    let all = view != ViewFilter::MyApiKeys;
+    let mut headers = vec!["NAME", "DESCRIPTION"];
+    if all {
+        headers.push(if view == ViewFilter::AllServiceIdApiKeys {
+            "SERVICE ID"
+        } else {
+            "OWNER"
+        });
+    }
+    headers.extend(["CREATED", "STATUS", "LAST USED", "ID"]);
+    let mut max = vec![32, 40];
+    if all {
+        max.push(32);
+    }
+    max.extend([16, 24, 16, 60]);
+    let rows: Vec<Vec<String>> = listing
+        .rows
+        .iter()
+        .map(|r| {
+            let k = &r.key;
+            let mut row = vec![k.name.clone(), k.description.clone()];
+            if all {
+                row.push(r.owner.clone());
+            }
+            row.extend([
+                date(k.created_at),
+                status(k, at),
+                last_used(k),
+                k.id.clone(),
+            ]);
+            row
+        })
+        .collect();
+    table(out, &headers, &rows, &max)?;
+    if listing.total > listing.rows.len() {
+        writeln!(
+            out,
+            "({} of {} keys, from {})",
+            listing.rows.len(),
+            listing.total,
+            listing.offset
+        )?;
+    }
+    Ok(())
+}
+
+fn field(out: &mut dyn Write, label: &str, value: &str) -> io::Result<()> {
+    writeln!(out, "{}{}", text::pad(label, 20), inert(value))
+}
+
+pub fn details(
+    out: &mut dyn Write,
+    json: bool,
+    row: &KeyRow,
+    actions: &[KeyAction],
+) -> io::Result<()> {
+    if json {
+        return json_line(out, &KeyJson::new(row, true));
+    }
+    let k = &row.key;
+    let at = now();
+    field(out, "Name", &k.name)?;
+    field(out, "Description", &k.description)?;
+    field(out, "ID", &k.id)?;
+    field(out, "Kind", k.kind.label())?;
+    field(out, "Owner", &row.owner)?;
+    field(out, "IAM ID", &k.iam_id)?;
+    field(out, "Account", &k.account_id)?;
+    field(out, "CRN", &k.crn)?;
+    field(out, "Entity tag", &k.entity_tag)?;
+    field(
+        out,
+        "Created",
+        &format!("{} by {}", date(k.created_at), row.created_by),
+    )?;
+    field(out, "Modified", &date(k.modified_at))?;
+    field(out, "Status", &status(k, at))?;
+    field(out, "Action when leaked", k.action_when_leaked.label())?;
+    if k.kind == crate::domain::KeyKind::User {
+        field(
+            out,
+            "Session support",
+            if k.support_sessions { "yes" } else { "no" },
+        )?;
+    }
+    field(
+        out,
+        "Expires",
+        &k.expires_at.map(date).unwrap_or_else(|| "never".into()),
+    )?;
+    if let Some(m) = &k.managed_by {
+        field(out, "Managed by", m)?;
+    }
+    field(out, "Last used", &last_used(k))?;
+    field(out, "Sign-ins", &k.activity.authn_count.to_string())?;
+    field(
+        out,
+        "Your actions",
+        &actions
+            .iter()
+            .map(|a| a.id())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )?;
+    writeln!(out, "\nHistory")?;
+    let rows: Vec<Vec<String>> = k
+        .history
+        .iter()
+        .map(|h| {
+            vec![
+                date(h.timestamp),
+                h.actor.clone(),
+                h.action.clone(),
+                h.message.clone(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &["WHEN", "ACTOR", "ACTION", "MESSAGE"],
+        &rows,
+        &[16, 40, 16, 200],
+    )
+}
+
+pub fn created(
+    out: &mut dyn Write,
+    json: bool,
+    c: &Created,
+    file: Option<&Path>,
+) -> io::Result<()> {
+    if json {
+        let mut j = KeyJson::new(&c.row, false);
+        j.apikey = Some(c.secret.expose());
+        return json_line(out, &j);
+    }
+    let k = &c.row.key;
+    writeln!(out, "API key created: {} ({})", inert(&k.name), k.id)?;
+    match file {
+        Some(f) => writeln!(
+            out,
+            "The key's value was written to {} (mode 0600). It will not be shown again.",
+            f.display()
+        ),
+        None => {
+            writeln!(out, "Copy the API key now: it will not be shown again.\n")?;
+            writeln!(out, "    {}\n", c.secret.expose())
+        }
+    }
+}
+
+pub fn changed(out: &mut dyn Write, json: bool, row: &KeyRow, what: &str) -> io::Result<()> {
+    if json {
+        return json_line(out, &KeyJson::new(row, false));
+    }
+    writeln!(
+        out,
+        "API key {} ({}) {what}.",
+        inert(&row.key.name),
+        row.key.id
+    )
+}
+
+pub fn deleted(out: &mut dyn Write, json: bool, key: &ApiKey) -> io::Result<()> {
+    if json {
+        return json_line(out, &serde_json::json!({ "id": key.id, "deleted": true }));
+    }
+    writeln!(out, "API key {} ({}) deleted.", inert(&key.name), key.id)
+}
+
+pub fn settings(
+    out: &mut dyn Write,
+    json: bool,
+    account: &str,
+    s: &AccountSettings,
+) -> io::Result<()> {
+    if json {
+        return json_line(
+            out,
+            &serde_json::json!({
+                "account_id": account,
+                "restrict_api_key_creation": s.restrict_api_key_creation,
+                "api_keys_per_identity": s.api_keys_per_identity,
+            }),
+        );
+    }
+    field(out, "Account", account)?;
+    field(
+        out,
+        "Restrict API key creation",
+        if s.restrict_api_key_creation {
+            "on"
+        } else {
+            "off"
+        },
+    )?;
+    field(
+        out,
+        "API keys per identity",
+        &s.api_keys_per_identity.to_string(),
+    )
+}

@@ -1,0 +1,321 @@
+//! The world the API keys page shows: accounts, users, memberships, roles,
+//! service IDs and the three kinds of API key. Plain data, no I/O.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A role on the IAM Identity service, spelled as the console spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Viewer,
+    Operator,
+    Editor,
+    Administrator,
+    #[serde(rename = "User API key creator")]
+    UserApiKeyCreator,
+    #[serde(rename = "Service ID creator")]
+    ServiceIdCreator,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Viewer,
+        Role::Operator,
+        Role::Editor,
+        Role::Administrator,
+        Role::UserApiKeyCreator,
+        Role::ServiceIdCreator,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Viewer => "Viewer",
+            Role::Operator => "Operator",
+            Role::Editor => "Editor",
+            Role::Administrator => "Administrator",
+            Role::UserApiKeyCreator => "User API key creator",
+            Role::ServiceIdCreator => "Service ID creator",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A person, or a functional ID that stands for a program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub iam_id: String,
+    pub email: String,
+    pub name: String,
+    #[serde(default)]
+    pub functional: bool,
+}
+
+impl User {
+    /// A user's IAM id is derived from the sign-in name, so reseeding the
+    /// same fixture gives the same ids.
+    pub fn iam_id_for(email: &str) -> String {
+        let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, email.as_bytes());
+        format!("IBMid-{}", &id.simple().to_string()[..12])
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSettings {
+    pub restrict_api_key_creation: bool,
+    pub api_keys_per_identity: u32,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        AccountSettings {
+            restrict_api_key_creation: false,
+            api_keys_per_identity: DEFAULT_KEYS_PER_IDENTITY,
+        }
+    }
+}
+
+pub const DEFAULT_KEYS_PER_IDENTITY: u32 = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    pub iam_id: String,
+    pub email: String,
+    /// The inviting member's iam_id; `None` for the owner.
+    pub invited_by: Option<String>,
+    pub roles: BTreeSet<Role>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    /// The owner's iam_id.
+    pub owner: String,
+    pub classic_infrastructure: bool,
+    pub settings: AccountSettings,
+    /// Every member, the owner included, in fixture order.
+    pub members: Vec<Membership>,
+}
+
+impl Account {
+    pub fn member(&self, iam_id: &str) -> Option<&Membership> {
+        self.members.iter().find(|m| m.iam_id == iam_id)
+    }
+
+    pub fn is_member(&self, iam_id: &str) -> bool {
+        self.member(iam_id).is_some()
+    }
+
+    /// The chain of inviters above `iam_id`, nearest first, up to the owner.
+    /// Stops at a repeat, so a damaged hierarchy cannot loop.
+    pub fn ancestors(&self, iam_id: &str) -> Vec<String> {
+        let mut chain = Vec::new();
+        let mut current = self.member(iam_id).and_then(|m| m.invited_by.clone());
+        while let Some(id) = current {
+            if chain.contains(&id) || id == iam_id {
+                break;
+            }
+            current = self.member(&id).and_then(|m| m.invited_by.clone());
+            chain.push(id);
+        }
+        chain
+    }
+
+    /// Whether `ancestor` is on the chain from `iam_id`'s inviter up to the owner.
+    pub fn is_ancestor(&self, ancestor: &str, iam_id: &str) -> bool {
+        self.ancestors(iam_id).iter().any(|a| a == ancestor)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceId {
+    /// `ServiceId-<uuid>`
+    pub id: String,
+    /// `iam-ServiceId-<uuid>`, the identity its keys belong to.
+    pub iam_id: String,
+    pub account_id: String,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    User,
+    ServiceId,
+    Classic,
+}
+
+impl KeyKind {
+    pub fn code(self) -> u8 {
+        match self {
+            KeyKind::User => b'u',
+            KeyKind::ServiceId => b's',
+            KeyKind::Classic => b'c',
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyKind::User => "user",
+            KeyKind::ServiceId => "service_id",
+            KeyKind::Classic => "classic",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeakAction {
+    None,
+    #[default]
+    Disable,
+    Delete,
+}
+
+impl LeakAction {
+    pub fn label(self) -> &'static str {
+        match self {
+            LeakAction::None => "none",
+            LeakAction::Disable => "disable",
+            LeakAction::Delete => "delete",
+        }
+    }
+    pub fn parse(s: &str) -> Option<LeakAction> {
+        match s {
+            "none" => Some(LeakAction::None),
+            "disable" => Some(LeakAction::Disable),
+            "delete" => Some(LeakAction::Delete),
+            _ => None,
+        }
+    }
+    pub const ALL: [LeakAction; 3] = [LeakAction::None, LeakAction::Disable, LeakAction::Delete];
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub last_authn: Option<Timestamp>,
+    pub authn_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub timestamp: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub message: String,
+}
+
+/// An API key as stored: everything but the plain value, which is never kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub kind: KeyKind,
+    pub name: String,
+    pub description: String,
+    pub account_id: String,
+    /// The owning identity: a user's iam_id or a service ID's iam_id.
+    pub iam_id: String,
+    pub crn: String,
+    pub entity_tag: String,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub modified_at: Timestamp,
+    pub locked: bool,
+    pub disabled: bool,
+    pub action_when_leaked: LeakAction,
+    pub support_sessions: bool,
+    pub expires_at: Option<Timestamp>,
+    /// The service that manages a service-specific key.
+    pub managed_by: Option<String>,
+    pub activity: Activity,
+    pub history: Vec<HistoryEntry>,
+    /// The public lookup id embedded in the key value, when the key has a
+    /// usable secret.
+    pub lookup: Option<String>,
+    /// argon2id PHC string of the key value; `None` for keys seeded without
+    /// a value, which can never sign in.
+    pub hash: Option<String>,
+}
+
+impl ApiKey {
+    pub fn crn_for(account_id: &str, id: &str) -> String {
+        format!("crn:v1:bluemix:public:iam-identity::a/{account_id}::apikey:{id}")
+    }
+
+    pub fn new_id() -> String {
+        format!("ApiKey-{}", uuid::Uuid::new_v4())
+    }
+
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
+
+    /// A fresh entity tag: a revision counter and a random part, so two
+    /// edits can never produce the same tag.
+    pub fn next_entity_tag(previous: Option<&str>) -> String {
+        let rev = previous
+            .and_then(|t| t.split('-').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
+        let rand = uuid::Uuid::new_v4().simple().to_string();
+        format!("{rev}-{}", &rand[..16])
+    }
+
+    pub fn record(
+        &mut self,
+        now: Timestamp,
+        actor: &str,
+        action: &str,
+        message: impl Into<String>,
+    ) {
+        self.history.push(HistoryEntry {
+            timestamp: now,
+            actor: actor.to_string(),
+            action: action.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Status badges shown in the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub locked: bool,
+    pub disabled: bool,
+    pub expired: bool,
+}
+
+impl ApiKey {
+    pub fn status(&self, now: Timestamp) -> Status {
+        Status {
+            locked: self.locked,
+            disabled: self.disabled,
+            expired: self.is_expired(now),
+        }
+    }
+}
+
+impl Status {
+    pub fn labels(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.locked {
+            v.push("locked");
+        }
+        if self.disabled {
+            v.push("disabled");
+        }
+        if self.expired {
+            v.push("expired");
+        }
+        v
+    }
+}

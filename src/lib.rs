@@ -1,0 +1,12 @@
+//! iamkeys: the IBM Cloud page *Manage > Access (IAM) > API keys* in a
+//! terminal, over a local sled store.
+
+pub mod access;
+pub mod cli;
+pub mod domain;
+pub mod fixture;
+pub mod secret;
+pub mod service;
+pub mod store;
+pub mod text;
+pub mod yaml;

@@ -1,0 +1,263 @@
+//! API key values: format, generation, parsing, argon2id hashing.
+//!
+//! A key value looks like `iamk_` + 12-character lookup id + 24-character
+//! secret + 6-character checksum, all base62:
+//!
+//! * the prefix lets secret scanners find keys in code and logs;
+//! * the lookup id is public and indexed, so sign-in is one index lookup and
+//!   exactly one argon2 verification however many keys exist;
+//! * the secret carries 24 × log2(62) ≈ 142.9 bits from the OS generator;
+//! * the checksum (CRC-32 of everything before it) lets a scanner tell a real
+//!   key from noise offline, and lets sign-in reject a mistyped key before
+//!   any hashing.
+//!
+//! Plain values live only in [`ApiKeySecret`], which zeroes its memory on
+//! drop and prints as a redaction.
+
+use std::fmt;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::TryRngCore;
+use zeroize::{Zeroize, Zeroizing};
+
+pub const PREFIX: &str = "iamk_";
+pub const LOOKUP_LEN: usize = 12;
+pub const SECRET_LEN: usize = 24;
+pub const CHECKSUM_LEN: usize = 6;
+pub const KEY_LEN: usize = PREFIX.len() + LOOKUP_LEN + SECRET_LEN + CHECKSUM_LEN;
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// A plain API key value. Zeroed on drop; `Debug` and `Display` redact it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKeySecret(Zeroizing<String>);
+
+impl ApiKeySecret {
+    /// The plain value, for the one moment it is shown, copied or hashed.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The public lookup id embedded in the value.
+    pub fn lookup(&self) -> &str {
+        &self.0[PREFIX.len()..PREFIX.len() + LOOKUP_LEN]
+    }
+}
+
+impl fmt::Debug for ApiKeySecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKeySecret(<redacted>)")
+    }
+}
+
+impl fmt::Display for ApiKeySecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Why a string is not an API key value. Never quotes the input, which may
+/// be a real key with a typo in it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyFormatError {
+    #[error("not an API key: it must start with \"{PREFIX}\"")]
+    Prefix,
+    #[error("not an API key: it must be {KEY_LEN} characters long, not {0}")]
+    Length(usize),
+    #[error("not an API key: character {0} is not a letter or digit")]
+    Character(usize),
+    #[error("not an API key: its checksum does not match (mistyped or truncated?)")]
+    Checksum,
+}
+
+fn checksum(body: &str) -> [u8; CHECKSUM_LEN] {
+    let mut n = crc32fast::hash(body.as_bytes()) as u64;
+    let mut out = [b'0'; CHECKSUM_LEN];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    out
+}
+
+fn random_base62(len: usize, out: &mut String) {
+    // Rejection sampling keeps every character uniform: 248 = 4 × 62.
+    let mut buf = Zeroizing::new([0u8; 64]);
+    let mut produced = 0;
+    while produced < len {
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut buf[..])
+            .expect("the operating system's random generator failed");
+        for &b in buf.iter() {
+            if b < 248 && produced < len {
+                out.push(BASE62[(b % 62) as usize] as char);
+                produced += 1;
+            }
+        }
+    }
+}
+
+/// A new key value from the OS random generator.
+pub fn generate() -> ApiKeySecret {
+    let mut s = Zeroizing::new(String::with_capacity(KEY_LEN));
+    s.push_str(PREFIX);
+    random_base62(LOOKUP_LEN + SECRET_LEN, &mut s);
+    let sum = checksum(&s);
+    s.push_str(std::str::from_utf8(&sum).expect("base62 is ASCII"));
+    ApiKeySecret(s)
+}
+
+/// Parses a key value: prefix, length, alphabet and checksum. Costs no hashing.
+pub fn parse(input: &str) -> Result<ApiKeySecret, KeyFormatError> {
+    let input = input.trim();
+    if !input.starts_with(PREFIX) {
+        return Err(KeyFormatError::Prefix);
+    }
+    let chars = input.chars().count();
+    if chars != KEY_LEN || input.len() != KEY_LEN {
+        return Err(KeyFormatError::Length(chars));
+    }
+    if let Some(pos) = input[PREFIX.len()..]
+        .bytes()
+        .position(|b| !b.is_ascii_alphanumeric())
+    {
+        return Err(KeyFormatError::Character(PREFIX.len() + pos + 1));
+    }
+    let (body, sum) = input.split_at(KEY_LEN - CHECKSUM_LEN);
+    if checksum(body) != sum.as_bytes() {
+        return Err(KeyFormatError::Checksum);
+    }
+    Ok(ApiKeySecret(Zeroizing::new(input.to_string())))
+}
+
+/// argon2id cost parameters. The default is OWASP's recommendation
+/// (19 MiB, 2 passes, 1 lane); tests may lower them explicitly through
+/// `IAMKEYS_ARGON2=m=KIB,t=PASSES,p=LANES`. Every hash records its own
+/// parameters in its PHC string, so verification never depends on this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashParams {
+    pub m_kib: u32,
+    pub t: u32,
+    pub p: u32,
+}
+
+impl Default for HashParams {
+    fn default() -> Self {
+        HashParams::OWASP
+    }
+}
+
+impl HashParams {
+    pub const OWASP: HashParams = HashParams {
+        m_kib: 19 * 1024,
+        t: 2,
+        p: 1,
+    };
+
+    /// Cheap parameters for tests that hash many keys. Never a default.
+    pub const TEST: HashParams = HashParams {
+        m_kib: 256,
+        t: 1,
+        p: 1,
+    };
+
+    pub const ENV: &'static str = "IAMKEYS_ARGON2";
+
+    /// The parameters from `IAMKEYS_ARGON2`, else OWASP's.
+    pub fn from_env() -> Result<HashParams, String> {
+        match std::env::var(Self::ENV) {
+            Ok(v) => HashParams::parse(&v),
+            Err(_) => Ok(HashParams::OWASP),
+        }
+    }
+
+    pub fn parse(spec: &str) -> Result<HashParams, String> {
+        let mut p = HashParams::OWASP;
+        for part in spec.split(',') {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{}: expected m=KIB,t=N,p=N, got {spec:?}", Self::ENV))?;
+            let n: u32 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{}: {k} must be a whole number", Self::ENV))?;
+            match k.trim() {
+                "m" => p.m_kib = n,
+                "t" => p.t = n,
+                "p" => p.p = n,
+                other => return Err(format!("{}: unknown parameter {other:?}", Self::ENV)),
+            }
+        }
+        Params::new(p.m_kib, p.t, p.p, None).map_err(|e| format!("{}: {e}", Self::ENV))?;
+        Ok(p)
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        let params = Params::new(self.m_kib, self.t, self.p, None)
+            .expect("parameters were validated when parsed");
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    }
+}
+
+/// The argon2id PHC string of a key value, with a fresh random salt.
+pub fn hash(secret: &ApiKeySecret, params: HashParams) -> String {
+    let mut salt_bytes = [0u8; 16];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut salt_bytes)
+        .expect("the operating system's random generator failed");
+    let salt = SaltString::encode_b64(&salt_bytes).expect("16 bytes is a valid salt");
+    salt_bytes.zeroize();
+    params
+        .argon2()
+        .hash_password(secret.expose().as_bytes(), &salt)
+        .expect("argon2id hashing with validated parameters cannot fail")
+        .to_string()
+}
+
+/// Verifies a key value against a stored PHC string, using the parameters
+/// recorded in it. A damaged PHC string verifies nothing.
+pub fn verify(secret: &ApiKeySecret, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(secret.expose().as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_parse_and_differ() {
+        let a = generate();
+        let b = generate();
+        assert_ne!(a.expose(), b.expose());
+        assert_eq!(parse(a.expose()).unwrap(), a);
+        assert_eq!(a.expose().len(), KEY_LEN);
+    }
+
+    #[test]
+    fn hash_records_parameters_and_verifies() {
+        let k = generate();
+        let h = hash(&k, HashParams::TEST);
+        assert!(h.starts_with("$argon2id$v=19$m=256,t=1,p=1$"), "{h}");
+        assert!(verify(&k, &h));
+        assert!(!verify(&generate(), &h));
+    }
+
+    #[test]
+    fn owasp_is_default() {
+        let k = generate();
+        let h = hash(&k, HashParams::default());
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+    }
+
+    #[test]
+    fn redacted() {
+        let k = generate();
+        assert!(!format!("{k:?}{k}").contains(k.expose()));
+    }
+}

@@ -1,0 +1,114 @@
+//! Storage behind a narrow interface. The service layer sees only
+//! [`Storage`]; sled lives in [`sled_store`], so another backend (a shared,
+//! server-backed store for teams) can be added without touching the service
+//! or the access rules.
+
+mod sled_store;
+
+use std::path::{Path, PathBuf};
+
+use crate::domain::{Account, ApiKey, KeyKind, ServiceId, User};
+
+pub use sled_store::SledStore;
+
+/// The schema this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the store in {0} is busy: another iamkeys process is using it. Close that console or wait for that command to finish, or use another --data-dir"
+    )]
+    Busy(PathBuf),
+    #[error(
+        "there is no store in {0}: run `iamkeys seed FILE` to create one, or `iamkeys` to start on the demo"
+    )]
+    Missing(PathBuf),
+    #[error(
+        "the store in {dir} has schema version {found}, newer than this iamkeys supports ({supported}): use a newer iamkeys"
+    )]
+    NewerSchema {
+        dir: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "the store in {dir} is damaged: {detail}. Restore it from a backup, or seed a new one with `iamkeys seed FILE --replace`"
+    )]
+    Damaged { dir: PathBuf, detail: String },
+    #[error("the store in {dir} could not be used: {detail}")]
+    Io { dir: PathBuf, detail: String },
+    /// The key changed since the caller read it.
+    #[error("the key changed meanwhile")]
+    Conflict { current: String },
+    #[error("the key no longer exists")]
+    Gone,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What the store knows about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreInfo {
+    pub schema_version: u32,
+    /// Seeded from a fixture marked `demo: true`: personas may sign in.
+    pub demo: bool,
+    /// Where it was seeded from.
+    pub source: String,
+}
+
+/// Everything a fixture puts in a new store.
+#[derive(Debug, Default)]
+pub struct Seed {
+    pub users: Vec<User>,
+    pub accounts: Vec<Account>,
+    pub service_ids: Vec<ServiceId>,
+    pub keys: Vec<ApiKey>,
+}
+
+/// One problem found by [`Storage::check`].
+pub type Problem = String;
+
+/// The operations the service layer needs, and no more.
+pub trait Storage: Send + Sync {
+    fn info(&self) -> &StoreInfo;
+    fn dir(&self) -> &Path;
+
+    fn user(&self, iam_id: &str) -> Result<Option<User>>;
+    fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    fn users(&self) -> Result<Vec<User>>;
+    /// The accounts a user is a member of, in fixture order.
+    fn accounts_of(&self, iam_id: &str) -> Result<Vec<String>>;
+    fn account(&self, id: &str) -> Result<Option<Account>>;
+    /// Replaces an account record (settings), durably.
+    fn put_account(&self, account: &Account) -> Result<()>;
+
+    fn service_ids(&self, account_id: &str) -> Result<Vec<ServiceId>>;
+
+    fn key(&self, id: &str) -> Result<Option<ApiKey>>;
+    fn key_by_lookup(&self, lookup: &str) -> Result<Option<ApiKey>>;
+    /// One identity's keys of one kind in an account, through the owner index.
+    fn keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<Vec<ApiKey>>;
+    fn count_keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<usize>;
+    /// Every key of one kind in an account, in id order, streamed to `each`
+    /// until it returns false.
+    fn scan_kind(
+        &self,
+        account_id: &str,
+        kind: KeyKind,
+        each: &mut dyn FnMut(ApiKey) -> bool,
+    ) -> Result<()>;
+
+    /// Writes a key and its indexes in one transaction and flushes. With
+    /// `expected_tag`, refuses with `Conflict` unless the stored key still
+    /// has that entity tag; with `None`, the key must be new.
+    fn put_key(&self, key: &ApiKey, expected_tag: Option<&str>) -> Result<()>;
+    /// Removes a key and its indexes in one transaction and flushes, if its
+    /// entity tag is still `expected_tag`.
+    fn delete_key(&self, id: &str, expected_tag: &str) -> Result<()>;
+    /// Records activity or history without an entity-tag change (sign-ins).
+    fn touch_key(&self, key: &ApiKey) -> Result<()>;
+
+    /// Verifies that records and indexes agree.
+    fn check(&self) -> Result<Vec<Problem>>;
+}

@@ -1,0 +1,655 @@
+//! The sled backend.
+//!
+//! Trees:
+//! * `meta`: schema version, demo flag, source
+//! * `users`: iam_id → User; `users_by_email`: email → iam_id
+//! * `memberships`: iam_id → [account id] (fixture order)
+//! * `accounts`: id → Account; `service_ids`: account \0 id → ServiceId
+//! * `keys`: key id → ApiKey
+//! * `keys_by_owner`: account \0 iam_id \0 kind \0 key id → () — the "My"
+//!   view and per-identity counts read only one person's keys
+//! * `keys_by_kind`: account \0 kind \0 key id → () — the all-views
+//! * `keys_by_lookup`: lookup id → key id — sign-in is one lookup
+//!
+//! A key and its three indexes change in one sled transaction, followed by
+//! a flush before the caller reports success.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::{Db, Tree};
+
+use super::{Problem, Result, SCHEMA_VERSION, Seed, Storage, StoreError, StoreInfo};
+use crate::domain::{Account, ApiKey, KeyKind, ServiceId, User};
+
+/// sled's page cache defaults to 1 GiB; this workload's hot set (one
+/// account's index pages and the keys on screen) is far smaller.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+pub struct SledStore {
+    dir: PathBuf,
+    db: Db,
+    info: StoreInfo,
+    meta: Tree,
+    users: Tree,
+    users_by_email: Tree,
+    memberships: Tree,
+    accounts: Tree,
+    service_ids: Tree,
+    keys: Tree,
+    by_owner: Tree,
+    by_kind: Tree,
+    by_lookup: Tree,
+}
+
+fn owner_key(account: &str, iam_id: &str, kind: KeyKind, id: &str) -> Vec<u8> {
+    let mut k = owner_prefix(account, iam_id, kind);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+fn owner_prefix(account: &str, iam_id: &str, kind: KeyKind) -> Vec<u8> {
+    let mut k = Vec::with_capacity(account.len() + iam_id.len() + 48);
+    k.extend_from_slice(account.as_bytes());
+    k.push(0);
+    k.extend_from_slice(iam_id.as_bytes());
+    k.push(0);
+    k.push(kind.code());
+    k.push(0);
+    k
+}
+
+fn kind_key(account: &str, kind: KeyKind, id: &str) -> Vec<u8> {
+    let mut k = kind_prefix(account, kind);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+fn kind_prefix(account: &str, kind: KeyKind) -> Vec<u8> {
+    let mut k = Vec::with_capacity(account.len() + 48);
+    k.extend_from_slice(account.as_bytes());
+    k.push(0);
+    k.push(kind.code());
+    k.push(0);
+    k
+}
+
+fn service_key(account: &str, id: &str) -> Vec<u8> {
+    let mut k = account.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("store records always serialise")
+}
+
+fn is_lock_error(e: &sled::Error) -> bool {
+    match e {
+        sled::Error::Io(io) => {
+            io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock")
+        }
+        _ => false,
+    }
+}
+
+/// Runs `f`, turning a panic inside sled (it panics on some damaged files)
+/// into an error, without printing the panic.
+fn no_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    r.map_err(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the store's files could not be read".to_string())
+    })
+}
+
+impl SledStore {
+    fn err(&self, e: sled::Error) -> StoreError {
+        sled_error(&self.dir, e)
+    }
+
+    fn decode<T: DeserializeOwned>(&self, what: &str, bytes: &[u8]) -> Result<T> {
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Damaged {
+            dir: self.dir.clone(),
+            detail: format!("a {what} record cannot be read ({e})"),
+        })
+    }
+
+    /// Whether `dir` holds a store (it may still be damaged or busy).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join("db").exists() || dir.join("conf").exists()
+    }
+
+    /// Opens an existing store.
+    pub fn open(dir: &Path) -> Result<SledStore> {
+        if !Self::exists(dir) {
+            return Err(StoreError::Missing(dir.to_path_buf()));
+        }
+        let db = open_db(dir)?;
+        let store = Self::from_db(dir, db)?;
+        Ok(store)
+    }
+
+    fn from_db(dir: &Path, db: Db) -> Result<SledStore> {
+        let tree = |name: &str| db.open_tree(name).map_err(|e| sled_error(dir, e));
+        let meta = tree("meta")?;
+        let read_meta = |k: &str| -> Result<Option<String>> {
+            Ok(meta
+                .get(k)
+                .map_err(|e| sled_error(dir, e))?
+                .map(|v| String::from_utf8_lossy(&v).into_owned()))
+        };
+        let version = match read_meta("schema_version")? {
+            Some(v) => v.parse::<u32>().map_err(|_| StoreError::Damaged {
+                dir: dir.to_path_buf(),
+                detail: "its schema version is unreadable".into(),
+            })?,
+            None => {
+                return Err(StoreError::Damaged {
+                    dir: dir.to_path_buf(),
+                    detail: "it records no schema version (not an iamkeys store, or seeding never finished)".into(),
+                });
+            }
+        };
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                dir: dir.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let info = StoreInfo {
+            schema_version: version,
+            demo: read_meta("demo")?.as_deref() == Some("true"),
+            source: read_meta("source")?.unwrap_or_default(),
+        };
+        Ok(SledStore {
+            dir: dir.to_path_buf(),
+            info,
+            meta,
+            users: tree("users")?,
+            users_by_email: tree("users_by_email")?,
+            memberships: tree("memberships")?,
+            accounts: tree("accounts")?,
+            service_ids: tree("service_ids")?,
+            keys: tree("keys")?,
+            by_owner: tree("keys_by_owner")?,
+            by_kind: tree("keys_by_kind")?,
+            by_lookup: tree("keys_by_lookup")?,
+            db,
+        })
+    }
+
+    /// Creates a store in `dir` from `seed`, all or nothing: it is written
+    /// into a sibling directory, flushed, closed and then renamed into place,
+    /// so a failure or a crash leaves no half-seeded store behind. With
+    /// `replace`, an existing store is swapped out (refused while busy).
+    pub fn create(dir: &Path, seed: &Seed, demo: bool, source: &str, replace: bool) -> Result<()> {
+        let io = |detail: String| StoreError::Io {
+            dir: dir.to_path_buf(),
+            detail,
+        };
+        if Self::exists(dir) {
+            if !replace {
+                return Err(io(
+                    "a store is already there: add --replace to replace it".to_string()
+                ));
+            }
+            // Fails with Busy while another process holds it.
+            drop(open_db(dir)?);
+        }
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| io(e.to_string()))?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "store".into());
+        let staging = parent.join(format!(".{name}.seeding-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        let result = (|| {
+            let db = open_db(&staging)?;
+            write_seed(&staging, &db, seed, demo, source)?;
+            db.flush().map_err(|e| sled_error(&staging, e))?;
+            drop(db);
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        if Self::exists(dir) {
+            let old = parent.join(format!(".{name}.replaced-{}", std::process::id()));
+            std::fs::rename(dir, &old).map_err(|e| io(e.to_string()))?;
+            std::fs::rename(&staging, dir).map_err(|e| io(e.to_string()))?;
+            let _ = std::fs::remove_dir_all(&old);
+        } else {
+            // An empty directory (made by hand, say) is replaced.
+            let _ = std::fs::remove_dir(dir);
+            std::fs::rename(&staging, dir).map_err(|e| io(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.db.flush().map(|_| ()).map_err(|e| self.err(e))
+    }
+
+    fn transact_key(
+        &self,
+        f: impl Fn(
+            &sled::transaction::TransactionalTree,
+            &sled::transaction::TransactionalTree,
+            &sled::transaction::TransactionalTree,
+            &sled::transaction::TransactionalTree,
+        ) -> std::result::Result<(), ConflictableTransactionError<StoreError>>,
+    ) -> Result<()> {
+        use sled::Transactional;
+        let r = (&self.keys, &self.by_owner, &self.by_kind, &self.by_lookup)
+            .transaction(|(keys, owner, kind, lookup)| f(keys, owner, kind, lookup));
+        match r {
+            Ok(()) => self.flush(),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(self.err(e)),
+        }
+    }
+}
+
+fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
+    if is_lock_error(&e) {
+        return StoreError::Busy(dir.to_path_buf());
+    }
+    match e {
+        sled::Error::Corruption { .. } => StoreError::Damaged {
+            dir: dir.to_path_buf(),
+            detail: "its files are corrupt".into(),
+        },
+        sled::Error::Unsupported(s) | sled::Error::ReportableBug(s) => StoreError::Damaged {
+            dir: dir.to_path_buf(),
+            detail: s,
+        },
+        other => StoreError::Io {
+            dir: dir.to_path_buf(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn open_db(dir: &Path) -> Result<Db> {
+    let config = sled::Config::new()
+        .path(dir)
+        .cache_capacity(CACHE_BYTES)
+        // Every acknowledged change is flushed explicitly; the background
+        // flusher only bounds what an unacknowledged change may lose.
+        .flush_every_ms(Some(500));
+    match no_panic(|| config.open()) {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(sled_error(dir, e)),
+        Err(panic) => Err(StoreError::Damaged {
+            dir: dir.to_path_buf(),
+            detail: panic,
+        }),
+    }
+}
+
+fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &str) -> Result<()> {
+    let e = |e: sled::Error| sled_error(dir, e);
+    let tree = |name: &str| db.open_tree(name).map_err(e);
+    let mut users = sled::Batch::default();
+    let mut by_email = sled::Batch::default();
+    for u in &seed.users {
+        users.insert(u.iam_id.as_bytes(), encode(u));
+        by_email.insert(u.email.as_bytes(), u.iam_id.as_bytes());
+    }
+    tree("users")?.apply_batch(users).map_err(e)?;
+    tree("users_by_email")?.apply_batch(by_email).map_err(e)?;
+
+    let mut memberships: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    let mut accounts = sled::Batch::default();
+    for a in &seed.accounts {
+        accounts.insert(a.id.as_bytes(), encode(a));
+        for m in &a.members {
+            memberships.entry(&m.iam_id).or_default().push(&a.id);
+        }
+    }
+    tree("accounts")?.apply_batch(accounts).map_err(e)?;
+    let mut ms = sled::Batch::default();
+    for (iam_id, list) in memberships {
+        ms.insert(iam_id.as_bytes(), encode(&list));
+    }
+    tree("memberships")?.apply_batch(ms).map_err(e)?;
+
+    let mut sids = sled::Batch::default();
+    for s in &seed.service_ids {
+        sids.insert(service_key(&s.account_id, &s.id), encode(s));
+    }
+    tree("service_ids")?.apply_batch(sids).map_err(e)?;
+
+    let (keys, owner, kind, lookup) = (
+        tree("keys")?,
+        tree("keys_by_owner")?,
+        tree("keys_by_kind")?,
+        tree("keys_by_lookup")?,
+    );
+    for chunk in seed.keys.chunks(10_000) {
+        let (mut kb, mut ob, mut nb, mut lb) = Default::default();
+        for k in chunk {
+            index_batch(k, &mut kb, &mut ob, &mut nb, &mut lb);
+        }
+        keys.apply_batch(kb).map_err(e)?;
+        owner.apply_batch(ob).map_err(e)?;
+        kind.apply_batch(nb).map_err(e)?;
+        lookup.apply_batch(lb).map_err(e)?;
+    }
+
+    // Written last: a store without a schema version is an unfinished seed.
+    let meta = tree("meta")?;
+    meta.insert("demo", if demo { "true" } else { "false" })
+        .map_err(e)?;
+    meta.insert("source", source.as_bytes()).map_err(e)?;
+    meta.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())
+        .map_err(e)?;
+    Ok(())
+}
+
+fn index_batch(
+    k: &ApiKey,
+    keys: &mut sled::Batch,
+    owner: &mut sled::Batch,
+    kind: &mut sled::Batch,
+    lookup: &mut sled::Batch,
+) {
+    keys.insert(k.id.as_bytes(), encode(k));
+    owner.insert(owner_key(&k.account_id, &k.iam_id, k.kind, &k.id), &[]);
+    kind.insert(kind_key(&k.account_id, k.kind, &k.id), &[]);
+    if let Some(l) = &k.lookup {
+        lookup.insert(l.as_bytes(), k.id.as_bytes());
+    }
+}
+
+type TxResult = std::result::Result<(), ConflictableTransactionError<StoreError>>;
+
+fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+impl Storage for SledStore {
+    fn info(&self) -> &StoreInfo {
+        &self.info
+    }
+
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn user(&self, iam_id: &str) -> Result<Option<User>> {
+        match self.users.get(iam_id).map_err(|e| self.err(e))? {
+            Some(v) => Ok(Some(self.decode("user", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        match self.users_by_email.get(email).map_err(|e| self.err(e))? {
+            Some(id) => self.user(&String::from_utf8_lossy(&id)),
+            None => Ok(None),
+        }
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        let mut out = Vec::new();
+        for item in self.users.iter() {
+            let (_, v) = item.map_err(|e| self.err(e))?;
+            out.push(self.decode("user", &v)?);
+        }
+        Ok(out)
+    }
+
+    fn accounts_of(&self, iam_id: &str) -> Result<Vec<String>> {
+        match self.memberships.get(iam_id).map_err(|e| self.err(e))? {
+            Some(v) => self.decode("membership", &v),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn account(&self, id: &str) -> Result<Option<Account>> {
+        match self.accounts.get(id).map_err(|e| self.err(e))? {
+            Some(v) => Ok(Some(self.decode("account", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put_account(&self, account: &Account) -> Result<()> {
+        self.accounts
+            .insert(account.id.as_bytes(), encode(account))
+            .map_err(|e| self.err(e))?;
+        self.flush()
+    }
+
+    fn service_ids(&self, account_id: &str) -> Result<Vec<ServiceId>> {
+        let mut prefix = account_id.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for item in self.service_ids.scan_prefix(prefix) {
+            let (_, v) = item.map_err(|e| self.err(e))?;
+            out.push(self.decode("service ID", &v)?);
+        }
+        Ok(out)
+    }
+
+    fn key(&self, id: &str) -> Result<Option<ApiKey>> {
+        match self.keys.get(id).map_err(|e| self.err(e))? {
+            Some(v) => Ok(Some(self.decode("key", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn key_by_lookup(&self, lookup: &str) -> Result<Option<ApiKey>> {
+        match self.by_lookup.get(lookup).map_err(|e| self.err(e))? {
+            Some(id) => self.key(&String::from_utf8_lossy(&id)),
+            None => Ok(None),
+        }
+    }
+
+    fn keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<Vec<ApiKey>> {
+        let prefix = owner_prefix(account_id, iam_id, kind);
+        let mut out = Vec::new();
+        for item in self.by_owner.scan_prefix(&prefix) {
+            let (k, _) = item.map_err(|e| self.err(e))?;
+            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            if let Some(key) = self.key(&id)? {
+                out.push(key);
+            }
+        }
+        Ok(out)
+    }
+
+    fn count_keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<usize> {
+        let prefix = owner_prefix(account_id, iam_id, kind);
+        let mut n = 0;
+        for item in self.by_owner.scan_prefix(&prefix) {
+            item.map_err(|e| self.err(e))?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn scan_kind(
+        &self,
+        account_id: &str,
+        kind: KeyKind,
+        each: &mut dyn FnMut(ApiKey) -> bool,
+    ) -> Result<()> {
+        let prefix = kind_prefix(account_id, kind);
+        for item in self.by_kind.scan_prefix(&prefix) {
+            let (k, _) = item.map_err(|e| self.err(e))?;
+            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            if let Some(key) = self.key(&id)?
+                && !each(key)
+            {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn put_key(&self, key: &ApiKey, expected_tag: Option<&str>) -> Result<()> {
+        let encoded = encode(key);
+        self.transact_key(|keys, owner, kind, lookup| -> TxResult {
+            let current = keys.get(key.id.as_bytes())?;
+            match (expected_tag, current) {
+                (None, Some(_)) => {
+                    return Err(abort(StoreError::Conflict {
+                        current: String::new(),
+                    }));
+                }
+                (Some(_), None) => return Err(abort(StoreError::Gone)),
+                (Some(tag), Some(bytes)) => {
+                    let stored: ApiKey = serde_json::from_slice(&bytes).map_err(|e| {
+                        abort(StoreError::Damaged {
+                            dir: self.dir.clone(),
+                            detail: format!("a key record cannot be read ({e})"),
+                        })
+                    })?;
+                    if stored.entity_tag != tag {
+                        return Err(abort(StoreError::Conflict {
+                            current: stored.entity_tag,
+                        }));
+                    }
+                }
+                (None, None) => {}
+            }
+            keys.insert(key.id.as_bytes(), encoded.as_slice())?;
+            owner.insert(
+                owner_key(&key.account_id, &key.iam_id, key.kind, &key.id),
+                &[],
+            )?;
+            kind.insert(kind_key(&key.account_id, key.kind, &key.id), &[])?;
+            if let Some(l) = &key.lookup {
+                lookup.insert(l.as_bytes(), key.id.as_bytes())?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_key(&self, id: &str, expected_tag: &str) -> Result<()> {
+        self.transact_key(|keys, owner, kind, lookup| -> TxResult {
+            let Some(bytes) = keys.get(id.as_bytes())? else {
+                return Err(abort(StoreError::Gone));
+            };
+            let stored: ApiKey = serde_json::from_slice(&bytes).map_err(|e| {
+                abort(StoreError::Damaged {
+                    dir: self.dir.clone(),
+                    detail: format!("a key record cannot be read ({e})"),
+                })
+            })?;
+            if stored.entity_tag != expected_tag {
+                return Err(abort(StoreError::Conflict {
+                    current: stored.entity_tag,
+                }));
+            }
+            keys.remove(id.as_bytes())?;
+            owner.remove(owner_key(
+                &stored.account_id,
+                &stored.iam_id,
+                stored.kind,
+                &stored.id,
+            ))?;
+            kind.remove(kind_key(&stored.account_id, stored.kind, &stored.id))?;
+            if let Some(l) = &stored.lookup {
+                lookup.remove(l.as_bytes())?;
+            }
+            Ok(())
+        })
+    }
+
+    fn touch_key(&self, key: &ApiKey) -> Result<()> {
+        let encoded = encode(key);
+        self.transact_key(|keys, _, _, _| -> TxResult {
+            if keys.get(key.id.as_bytes())?.is_none() {
+                return Err(abort(StoreError::Gone));
+            }
+            keys.insert(key.id.as_bytes(), encoded.as_slice())?;
+            Ok(())
+        })
+    }
+
+    fn check(&self) -> Result<Vec<Problem>> {
+        let mut problems = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for item in self.keys.iter() {
+            let (id, v) = item.map_err(|e| self.err(e))?;
+            let id = String::from_utf8_lossy(&id).into_owned();
+            let key: ApiKey = match serde_json::from_slice(&v) {
+                Ok(k) => k,
+                Err(e) => {
+                    problems.push(format!("key {id}: record unreadable ({e})"));
+                    continue;
+                }
+            };
+            if key.id != id {
+                problems.push(format!("key {id}: stored under another id ({})", key.id));
+            }
+            if self.account(&key.account_id)?.is_none() {
+                problems.push(format!(
+                    "key {id}: its account {} does not exist",
+                    key.account_id
+                ));
+            }
+            let ok = |t: &Tree, k: Vec<u8>| t.contains_key(k).map_err(|e| self.err(e));
+            if !ok(
+                &self.by_owner,
+                owner_key(&key.account_id, &key.iam_id, key.kind, &id),
+            )? {
+                problems.push(format!("key {id}: missing from the owner index"));
+            }
+            if !ok(&self.by_kind, kind_key(&key.account_id, key.kind, &id))? {
+                problems.push(format!("key {id}: missing from the kind index"));
+            }
+            if let Some(l) = &key.lookup {
+                match self.by_lookup.get(l).map_err(|e| self.err(e))? {
+                    Some(v) if v.as_ref() == id.as_bytes() => {}
+                    _ => problems.push(format!("key {id}: its lookup id is not indexed")),
+                }
+            }
+            seen.insert(id);
+        }
+        let index_id = |k: &[u8]| {
+            String::from_utf8_lossy(k.rsplit(|b| *b == 0).next().unwrap_or(k)).into_owned()
+        };
+        for (name, tree) in [("owner", &self.by_owner), ("kind", &self.by_kind)] {
+            for item in tree.iter() {
+                let (k, _) = item.map_err(|e| self.err(e))?;
+                let id = index_id(&k);
+                if !seen.contains(&id) {
+                    problems.push(format!(
+                        "the {name} index names key {id}, which does not exist"
+                    ));
+                }
+            }
+        }
+        for item in self.by_lookup.iter() {
+            let (_, v) = item.map_err(|e| self.err(e))?;
+            let id = String::from_utf8_lossy(&v).into_owned();
+            if !seen.contains(&id) {
+                problems.push(format!(
+                    "the lookup index names key {id}, which does not exist"
+                ));
+            }
+        }
+        let _ = &self.meta;
+        Ok(problems)
+    }
+}
