@@ -5,6 +5,7 @@ pub mod access;
 pub mod cli;
 pub mod domain;
 pub mod fixture;
+pub mod log;
 pub mod secret;
 pub mod service;
 pub mod store;

@@ -148,6 +148,8 @@ pub fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
     match command {
         Command::Seed { file, replace } => {
             let boots = seed(&dir, file.as_deref(), *replace, params)?;
+            crate::log::init(&dir);
+            tracing::info!(source = ?file, "store seeded");
             output::seeded(out, json, &dir, &boots).map_err(write_err)
         }
         Command::Check => {
@@ -167,6 +169,7 @@ pub fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
         Command::Demo { .. } => Err(bad_input("`iamkeys demo` opens the console")),
         _ => {
             let service = Service::open(&dir, params)?;
+            crate::log::init(&dir);
             let session = sign_in(cli, &service)?;
             signed_in(&service, &session, command, json, out)
         }

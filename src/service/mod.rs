@@ -413,6 +413,7 @@ impl Service {
         };
         let now = now();
         if let Some(wait) = throttle_wait(&key, now) {
+            tracing::warn!(key_id = %key.id, wait, "sign-in throttled after repeated failures");
             return Err(Denied::Throttled(wait).into());
         }
         let ok = key
@@ -421,6 +422,7 @@ impl Service {
             .is_some_and(|h| secret::verify(&secret, h));
         drop(secret);
         if !ok {
+            tracing::warn!(key_id = %key.id, "sign-in with a wrong value refused");
             key.record(
                 now,
                 "unknown",
@@ -452,6 +454,7 @@ impl Service {
             authn_count: key.activity.authn_count + 1,
         };
         self.store.touch_key(&key)?;
+        tracing::info!(key_id = %key.id, user = %user.email, account = %account_id, "signed in with an API key");
         Ok(Session {
             user,
             account_id,
@@ -729,6 +732,7 @@ impl Service {
         value: ApiKeySecret,
     ) -> Result<Created> {
         self.store.put_key(&key, None)?;
+        tracing::info!(key_id = %key.id, kind = key.kind.label(), account = %account.id, actor = %key.created_by, "API key created");
         Ok(Created {
             row: self.row(&self.names(account)?, key),
             secret: value,
@@ -833,6 +837,7 @@ impl Service {
         key.modified_at = now;
         key.record(now, me, action.id(), message);
         self.put_changed(&key, &tag)?;
+        tracing::info!(key_id = %key.id, action = action.id(), actor = %s.user.email, "API key changed");
         Ok(self.row(&self.names(&account)?, key))
     }
 
@@ -963,7 +968,10 @@ impl Service {
             .into()),
             Err(StoreError::Gone) => Err(not_found(&key.id)),
             Err(e) => Err(e.into()),
-            Ok(()) => Ok(key),
+            Ok(()) => {
+                tracing::info!(key_id = %key.id, actor = %s.user.email, "API key deleted");
+                Ok(key)
+            }
         }
     }
 
@@ -980,6 +988,7 @@ impl Service {
         access::may_change_settings(&account, &s.user.iam_id)?;
         account.settings.restrict_api_key_creation = on;
         self.store.put_account(&account)?;
+        tracing::info!(account = %account.id, actor = %s.user.email, restrict = on, "account setting changed");
         Ok(account.settings)
     }
 }

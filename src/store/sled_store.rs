@@ -29,11 +29,13 @@ use crate::domain::{Account, ApiKey, KeyKind, ServiceId, User};
 /// account's index pages and the keys on screen) is far smaller.
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The sled database's folder inside the data directory; the log sits beside it.
+pub const STORE_DIR: &str = "store";
+
 pub struct SledStore {
     dir: PathBuf,
     db: Db,
     info: StoreInfo,
-    meta: Tree,
     users: Tree,
     users_by_email: Tree,
     memberships: Tree,
@@ -125,9 +127,11 @@ impl SledStore {
         })
     }
 
-    /// Whether `dir` holds a store (it may still be damaged or busy).
+    /// Whether the data directory `dir` holds a store (it may still be
+    /// damaged or busy).
     pub fn exists(dir: &Path) -> bool {
-        dir.join("db").exists() || dir.join("conf").exists()
+        let db = dir.join(STORE_DIR);
+        db.join("db").exists() || db.join("conf").exists()
     }
 
     /// Opens an existing store.
@@ -135,7 +139,7 @@ impl SledStore {
         if !Self::exists(dir) {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
-        let db = open_db(dir)?;
+        let db = open_db(&dir.join(STORE_DIR), dir)?;
         let store = Self::from_db(dir, db)?;
         Ok(store)
     }
@@ -176,7 +180,6 @@ impl SledStore {
         Ok(SledStore {
             dir: dir.to_path_buf(),
             info,
-            meta,
             users: tree("users")?,
             users_by_email: tree("users_by_email")?,
             memberships: tree("memberships")?,
@@ -206,39 +209,34 @@ impl SledStore {
                 ));
             }
             // Fails with Busy while another process holds it.
-            drop(open_db(dir)?);
+            drop(open_db(&dir.join(STORE_DIR), dir)?);
         }
-        let parent = match dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(|e| io(e.to_string()))?;
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "store".into());
-        let staging = parent.join(format!(".{name}.seeding-{}", std::process::id()));
+        let created_dir = !dir.exists();
+        std::fs::create_dir_all(dir).map_err(|e| io(e.to_string()))?;
+        let target = dir.join(STORE_DIR);
+        let staging = dir.join(format!(".{STORE_DIR}.seeding-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
         let result = (|| {
-            let db = open_db(&staging)?;
-            write_seed(&staging, &db, seed, demo, source)?;
-            db.flush().map_err(|e| sled_error(&staging, e))?;
+            let db = open_db(&staging, dir)?;
+            write_seed(dir, &db, seed, demo, source)?;
+            db.flush().map_err(|e| sled_error(dir, e))?;
             drop(db);
             Ok(())
         })();
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&staging);
+            if created_dir {
+                let _ = std::fs::remove_dir(dir);
+            }
             return Err(e);
         }
-        if Self::exists(dir) {
-            let old = parent.join(format!(".{name}.replaced-{}", std::process::id()));
-            std::fs::rename(dir, &old).map_err(|e| io(e.to_string()))?;
-            std::fs::rename(&staging, dir).map_err(|e| io(e.to_string()))?;
+        if target.exists() {
+            let old = dir.join(format!(".{STORE_DIR}.replaced-{}", std::process::id()));
+            std::fs::rename(&target, &old).map_err(|e| io(e.to_string()))?;
+            std::fs::rename(&staging, &target).map_err(|e| io(e.to_string()))?;
             let _ = std::fs::remove_dir_all(&old);
         } else {
-            // An empty directory (made by hand, say) is replaced.
-            let _ = std::fs::remove_dir(dir);
-            std::fs::rename(&staging, dir).map_err(|e| io(e.to_string()))?;
+            std::fs::rename(&staging, &target).map_err(|e| io(e.to_string()))?;
         }
         Ok(())
     }
@@ -287,9 +285,10 @@ fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
     }
 }
 
-fn open_db(dir: &Path) -> Result<Db> {
+/// Opens the sled database at `path`; errors name the data directory `dir`.
+fn open_db(path: &Path, dir: &Path) -> Result<Db> {
     let config = sled::Config::new()
-        .path(dir)
+        .path(path)
         .cache_capacity(CACHE_BYTES)
         // Every acknowledged change is flushed explicitly; the background
         // flusher only bounds what an unacknowledged change may lose.
@@ -649,7 +648,6 @@ impl Storage for SledStore {
                 ));
             }
         }
-        let _ = &self.meta;
         Ok(problems)
     }
 }
