@@ -684,3 +684,162 @@ pub fn to_seed(fx: &Fixture, params: HashParams, now: Timestamp) -> (Seed, Vec<B
     }
     (seed, bootstraps)
 }
+
+/// What [`generate`] makes: a large account for measuring scale.
+#[derive(Debug, Clone)]
+pub struct GenSpec {
+    /// User API keys in all (spread over the users; the owner gets `own_keys`).
+    pub keys: usize,
+    /// Members besides the owner.
+    pub users: usize,
+    /// Service ID API keys, on top of `keys`.
+    pub service_keys: usize,
+    /// How many user keys the owner holds (the "My" view being measured).
+    pub own_keys: usize,
+    /// How many of the owner's keys carry a usable value (hashed at seeding).
+    pub with_values: usize,
+    pub demo: bool,
+}
+
+impl Default for GenSpec {
+    fn default() -> Self {
+        GenSpec {
+            keys: 1000,
+            users: 0,
+            service_keys: 0,
+            own_keys: 10,
+            with_values: 1,
+            demo: true,
+        }
+    }
+}
+
+/// A fixture with one account `scale` owned by `owner@scale.example`, its
+/// users in an invitation tree (each invited by an earlier one), and keys
+/// spread evenly. Returns the fixture and the values of the keys that carry
+/// one, so a benchmark can sign in with them.
+pub fn generate(spec: &GenSpec) -> (Fixture, Vec<ApiKeySecret>) {
+    const PER_IDENTITY: usize = 1000;
+    let owner = "owner@scale.example".to_string();
+    let own_keys = spec.own_keys.min(spec.keys);
+    let others = spec.keys - own_keys;
+    // Enough members to stay within the per-identity limit.
+    let users = spec.users.max(others.div_ceil(PER_IDENTITY - 1));
+    let mut fx_users = vec![FixtureUser {
+        email: owner.clone(),
+        name: "Scale Owner".into(),
+        functional: false,
+    }];
+    let mut members = Vec::new();
+    for i in 0..users {
+        let email = format!("user{i:05}@scale.example");
+        fx_users.push(FixtureUser {
+            email: email.clone(),
+            name: format!("User {i}"),
+            functional: i % 50 == 49,
+        });
+        let invited_by = if i == 0 {
+            owner.clone()
+        } else {
+            format!("user{:05}@scale.example", (i - 1) / 3)
+        };
+        members.push(FixtureMember {
+            user: email,
+            invited_by: Some(invited_by),
+            roles: if i == 0 {
+                vec![Role::Administrator]
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    const WORDS: [&str; 12] = [
+        "billing",
+        "deploy",
+        "backup",
+        "metrics",
+        "terraform",
+        "ci",
+        "reports",
+        "sync",
+        "audit",
+        "export",
+        "staging",
+        "prod",
+    ];
+    let base = Timestamp::from_second(1_767_225_600).expect("2026-01-01"); // 2026-01-01T00:00:00Z
+    let mut values = Vec::new();
+    let mut api_keys = Vec::with_capacity(spec.keys + spec.service_keys);
+    let mut push = |owner: String, i: usize, apikey: Option<String>| {
+        let w = WORDS[i % WORDS.len()];
+        api_keys.push(FixtureKey {
+            name: format!("{w}-key-{i:06}"),
+            owner,
+            description: format!("{} automation #{i}", WORDS[(i / 7) % WORDS.len()]),
+            created_at: Some(
+                base + jiff::SignedDuration::from_secs((i as i64 * 7919) % 28_000_000),
+            ),
+            created_by: None,
+            locked: i % 97 == 96,
+            disabled: i % 89 == 88,
+            action_when_leaked: None,
+            support_sessions: false,
+            expires_at: None,
+            managed_by: None,
+            last_authn: None,
+            authn_count: None,
+            apikey,
+        });
+    };
+    for i in 0..own_keys {
+        let value = (i < spec.with_values).then(secret::generate);
+        let text = value.as_ref().map(|v| v.expose().to_string());
+        if let Some(v) = value {
+            values.push(v);
+        }
+        push(owner.clone(), i, text);
+    }
+    for j in 0..others {
+        let user = format!("user{:05}@scale.example", j % users.max(1));
+        push(user, own_keys + j, None);
+    }
+    let services = spec.service_keys.div_ceil(PER_IDENTITY - 1);
+    let service_ids: Vec<FixtureServiceId> = (0..services)
+        .map(|s| FixtureServiceId {
+            name: format!("service-{s:04}"),
+            description: String::new(),
+        })
+        .collect();
+    for j in 0..spec.service_keys {
+        push(
+            format!("{SERVICE_ID_PREFIX}service-{:04}", j % services.max(1)),
+            spec.keys + j,
+            None,
+        );
+    }
+    let fx = Fixture {
+        version: 1,
+        demo: spec.demo,
+        users: fx_users,
+        accounts: vec![FixtureAccount {
+            id: "scale".into(),
+            name: "Scale Test".into(),
+            owner,
+            classic_infrastructure: false,
+            settings: Some(FixtureSettings {
+                restrict_api_key_creation: false,
+                api_keys_per_identity: PER_IDENTITY as u32,
+            }),
+            members,
+            service_ids,
+            api_keys,
+            classic_keys: Vec::new(),
+        }],
+    };
+    (fx, values)
+}
+
+/// Writes a fixture as YAML.
+pub fn write(fx: &Fixture, out: impl std::io::Write) -> Result<(), String> {
+    yaml::to_writer(out, fx)
+}

@@ -267,4 +267,29 @@ pub enum Command {
     },
     /// Verify that the store's records and indexes agree (exit 1 on a problem)
     Check,
+    /// Write a large fixture (one account `scale`) for measuring scale
+    #[command(name = "gen-fixture")]
+    GenFixture {
+        /// User API keys in all
+        #[arg(long, default_value_t = 1000)]
+        keys: usize,
+        /// Members besides the owner (at least enough for 1000 keys each)
+        #[arg(long, default_value_t = 0)]
+        users: usize,
+        /// Service ID API keys, on top of --keys
+        #[arg(long = "service-keys", default_value_t = 0)]
+        service_keys: usize,
+        /// How many of the keys belong to the owner, owner@scale.example
+        #[arg(long = "own-keys", default_value_t = 10)]
+        own_keys: usize,
+        /// How many of the owner's keys carry an apikey value to sign in with
+        #[arg(long = "with-values", default_value_t = 1)]
+        with_values: usize,
+        /// Make a non-demo fixture (no --as; seeding prints a bootstrap key)
+        #[arg(long = "not-demo")]
+        not_demo: bool,
+        /// Write to FILE instead of standard output
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }

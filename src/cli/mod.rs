@@ -142,6 +142,29 @@ fn write_err(e: std::io::Error) -> Failure {
 }
 
 pub fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
+    if let Command::GenFixture {
+        keys,
+        users,
+        service_keys,
+        own_keys,
+        with_values,
+        not_demo,
+        out: file,
+    } = command
+    {
+        return gen_fixture(
+            &fixture::GenSpec {
+                keys: *keys,
+                users: *users,
+                service_keys: *service_keys,
+                own_keys: *own_keys,
+                with_values: *with_values,
+                demo: !not_demo,
+            },
+            file.as_deref(),
+            out,
+        );
+    }
     let dir = data_dir(cli)?;
     let params = hash_params()?;
     let json = cli.output == Output::Json;
@@ -166,13 +189,32 @@ pub fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
                 )))
             }
         }
-        Command::Demo { .. } => Err(bad_input("`iamkeys demo` opens the console")),
+        Command::Demo { .. } | Command::GenFixture { .. } => {
+            Err(bad_input("this command does not work on a store"))
+        }
         _ => {
             let service = Service::open(&dir, params)?;
             crate::log::init(&dir);
             let session = sign_in(cli, &service)?;
             signed_in(&service, &session, command, json, out)
         }
+    }
+}
+
+fn gen_fixture(spec: &fixture::GenSpec, file: Option<&Path>, out: &mut dyn Write) -> CliResult {
+    if spec.own_keys > 999 {
+        return Err(bad_input(
+            "--own-keys must be at most 999 (the per-identity limit, less the bootstrap key)",
+        ));
+    }
+    let (fx, _) = fixture::generate(spec);
+    match file {
+        Some(p) => {
+            let f = std::fs::File::create(p)
+                .map_err(|e| bad_input(format!("cannot create {}: {e}", p.display())))?;
+            fixture::write(&fx, std::io::BufWriter::new(f)).map_err(other)
+        }
+        None => fixture::write(&fx, std::io::BufWriter::new(out)).map_err(other),
     }
 }
 
@@ -293,8 +335,12 @@ fn signed_in(
                 offset: *offset,
                 limit: *limit,
             };
+            if json {
+                let page = service.list_ids(s, &q)?;
+                return output::list_json(out, &page, service.page_rows(&page));
+            }
             let listing = service.list(s, &q)?;
-            w(output::list(out, json, view, &listing))
+            w(output::list(out, view, &listing))
         }
         Command::ApiKey { key } => {
             let row = service.get(s, key)?;
@@ -386,8 +432,9 @@ fn signed_in(
             };
             w(output::settings(out, json, &s.account_id, &settings))
         }
-        Command::Seed { .. } | Command::Check | Command::Demo { .. } => {
-            unreachable!("handled before sign-in")
-        }
+        Command::Seed { .. }
+        | Command::Check
+        | Command::Demo { .. }
+        | Command::GenFixture { .. } => Err(bad_input("this command needs no sign-in")),
     }
 }

@@ -7,10 +7,11 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
+use super::Failure;
 use crate::access::{KeyAction, ViewFilter};
 use crate::domain::{AccountSettings, ApiKey};
 use crate::fixture::Bootstrap;
-use crate::service::{Created, KeyJson, KeyRow, Listing, ViewInfo, now};
+use crate::service::{Created, KeyJson, KeyRow, Listing, PageIds, ServiceError, ViewInfo, now};
 use crate::store::Problem;
 use crate::text::{self, inert};
 
@@ -164,29 +165,37 @@ pub fn views(out: &mut dyn Write, json: bool, views: &[ViewInfo]) -> io::Result<
     table(out, &["ID", "VIEW", "ACTIONS"], &rows, &[20, 40, 400])
 }
 
-pub fn list(
+/// Streams the list answer, `{"offset", "limit", "total", "apikeys": [...]}`,
+/// one key at a time: never the whole answer in memory.
+pub fn list_json(
     out: &mut dyn Write,
-    json: bool,
-    view: ViewFilter,
-    listing: &Listing,
-) -> io::Result<()> {
-    if json {
-        // Streamed: one key at a time, never the whole answer as one string.
-        write!(
-            out,
-            "{{\"offset\":{},\"limit\":{},\"total\":{},\"apikeys\":[",
-            listing.offset,
-            listing.rows.len(),
-            listing.total
-        )?;
-        for (i, row) in listing.rows.iter().enumerate() {
-            if i > 0 {
-                out.write_all(b",")?;
-            }
-            serde_json::to_writer(&mut *out, &KeyJson::new(row, false))?;
+    page: &PageIds,
+    rows: impl Iterator<Item = Result<KeyRow, ServiceError>>,
+) -> Result<(), Failure> {
+    let io_err = |e: io::Error| Failure {
+        code: 1,
+        message: format!("cannot write the output: {e}"),
+    };
+    write!(
+        out,
+        "{{\"offset\":{},\"limit\":{},\"total\":{},\"apikeys\":[",
+        page.offset,
+        page.ids.len(),
+        page.total
+    )
+    .map_err(io_err)?;
+    for (i, row) in rows.enumerate() {
+        let row = row?;
+        if i > 0 {
+            out.write_all(b",").map_err(io_err)?;
         }
-        return writeln!(out, "]}}");
+        serde_json::to_writer(&mut *out, &KeyJson::new(&row, false))
+            .map_err(|e| io_err(e.into()))?;
     }
+    writeln!(out, "]}}").map_err(io_err)
+}
+
+pub fn list(out: &mut dyn Write, view: ViewFilter, listing: &Listing) -> io::Result<()> {
     if listing.rows.is_empty() {
         return writeln!(out, "No API keys in \"{}\".", view.label());
     }

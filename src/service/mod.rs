@@ -127,6 +127,14 @@ impl Default for ListQuery {
     }
 }
 
+/// A page of a view as ids, in order: see [`Service::list_ids`].
+pub struct PageIds {
+    pub total: usize,
+    pub offset: usize,
+    pub ids: Vec<String>,
+    names: Names,
+}
+
 #[derive(Debug, Clone)]
 pub struct Listing {
     /// Rows matching the search, before paging.
@@ -595,6 +603,61 @@ impl Service {
             offset,
             rows,
         })
+    }
+
+    /// Like [`Service::list`], but holds only a sort key and an id per
+    /// matching key: memory stays small however large the view. The rows
+    /// are then read one at a time with [`Service::page_rows`].
+    pub fn list_ids(&self, s: &Session, q: &ListQuery) -> Result<PageIds> {
+        #[derive(PartialEq, Eq, PartialOrd, Ord)]
+        enum SortVal {
+            Text(String),
+            Time(Timestamp),
+        }
+        let account = self.context(s)?;
+        let names = self.names(&account)?;
+        let needle = q.search.trim().to_lowercase();
+        let mut hits: Vec<(SortVal, String)> = Vec::new();
+        self.scan_view(&account, &s.user.iam_id, q.view, &mut |k| {
+            let row = self.row(&names, k);
+            if matches(&row, &needle) {
+                let v = match q.sort {
+                    SortField::Name => SortVal::Text(row.key.name.to_lowercase()),
+                    SortField::Description => SortVal::Text(row.key.description.to_lowercase()),
+                    SortField::CreatedAt => SortVal::Time(row.key.created_at),
+                    SortField::CreatedBy => SortVal::Text(row.created_by),
+                };
+                hits.push((v, row.key.id));
+            }
+            true
+        })?;
+        hits.sort_unstable();
+        if q.desc {
+            hits.reverse();
+        }
+        let total = hits.len();
+        let offset = q.offset.min(total);
+        let end = q
+            .limit
+            .map_or(total, |l| offset.saturating_add(l).min(total));
+        Ok(PageIds {
+            total,
+            offset,
+            ids: hits.drain(offset..end).map(|(_, id)| id).collect(),
+            names,
+        })
+    }
+
+    /// The rows of a page, read from the store one at a time; a key deleted
+    /// since the page was listed is skipped.
+    pub fn page_rows<'a>(&'a self, page: &'a PageIds) -> impl Iterator<Item = Result<KeyRow>> + 'a {
+        page.ids
+            .iter()
+            .filter_map(move |id| match self.store.key(id) {
+                Ok(Some(k)) => Some(Ok(self.row(&page.names, k))),
+                Ok(None) => None,
+                Err(e) => Some(Err(e.into())),
+            })
     }
 
     /// Every key the user can see in this account, across all their views.
