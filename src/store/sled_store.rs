@@ -270,9 +270,12 @@ fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
         return StoreError::Busy(dir.to_path_buf());
     }
     match e {
-        sled::Error::Corruption { .. } => StoreError::Damaged {
+        sled::Error::Corruption { at, .. } => StoreError::Damaged {
             dir: dir.to_path_buf(),
-            detail: "its files are corrupt".into(),
+            detail: match at {
+                Some(at) => format!("its files are corrupt (at {at:?})"),
+                None => "its files are corrupt".into(),
+            },
         },
         sled::Error::Unsupported(s) | sled::Error::ReportableBug(s) => StoreError::Damaged {
             dir: dir.to_path_buf(),
@@ -285,8 +288,49 @@ fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
     }
 }
 
+/// Removes snapshot files that a killed process left half-written.
+///
+/// sled writes a snapshot to `snap.<lsn>.generating` and renames it when
+/// complete, but on open it also considers the unfinished file, finds it
+/// empty or torn and reports the whole store corrupt. The unfinished file is
+/// never needed (recovery replays the log from the last complete snapshot),
+/// so it is removed — only while holding the store's lock, so that another
+/// running process's snapshot in progress is never touched.
+fn remove_unfinished_snapshots(path: &Path, dir: &Path) -> Result<()> {
+    let db_file = path.join("db");
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&db_file)
+    else {
+        return Ok(()); // a new store: nothing to clean
+    };
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Busy(dir.to_path_buf())),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(StoreError::Io {
+                dir: dir.to_path_buf(),
+                detail: e.to_string(),
+            });
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("snap.") && name.ends_with(".generating") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    drop(file); // releases the lock; sled takes it again at once
+    Ok(())
+}
+
 /// Opens the sled database at `path`; errors name the data directory `dir`.
 fn open_db(path: &Path, dir: &Path) -> Result<Db> {
+    remove_unfinished_snapshots(path, dir)?;
     let config = sled::Config::new()
         .path(path)
         .cache_capacity(CACHE_BYTES)
