@@ -520,9 +520,7 @@ fn every_refusal_changes_nothing() {
             "plain@alpha.test",
             "alpha",
             "sign in with an unknown key",
-            Box::new(|svc, _, _| {
-                ok(svc.sign_in_key(&secret::generate().expose().to_string(), None))
-            }),
+            Box::new(|svc, _, _| ok(svc.sign_in_key(secret::generate().expose(), None))),
             "denied:SignIn",
         ),
         (
