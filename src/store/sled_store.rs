@@ -277,6 +277,11 @@ fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
                 None => "its files are corrupt".into(),
             },
         },
+        // sled blames an old version for any configuration file it cannot parse.
+        sled::Error::Unsupported(s) if s.contains("earlier than 0.29") => StoreError::Damaged {
+            dir: dir.to_path_buf(),
+            detail: "its configuration file (store/conf) is unreadable".into(),
+        },
         sled::Error::Unsupported(s) | sled::Error::ReportableBug(s) => StoreError::Damaged {
             dir: dir.to_path_buf(),
             detail: s,
