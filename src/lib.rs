@@ -10,4 +10,5 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod tui;
 pub mod yaml;

@@ -1,15 +1,13 @@
 use clap::Parser;
-use iamkeys::cli::{self, Cli};
+use iamkeys::cli::{self, Cli, Command};
 
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
     let cli = Cli::parse();
     let code = match &cli.command {
+        None => iamkeys::tui::run(&cli),
+        Some(Command::Demo { fixture }) => iamkeys::tui::run_demo(&cli, fixture.as_deref()),
         Some(command) => cli::run(&cli, command),
-        None => {
-            eprintln!("iamkeys: the console is not built yet; use a command (see --help)");
-            2
-        }
     };
     std::process::exit(code);
 }

@@ -1,0 +1,1486 @@
+//! Drawing: a pure function of the state. Only the rows on screen are
+//! built, so the cost of a frame does not grow with the number of keys.
+
+use jiff::Timestamp;
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Margin, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::access::ViewFilter;
+use crate::domain::KeyKind;
+use crate::service::KeyRow;
+use crate::text::{fit, inert, width};
+
+use super::keymap::{Command, Context};
+use super::state::{
+    Area, FieldValue, Form, FormKind, Popup, SPINNER, Screen, SignInFocus, State, Tone,
+    action_label, sort_label,
+};
+use super::theme::Theme;
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+pub const BREADCRUMB: &str = "Manage > Access (IAM) > API keys";
+
+/// Where the parts of the page are, for drawing and for mouse hits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageLayout {
+    pub header: Rect,
+    pub account: Rect,
+    pub view: Rect,
+    pub search: Rect,
+    pub create: Rect,
+    pub notice: Rect,
+    pub table: Rect,
+    /// The table's rows, below its header line.
+    pub table_body: Rect,
+    pub status: Rect,
+    pub footer: Rect,
+}
+
+fn account_label(st: &State) -> String {
+    let name = st.page.account_name().unwrap_or("");
+    let id = st.session.as_ref().map_or("", |s| s.account_id.as_str());
+    if name.is_empty() {
+        format!("{} ▾", inert(id))
+    } else {
+        format!("{} ({}) ▾", inert(name), inert(id))
+    }
+}
+
+fn create_label(st: &State, wide: bool) -> &'static str {
+    match st.page.view {
+        ViewFilter::ClassicInfrastructure if wide => " Create a classic infrastructure API key + ",
+        ViewFilter::ClassicInfrastructure => " Create classic key + ",
+        _ => " Create + ",
+    }
+}
+
+fn notice_text(st: &State) -> Option<String> {
+    let info = st.page.view_info()?;
+    info.create_refused
+        .as_ref()
+        .map(|d| format!("Creating API keys is not possible here: {d}"))
+}
+
+pub fn page_layout(area: Rect, st: &State) -> PageLayout {
+    let notice_h = u16::from(notice_text(st).is_some());
+    let [header, toolbar, notice, table, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(3),
+        Constraint::Length(notice_h),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let acc_w = (width(&account_label(st)) as u16 + 2).min(header.width / 2);
+    let account = Rect {
+        x: header.right().saturating_sub(acc_w),
+        width: acc_w,
+        ..header
+    };
+    let create_w = if st.page.can_create() {
+        width(create_label(st, area.width >= 110)) as u16 + 2
+    } else {
+        0
+    };
+    let view_w = 35.min(toolbar.width / 2);
+    let [view, search, create] = Layout::horizontal([
+        Constraint::Length(view_w),
+        Constraint::Fill(1),
+        Constraint::Length(create_w),
+    ])
+    .areas(toolbar);
+    let inner = table.inner(Margin::new(1, 1));
+    let table_body = Rect {
+        y: inner.y.saturating_add(1),
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    PageLayout {
+        header,
+        account,
+        view,
+        search,
+        create,
+        notice,
+        table,
+        table_body,
+        status,
+        footer,
+    }
+}
+
+/// Where the sign-in screen's parts are.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignInLayout {
+    pub frame: Rect,
+    pub key: Rect,
+    pub personas: Rect,
+}
+
+pub fn sign_in_layout(area: Rect, st: &State) -> SignInLayout {
+    let n = st.sign_in.personas.len() as u16;
+    let persona_h = if st.demo { n.max(1) + 2 } else { 0 };
+    let h = (8 + persona_h).min(area.height.saturating_sub(3));
+    let w = 96.min(area.width.saturating_sub(4));
+    let frame = area
+        .inner(Margin::new(0, 1))
+        .centered(Constraint::Length(w), Constraint::Length(h));
+    let inner = frame.inner(Margin::new(2, 1));
+    let key = Rect {
+        x: inner.x,
+        y: inner.y + 1,
+        width: inner.width,
+        height: 1.min(inner.height),
+    };
+    let personas_y = inner.y + 5;
+    let personas = Rect {
+        x: inner.x,
+        y: personas_y.min(inner.bottom()),
+        width: inner.width,
+        height: inner.bottom().saturating_sub(personas_y),
+    };
+    SignInLayout {
+        frame,
+        key,
+        personas,
+    }
+}
+
+/// A menu popup's rectangle and the screen row of its first item.
+pub fn menu_geometry(st: &State, popup: &Popup, area: Rect) -> Option<(Rect, u16)> {
+    let clamp = |r: Rect| r.clamp(area);
+    match popup {
+        Popup::ViewMenu { .. } => {
+            let l = page_layout(area, st);
+            let w = st
+                .page
+                .views
+                .iter()
+                .map(|v| width(v.view.label()) as u16)
+                .max()
+                .unwrap_or(20)
+                + 6;
+            let h = st.page.views.len() as u16 + 2;
+            let r = clamp(Rect::new(l.view.x, l.view.bottom().saturating_sub(1), w, h));
+            Some((r, r.y + 1))
+        }
+        Popup::Accounts { .. } => {
+            let l = page_layout(area, st);
+            let w = st
+                .page
+                .accounts
+                .iter()
+                .map(|a| (width(&a.name) + width(&a.id)) as u16 + 8)
+                .max()
+                .unwrap_or(20)
+                .max(24);
+            let h = st.page.accounts.len() as u16 + 2;
+            let r = clamp(Rect::new(
+                area.right().saturating_sub(w + 1),
+                l.header.bottom(),
+                w,
+                h,
+            ));
+            Some((r, r.y + 1))
+        }
+        Popup::Actions { items, name, .. } => {
+            let w = (width(&inert(name)) as u16 + 6)
+                .max(30)
+                .min(area.width.saturating_sub(4));
+            let h = items.len().max(1) as u16 + 2;
+            let r = area.centered(Constraint::Length(w), Constraint::Length(h));
+            Some((r, r.y + 1))
+        }
+        _ => None,
+    }
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, st: &State) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, area, &st.theme);
+        return;
+    }
+    match st.screen {
+        Screen::SignIn => draw_sign_in(frame, area, st),
+        Screen::Page => draw_page(frame, area, st),
+    }
+    for popup in &st.popups {
+        draw_popup(frame, area, st, popup);
+    }
+}
+
+fn draw_too_small(frame: &mut Frame, area: Rect, t: &Theme) {
+    let lines = vec![
+        Line::styled("Terminal too small", t.warning),
+        Line::raw(""),
+        Line::raw(format!("{}×{} now", area.width, area.height)),
+        Line::raw(format!("iamkeys needs at least {MIN_WIDTH}×{MIN_HEIGHT}")),
+        Line::raw(""),
+        Line::styled("Enlarge the window, or press q to quit", t.muted),
+    ];
+    let h = (lines.len() as u16).min(area.height);
+    let r = area.centered_vertically(Constraint::Length(h));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        r,
+    );
+}
+
+fn block<'a>(t: &Theme, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> {
+    Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(if focused { t.border_focus } else { t.border })
+        .title(title.into())
+}
+
+fn title<'a>(t: &Theme, s: impl Into<String>) -> Line<'a> {
+    Line::from(vec![
+        Span::raw(" "),
+        Span::styled(s.into(), t.title),
+        Span::raw(" "),
+    ])
+}
+
+fn header_line(st: &State, area: Rect, frame: &mut Frame) {
+    let t = &st.theme;
+    frame.render_widget(Block::new().style(t.header), area);
+    let mut spans = vec![
+        Span::styled(" iamkeys ", t.brand),
+        Span::styled(" Manage > Access (IAM) > ", t.breadcrumb),
+        Span::styled("API keys", t.breadcrumb_current),
+    ];
+    if st.is_busy() {
+        spans.push(Span::styled(
+            format!("  {} ", SPINNER[st.spinner % SPINNER.len()]),
+            t.spinner.patch(t.header),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    if let Some(s) = &st.session {
+        let user = if s.user.name.is_empty() {
+            inert(&s.user.email).into_owned()
+        } else {
+            format!("{} <{}>", inert(&s.user.name), inert(&s.user.email))
+        };
+        let right = Line::from(vec![
+            Span::styled(user, t.user),
+            Span::styled("  │  ", t.breadcrumb),
+            Span::styled(account_label(st), t.breadcrumb_current),
+            Span::styled(" ", t.header),
+        ]);
+        let w = right.width() as u16;
+        let r = Rect {
+            x: area.right().saturating_sub(w),
+            width: w.min(area.width),
+            ..area
+        };
+        // Keep the breadcrumb readable on narrow screens.
+        if r.x >= area.x + 44 {
+            frame.render_widget(Paragraph::new(right), r);
+        } else {
+            let short = Line::from(vec![
+                Span::styled(account_label(st), t.breadcrumb_current),
+                Span::styled(" ", t.header),
+            ]);
+            let w = short.width() as u16;
+            let r = Rect {
+                x: area.right().saturating_sub(w),
+                width: w.min(area.width),
+                ..area
+            };
+            frame.render_widget(Paragraph::new(short), r);
+        }
+    }
+}
+
+fn status_line(st: &State, area: Rect, frame: &mut Frame) {
+    let t = &st.theme;
+    let line = if let Some(label) = st.busy.last() {
+        Line::from(vec![
+            Span::styled(
+                format!(" {} ", SPINNER[st.spinner % SPINNER.len()]),
+                t.spinner,
+            ),
+            Span::styled(format!("{label}…"), t.status_info),
+        ])
+    } else if let Some(s) = &st.status {
+        let (mark, style) = match s.tone {
+            Tone::Info => ("ℹ", t.status_info),
+            Tone::Ok => ("✓", t.status_ok),
+            Tone::Error => ("✗", t.status_error),
+        };
+        Line::from(vec![
+            Span::styled(format!(" {mark} "), style),
+            Span::styled(inert(&s.text).into_owned(), style),
+        ])
+    } else {
+        Line::raw("")
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn hints(st: &State, ctx: Context, items: &[(Command, &str)], area: Rect, frame: &mut Frame) {
+    let t = &st.theme;
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    for (cmd, label) in items {
+        let ctx = if st.keymap.key_for(ctx, *cmd).is_some() {
+            ctx
+        } else {
+            Context::Global
+        };
+        let key = st.keymap.hint(ctx, *cmd);
+        if key.is_empty() {
+            continue;
+        }
+        let w = width(&key) + width(label) + 3;
+        if used + w > area.width as usize {
+            break;
+        }
+        used += w;
+        spans.push(Span::styled(key, t.key));
+        spans.push(Span::styled(format!(" {label}   "), t.muted));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_page(frame: &mut Frame, area: Rect, st: &State) {
+    let t = &st.theme;
+    let l = page_layout(area, st);
+    header_line(st, l.header, frame);
+
+    // View filter dropdown button.
+    let view_focus = st.page.focus == Area::View;
+    let view_block = block(t, title(t, "View"), view_focus);
+    let label = st.page.view.label();
+    let inner_w = l.view.width.saturating_sub(4) as usize;
+    let view_line = Line::from(vec![
+        Span::styled(
+            crate::text::pad(
+                &fit(label, inner_w.saturating_sub(2)),
+                inner_w.saturating_sub(1),
+            ),
+            if view_focus { t.input_focus } else { t.text },
+        ),
+        Span::styled("▾", t.key),
+    ]);
+    frame.render_widget(
+        Paragraph::new(view_line)
+            .block(view_block.padding(ratatui::widgets::Padding::horizontal(1))),
+        l.view,
+    );
+
+    // Search box.
+    let search_focus = st.page.focus == Area::Search;
+    let sb = block(t, title(t, "Search"), search_focus);
+    let sinner = sb.inner(l.search);
+    frame.render_widget(sb, l.search);
+    let field = Rect {
+        x: sinner.x + 1,
+        width: sinner.width.saturating_sub(2),
+        ..sinner
+    };
+    if st.page.search.is_empty() && !search_focus {
+        let hint = format!(
+            "{} to filter by name, description, owner or ID",
+            st.keymap.hint(Context::Page, Command::Search)
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                fit(&hint, field.width as usize).into_owned(),
+                t.muted,
+            )),
+            field,
+        );
+    } else {
+        draw_input(
+            frame,
+            field,
+            st.page.search.value(),
+            st.page.search.cursor(),
+            search_focus,
+            false,
+            t,
+        );
+    }
+
+    // Create button, where creating is possible.
+    if st.page.can_create() && l.create.width > 0 {
+        let focus = st.page.focus == Area::Create;
+        let style = if focus { t.button_focus } else { t.button };
+        let r = Rect {
+            x: l.create.x + 1,
+            y: l.create.y + 1,
+            width: l.create.width.saturating_sub(2),
+            height: 1,
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(create_label(st, area.width >= 110), style))
+                .alignment(Alignment::Center),
+            r,
+        );
+    }
+    if let Some(n) = notice_text(st) {
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(" ⓘ ", t.warning),
+                Span::styled(
+                    fit(&n, l.notice.width.saturating_sub(4) as usize).into_owned(),
+                    t.muted,
+                ),
+            ])),
+            l.notice,
+        );
+    }
+
+    draw_table(frame, &l, st);
+    status_line(st, l.status, frame);
+    let mut items = vec![
+        (Command::Open, "actions"),
+        (Command::ViewMenu, "view"),
+        (Command::Search, "search"),
+    ];
+    if st.page.can_create() {
+        items.push((Command::Create, "create"));
+    }
+    items.extend([
+        (Command::SortNext, "sort"),
+        (Command::Details, "details"),
+        (Command::Accounts, "account"),
+        (Command::Help, "help"),
+        (Command::Quit, "quit"),
+    ]);
+    hints(st, Context::Page, &items, l.footer, frame);
+}
+
+/// The table's columns for a view at a width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Name,
+    Description,
+    Owner,
+    Created,
+    Status,
+    LastUsed,
+}
+
+fn columns(view: ViewFilter, w: u16) -> Vec<(Col, &'static str, Constraint)> {
+    let owner = match view {
+        ViewFilter::AllServiceIdApiKeys => Some("Service ID"),
+        ViewFilter::AllUserApiKeys => Some("Owner"),
+        ViewFilter::ClassicInfrastructure => Some("User"),
+        ViewFilter::MyApiKeys => None,
+    };
+    let wide = w >= 100;
+    let mut cols = vec![(Col::Name, "Name", Constraint::Fill(2))];
+    if view != ViewFilter::ClassicInfrastructure || wide {
+        cols.push((Col::Description, "Description", Constraint::Fill(3)));
+    }
+    if let Some(o) = owner {
+        cols.push((Col::Owner, o, Constraint::Fill(2)));
+    }
+    cols.push((Col::Created, "Date created", Constraint::Length(12)));
+    cols.push((
+        Col::Status,
+        "Status",
+        Constraint::Length(if wide { 18 } else { 9 }),
+    ));
+    if wide || owner.is_none() {
+        cols.push((Col::LastUsed, "Last used", Constraint::Length(10)));
+    }
+    cols
+}
+
+pub fn date(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%d").to_string()
+}
+
+pub fn date_time(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn badges<'a>(row: &KeyRow, now: Timestamp, t: &Theme, short: bool) -> Line<'a> {
+    let s = row.key.status(now);
+    let mut spans = Vec::new();
+    let mut add = |on: bool, label: &'static str, short_label: &'static str, style: Style| {
+        if on {
+            let l = if short { short_label } else { label };
+            if t.monochrome {
+                spans.push(Span::styled(format!("[{l}]"), style));
+            } else {
+                spans.push(Span::styled(format!(" {l} "), style));
+            }
+            spans.push(Span::raw(" "));
+        }
+    };
+    add(s.locked, "locked", "lock", t.badge_locked);
+    add(s.disabled, "disabled", "off", t.badge_disabled);
+    add(s.expired, "expired", "exp", t.badge_expired);
+    add(
+        row.key.managed_by.is_some() && !short,
+        "managed",
+        "mgd",
+        t.badge_managed,
+    );
+    if spans.is_empty() {
+        spans.push(Span::styled("active", t.muted));
+    }
+    Line::from(spans)
+}
+
+fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
+    let t = &st.theme;
+    let page = &st.page;
+    let shown = page.visible.len();
+    let total = page.rows.len();
+    let count = if page.search.is_empty() {
+        format!("{total} {}", if total == 1 { "key" } else { "keys" })
+    } else {
+        format!(
+            "{shown} of {total} match \"{}\"",
+            inert(page.search.value())
+        )
+    };
+    let left = Line::from(vec![
+        Span::raw(" "),
+        Span::styled(page.view.label(), t.title),
+        Span::styled(format!(" · {count} "), t.muted),
+    ]);
+    let right = Line::from(vec![
+        Span::styled(" sort: ", t.muted),
+        Span::styled(
+            format!(
+                "{} {} ",
+                sort_label(page.sort),
+                if page.desc { "↓" } else { "↑" }
+            ),
+            t.label,
+        ),
+    ])
+    .alignment(Alignment::Right);
+    let focused = page.focus == Area::Table;
+    let b = block(t, left, focused).title(right);
+
+    if !page.loaded {
+        let msg = if st.is_busy() { "Loading…" } else { "" };
+        frame.render_widget(
+            Paragraph::new(Span::styled(msg, t.muted))
+                .alignment(Alignment::Center)
+                .block(b),
+            l.table,
+        );
+        return;
+    }
+    if page.visible.is_empty() {
+        let msg = if page.search.is_empty() {
+            match page.view {
+                ViewFilter::MyApiKeys => "You have no IBM Cloud API keys in this account yet.",
+                ViewFilter::ClassicInfrastructure => "No classic infrastructure API keys to show.",
+                _ => "No API keys in this view.",
+            }
+        } else {
+            "No API key matches the search."
+        };
+        let lines = vec![Line::raw(""), Line::styled(msg, t.muted)];
+        frame.render_widget(
+            Paragraph::new(lines).alignment(Alignment::Center).block(b),
+            l.table,
+        );
+        return;
+    }
+
+    let inner_w = l.table.width.saturating_sub(2);
+    let cols = columns(page.view, l.table.width);
+    let short = inner_w < 98;
+    let header = Row::new(cols.iter().map(|(c, name, _)| {
+        let sorted = match c {
+            Col::Name => page.sort == crate::service::SortField::Name,
+            Col::Description => page.sort == crate::service::SortField::Description,
+            Col::Created => page.sort == crate::service::SortField::CreatedAt,
+            _ => false,
+        };
+        let text = if sorted {
+            format!("{name} {}", if page.desc { "↓" } else { "↑" })
+        } else {
+            (*name).to_string()
+        };
+        Cell::from(text)
+    }))
+    .style(t.table_header);
+
+    let body_h = l.table_body.height as usize;
+    let start = page.offset.min(shown);
+    let end = (start + body_h).min(shown);
+    // Only the rows on screen are built.
+    let rows = page.visible[start..end]
+        .iter()
+        .filter_map(|&i| page.rows.get(i))
+        .map(|r| {
+            let cells = cols.iter().map(|(c, _, _)| match c {
+                Col::Name => {
+                    let mut spans = vec![Span::raw(inert(&r.key.name).into_owned())];
+                    if r.key.kind == KeyKind::User
+                        && st
+                            .session
+                            .as_ref()
+                            .is_some_and(|s| s.user.iam_id == r.key.iam_id)
+                        && page.view != ViewFilter::MyApiKeys
+                    {
+                        spans.push(Span::styled(" (you)", t.muted));
+                    }
+                    Cell::from(Line::from(spans))
+                }
+                Col::Description => Cell::from(Span::styled(
+                    inert(&r.key.description).into_owned(),
+                    t.muted,
+                )),
+                Col::Owner => Cell::from(inert(&r.owner).into_owned()),
+                Col::Created => Cell::from(date(r.key.created_at)),
+                Col::Status => Cell::from(badges(r, st.now, t, short)),
+                Col::LastUsed => Cell::from(match r.key.activity.last_authn {
+                    Some(ts) => Span::raw(date(ts)),
+                    None => Span::styled("never", t.muted),
+                }),
+            });
+            Row::new(cells)
+        });
+    let widths: Vec<Constraint> = cols.iter().map(|(_, _, w)| *w).collect();
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(b)
+        .column_spacing(2)
+        .row_highlight_style(if focused {
+            t.selected
+        } else {
+            t.selected_unfocused
+        })
+        .highlight_symbol(Span::styled("▌", t.key))
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
+    let mut ts = TableState::default();
+    if page.cursor >= start && page.cursor < end {
+        ts.select(Some(page.cursor - start));
+    }
+    frame.render_stateful_widget(table, l.table, &mut ts);
+
+    // A scroll position marker on the right border.
+    if shown > body_h && l.table_body.height > 0 {
+        let h = l.table_body.height as usize;
+        let pos = page.cursor * (h - 1) / shown.saturating_sub(1).max(1);
+        let y = l.table_body.y + pos as u16;
+        let x = l.table.right().saturating_sub(1);
+        if let Some(cell) = frame.buffer_mut().cell_mut((x, y)) {
+            cell.set_symbol("┃").set_style(t.border_focus);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_input(
+    frame: &mut Frame,
+    area: Rect,
+    value: &str,
+    cursor: usize,
+    focused: bool,
+    masked: bool,
+    t: &Theme,
+) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let shown: String = if masked {
+        "•".repeat(value.chars().count())
+    } else {
+        inert(value).into_owned()
+    };
+    let chars: Vec<char> = shown.chars().collect();
+    let avail = area.width.saturating_sub(1) as usize;
+    // Scroll horizontally so the cursor stays visible.
+    let mut start = 0;
+    let cursor = cursor.min(chars.len());
+    while width(&chars[start..cursor].iter().collect::<String>()) > avail && start < cursor {
+        start += 1;
+    }
+    let visible: String = chars[start..].iter().collect();
+    let style = if focused { t.input_focus } else { t.input };
+    frame.render_widget(Block::new().style(style), area);
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            fit(&visible, area.width as usize).into_owned(),
+            style,
+        )),
+        area,
+    );
+    if focused {
+        let before: String = chars[start..cursor].iter().collect();
+        let x = area.x + (width(&before) as u16).min(area.width.saturating_sub(1));
+        frame.set_cursor_position((x, area.y));
+    }
+}
+
+// ---- sign-in -------------------------------------------------------------------
+
+fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
+    let t = &st.theme;
+    let [header, _, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    frame.render_widget(Block::new().style(t.header), header);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(" iamkeys ", t.brand),
+            Span::styled(" Manage > Access (IAM) > ", t.breadcrumb),
+            Span::styled("API keys", t.breadcrumb_current),
+        ])),
+        header,
+    );
+    let l = sign_in_layout(area, st);
+    let b = block(t, title(t, "Sign in"), true);
+    frame.render_widget(Clear, l.frame);
+    frame.render_widget(b, l.frame);
+    let inner = l.frame.inner(Margin::new(2, 1));
+    let focus = st.sign_in.focus();
+    frame.render_widget(
+        Paragraph::new(Span::styled("IBM Cloud API key", t.label)),
+        Rect { height: 1, ..inner },
+    );
+    draw_input(
+        frame,
+        l.key,
+        st.sign_in.key.value(),
+        st.sign_in.key.cursor(),
+        focus == SignInFocus::Key,
+        true,
+        t,
+    );
+    if st.sign_in.key.is_empty() && focus != SignInFocus::Key {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                " paste a user API key (iamk_…)",
+                t.placeholder,
+            )),
+            l.key,
+        );
+    }
+    let help = Rect {
+        y: l.key.y + 1,
+        height: 1,
+        ..inner
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            "The value is masked and verified off screen. Enter signs in.",
+            t.muted,
+        )),
+        help,
+    );
+    if st.demo {
+        let heading = Rect {
+            y: l.personas.y.saturating_sub(2),
+            height: 1,
+            ..inner
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("Or sign in as a demo persona", t.label),
+                Span::styled("  (demo store: personas need no key)", t.muted),
+            ])),
+            heading,
+        );
+        if st.sign_in.personas.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Span::styled("Loading personas…", t.muted)),
+                l.personas,
+            );
+        }
+        let rows = st.sign_in.personas.iter().map(|p| {
+            let roles: Vec<String> = p
+                .roles
+                .iter()
+                .map(|(acc, roles)| {
+                    if roles.is_empty() {
+                        format!("{}: member", inert(acc))
+                    } else {
+                        format!("{}: {}", inert(acc), roles.join(", "))
+                    }
+                })
+                .collect();
+            let name = if p.user.functional {
+                Line::from(vec![
+                    Span::raw(inert(&p.user.name).into_owned()),
+                    Span::raw(" "),
+                    Span::styled(
+                        if t.monochrome {
+                            "[functional ID]"
+                        } else {
+                            " functional ID "
+                        },
+                        t.badge_functional,
+                    ),
+                ])
+            } else {
+                Line::raw(inert(&p.user.name).into_owned())
+            };
+            Row::new(vec![
+                Cell::from(name),
+                Cell::from(Span::styled(inert(&p.user.email).into_owned(), t.muted)),
+                Cell::from(roles.join(" · ")),
+            ])
+        });
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(34),
+                Constraint::Length(24),
+                Constraint::Fill(1),
+            ],
+        )
+        .column_spacing(1)
+        .row_highlight_style(if focus == SignInFocus::Personas {
+            t.selected
+        } else {
+            t.selected_unfocused
+        })
+        .highlight_symbol("▌")
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
+        let mut ts = TableState::default();
+        if !st.sign_in.personas.is_empty() {
+            ts.select(Some(st.sign_in.cursor));
+        }
+        frame.render_stateful_widget(table, l.personas, &mut ts);
+    }
+    let [status, keys] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(footer);
+    status_line(st, status, frame);
+    let mut items = vec![
+        (Command::Confirm, "sign in"),
+        (Command::NextArea, "key field / personas"),
+    ];
+    if st.session.is_some() {
+        items.push((Command::Close, "back"));
+    }
+    items.push((Command::Help, "help"));
+    items.push((Command::Quit, "quit"));
+    hints(st, Context::SignIn, &items, keys, frame);
+    let store = Rect {
+        y: l.frame.bottom(),
+        height: 1,
+        ..l.frame
+    };
+    if store.bottom() < status.y {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                fit(
+                    &format!(" store: {}", inert(&st.store_label)),
+                    store.width as usize,
+                )
+                .into_owned(),
+                t.muted,
+            )),
+            store,
+        );
+    }
+}
+
+// ---- popups ------------------------------------------------------------------------
+
+fn popup_area(area: Rect, w: u16, h: u16) -> Rect {
+    area.centered(
+        Constraint::Length(w.min(area.width.saturating_sub(2))),
+        Constraint::Length(h.min(area.height.saturating_sub(2))),
+    )
+}
+
+fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popup) {
+    let t = &st.theme;
+    match popup {
+        Popup::ViewMenu { cursor } => {
+            let Some((r, _)) = menu_geometry(st, popup, area) else {
+                return;
+            };
+            let items: Vec<Line> = st
+                .page
+                .views
+                .iter()
+                .map(|v| {
+                    let mark = if v.view == st.page.view { "✓ " } else { "  " };
+                    Line::raw(format!("{mark}{}", v.view.label()))
+                })
+                .collect();
+            draw_menu(frame, r, t, "View", items, *cursor);
+        }
+        Popup::Accounts { cursor } => {
+            let Some((r, _)) = menu_geometry(st, popup, area) else {
+                return;
+            };
+            let current = st.session.as_ref().map(|s| s.account_id.as_str());
+            let items: Vec<Line> = st
+                .page
+                .accounts
+                .iter()
+                .map(|a| {
+                    let mark = if Some(a.id.as_str()) == current {
+                        "✓ "
+                    } else {
+                        "  "
+                    };
+                    Line::from(vec![
+                        Span::raw(format!("{mark}{}", inert(&a.name))),
+                        Span::styled(format!("  {}", inert(&a.id)), t.muted),
+                    ])
+                })
+                .collect();
+            draw_menu(frame, r, t, "Account", items, *cursor);
+        }
+        Popup::Actions {
+            items,
+            cursor,
+            name,
+            ..
+        } => {
+            let Some((r, _)) = menu_geometry(st, popup, area) else {
+                return;
+            };
+            let lines: Vec<Line> = if items.is_empty() {
+                vec![Line::styled("No actions are permitted", t.muted)]
+            } else {
+                items
+                    .iter()
+                    .map(|a| {
+                        let style = if matches!(a, crate::access::KeyAction::Delete) {
+                            t.status_error
+                        } else {
+                            t.text
+                        };
+                        Line::styled(format!("  {}", action_label(*a)), style)
+                    })
+                    .collect()
+            };
+            let title = fit(&inert(name), r.width.saturating_sub(4) as usize).into_owned();
+            draw_menu(frame, r, t, &title, lines, *cursor);
+        }
+        Popup::Details { row, scroll } => draw_details(frame, area, st, row, *scroll),
+        Popup::Form(form) => draw_form(frame, area, st, form),
+        Popup::Reveal(rv) => draw_reveal(frame, area, st, rv),
+        Popup::Confirm(c) => {
+            let w = c
+                .lines
+                .iter()
+                .map(|l| width(l) as u16)
+                .max()
+                .unwrap_or(30)
+                .max(40)
+                + 6;
+            let h = c.lines.len() as u16 + 6;
+            let r = popup_area(area, w, h);
+            frame.render_widget(Clear, r);
+            let b = block(t, title(t, c.title.clone()), true).border_style(if c.danger {
+                t.status_error
+            } else {
+                t.border_focus
+            });
+            let inner = r.inner(Margin::new(2, 1));
+            frame.render_widget(b, r);
+            let mut lines: Vec<Line> = c
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    if i == 0 {
+                        Line::styled(l.clone(), t.text.add_modifier(Modifier::BOLD))
+                    } else {
+                        Line::styled(l.clone(), t.muted)
+                    }
+                })
+                .collect();
+            lines.push(Line::raw(""));
+            let yes = st.keymap.hint(Context::Confirm, Command::Confirm);
+            let no = st.keymap.hint(Context::Confirm, Command::Close);
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(" {} ", c.yes),
+                    if c.danger { t.danger } else { t.button },
+                ),
+                Span::styled(format!(" {yes}    "), t.key),
+                Span::styled(" Cancel ", t.button_disabled),
+                Span::styled(format!(" {no}"), t.key),
+            ]));
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        }
+        Popup::Settings { settings, refusal } => {
+            let r = popup_area(area, 72, 11);
+            frame.render_widget(Clear, r);
+            frame.render_widget(block(t, title(t, "Account settings"), true), r);
+            let inner = r.inner(Margin::new(2, 1));
+            let on = settings.restrict_api_key_creation;
+            let mut lines = vec![
+                Line::from(vec![
+                    Span::styled("Restrict API key creation  ", t.label),
+                    Span::styled(
+                        if on { "[x] On " } else { "[ ] Off" },
+                        if on { t.warning } else { t.text },
+                    ),
+                ]),
+                Line::styled(
+                    "When on, nobody (the owner included) may create user API keys without the \"User API key creator\" role.",
+                    t.muted,
+                ),
+                Line::from(vec![
+                    Span::styled("API keys per identity      ", t.label),
+                    Span::raw(settings.api_keys_per_identity.to_string()),
+                ]),
+                Line::raw(""),
+            ];
+            match refusal {
+                Some(d) => lines.push(Line::styled(
+                    format!("You cannot change this: {d}"),
+                    t.status_error,
+                )),
+                None => lines.push(Line::from(vec![
+                    Span::styled(st.keymap.hint(Context::Form, Command::Toggle), t.key),
+                    Span::styled(" turn the restriction on or off   ", t.muted),
+                    Span::styled(st.keymap.hint(Context::Form, Command::Close), t.key),
+                    Span::styled(" close", t.muted),
+                ])),
+            }
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        }
+        Popup::Help { scroll } => draw_help(frame, area, st, *scroll),
+    }
+}
+
+fn draw_menu(
+    frame: &mut Frame,
+    r: Rect,
+    t: &Theme,
+    heading: &str,
+    items: Vec<Line>,
+    cursor: usize,
+) {
+    frame.render_widget(Clear, r);
+    let b = block(t, title(t, heading.to_string()), true);
+    let inner = b.inner(r);
+    frame.render_widget(b, r);
+    let lines: Vec<Line> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == cursor {
+                let w = inner.width as usize;
+                let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                Line::styled(crate::text::pad(&fit(&text, w), w), t.selected)
+            } else {
+                l
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn field_line<'a>(t: &Theme, label: &str, value: String) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{label:<22}"), t.label),
+        Span::raw(value),
+    ])
+}
+
+fn draw_details(frame: &mut Frame, area: Rect, st: &State, row: &KeyRow, scroll: u16) {
+    let t = &st.theme;
+    let k = &row.key;
+    let w = (area.width * 9 / 10).min(110);
+    let h = area.height.saturating_sub(4);
+    let r = popup_area(area, w, h);
+    frame.render_widget(Clear, r);
+    let b = block(
+        t,
+        title(t, format!("API key details · {}", inert(&k.name))),
+        true,
+    );
+    let inner = b.inner(r).inner(Margin::new(1, 0));
+    frame.render_widget(b, r);
+    let never = || "never".to_string();
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let kind = match k.kind {
+        KeyKind::User => "IBM Cloud API key (user)",
+        KeyKind::ServiceId => "Service ID API key",
+        KeyKind::Classic => "Classic infrastructure API key",
+    };
+    let status = k.status(st.now).labels();
+    let mut lines = vec![
+        field_line(t, "Name", inert(&k.name).into_owned()),
+        field_line(t, "Description", inert(&k.description).into_owned()),
+        field_line(t, "ID", k.id.clone()),
+        field_line(t, "Type", kind.to_string()),
+        field_line(
+            t,
+            if k.kind == KeyKind::ServiceId {
+                "Service ID"
+            } else {
+                "Owner"
+            },
+            format!("{} ({})", inert(&row.owner), inert(&k.iam_id)),
+        ),
+        field_line(t, "Account", inert(&k.account_id).into_owned()),
+        field_line(t, "CRN", inert(&k.crn).into_owned()),
+        field_line(t, "Entity tag", inert(&k.entity_tag).into_owned()),
+        field_line(
+            t,
+            "Created",
+            format!("{} by {}", date_time(k.created_at), inert(&row.created_by)),
+        ),
+        field_line(t, "Modified", date_time(k.modified_at)),
+        field_line(
+            t,
+            "Status",
+            if status.is_empty() {
+                "active".into()
+            } else {
+                status.join(", ")
+            },
+        ),
+        field_line(t, "Locked", yes_no(k.locked)),
+        field_line(t, "Disabled", yes_no(k.disabled)),
+        field_line(
+            t,
+            "Action when leaked",
+            k.action_when_leaked.label().to_string(),
+        ),
+    ];
+    if k.kind == KeyKind::User {
+        lines.push(field_line(t, "Session support", yes_no(k.support_sessions)));
+    }
+    lines.push(field_line(
+        t,
+        "Expires",
+        k.expires_at.map(date_time).unwrap_or_else(never),
+    ));
+    if let Some(m) = &k.managed_by {
+        lines.push(field_line(t, "Managed by", inert(m).into_owned()));
+    }
+    lines.push(field_line(
+        t,
+        "Last authentication",
+        k.activity.last_authn.map(date_time).unwrap_or_else(never),
+    ));
+    lines.push(field_line(
+        t,
+        "Authentications",
+        k.activity.authn_count.to_string(),
+    ));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!("History ({} events)", k.history.len()),
+        t.title,
+    ));
+    for h in k.history.iter().rev() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{}  ", date_time(h.timestamp)), t.muted),
+            Span::styled(format!("{:<10} ", inert(&h.action)), t.label),
+            Span::raw(inert(&h.message).into_owned()),
+            Span::styled(format!("  — {}", inert(&h.actor)), t.muted),
+        ]));
+    }
+    let total = lines.len() as u16;
+    let max_scroll = total.saturating_sub(inner.height.saturating_sub(1));
+    let scroll = scroll.min(max_scroll);
+    let [body, foot] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(st.keymap.hint(Context::Details, Command::Down), t.key),
+            Span::styled("/", t.muted),
+            Span::styled(st.keymap.hint(Context::Details, Command::Up), t.key),
+            Span::styled(" scroll   ", t.muted),
+            Span::styled(st.keymap.hint(Context::Details, Command::Open), t.key),
+            Span::styled(" actions   ", t.muted),
+            Span::styled(st.keymap.hint(Context::Details, Command::Close), t.key),
+            Span::styled(" close", t.muted),
+        ])),
+        foot,
+    );
+}
+
+fn draw_form(frame: &mut Frame, area: Rect, st: &State, form: &Form) {
+    let t = &st.theme;
+    let h = form.fields.len() as u16 * 2 + 7;
+    let r = popup_area(area, 76, h);
+    frame.render_widget(Clear, r);
+    let b = block(t, title(t, form.title()), true);
+    let inner = b.inner(r).inner(Margin::new(1, 0));
+    frame.render_widget(b, r);
+    let mut y = inner.y;
+    if let FormKind::Create = form.kind {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "A user API key has the same access as you, in every account you belong to.",
+                t.muted,
+            )),
+            Rect {
+                y,
+                height: 1,
+                ..inner
+            },
+        );
+    } else if form.stale {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "⚠ This key changed since you opened it: saving will be refused.",
+                t.warning,
+            )),
+            Rect {
+                y,
+                height: 1,
+                ..inner
+            },
+        );
+    }
+    y += 2;
+    let label_w = 20u16;
+    for (i, f) in form.fields.iter().enumerate() {
+        if y >= inner.bottom() {
+            break;
+        }
+        let focused = i == form.focus;
+        let row = Rect {
+            y,
+            height: 1,
+            ..inner
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!("{}{}", if focused { "▸ " } else { "  " }, f.label),
+                if focused { t.key } else { t.label },
+            )),
+            Rect {
+                width: label_w,
+                ..row
+            },
+        );
+        let value_area = Rect {
+            x: row.x + label_w,
+            width: row.width.saturating_sub(label_w),
+            ..row
+        };
+        match &f.value {
+            FieldValue::Text(input) => {
+                draw_input(
+                    frame,
+                    value_area,
+                    input.value(),
+                    input.cursor(),
+                    focused,
+                    false,
+                    t,
+                );
+            }
+            FieldValue::Choice(l) => {
+                let spans: Vec<Span> = crate::domain::LeakAction::ALL
+                    .iter()
+                    .flat_map(|x| {
+                        let on = x == l;
+                        [
+                            Span::styled(
+                                format!(" {} {} ", if on { "◉" } else { "○" }, x.label()),
+                                if on && focused {
+                                    t.selected
+                                } else if on {
+                                    t.text.add_modifier(Modifier::BOLD)
+                                } else {
+                                    t.muted
+                                },
+                            ),
+                            Span::raw(" "),
+                        ]
+                    })
+                    .collect();
+                frame.render_widget(Paragraph::new(Line::from(spans)), value_area);
+            }
+            FieldValue::Flag(b) => {
+                frame.render_widget(
+                    Paragraph::new(Span::styled(
+                        if *b { "[x] yes" } else { "[ ] no" },
+                        if focused { t.selected } else { t.text },
+                    )),
+                    value_area,
+                );
+            }
+        }
+        if y + 1 < inner.bottom() {
+            frame.render_widget(
+                Paragraph::new(Span::styled(f.hint, t.muted)),
+                Rect {
+                    y: y + 1,
+                    ..value_area
+                },
+            );
+        }
+        y += 2;
+    }
+    let foot = Rect {
+        y: inner.bottom().saturating_sub(2),
+        height: 2,
+        ..inner
+    };
+    let mut lines = Vec::new();
+    match &form.error {
+        Some(e) => lines.push(Line::styled(format!("✗ {}", inert(e)), t.status_error)),
+        None => lines.push(Line::raw("")),
+    }
+    let save = if matches!(form.kind, FormKind::Create) {
+        "Create"
+    } else {
+        "Save"
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {save} "), t.button),
+        Span::styled(
+            format!(" {}   ", st.keymap.hint(Context::Form, Command::Confirm)),
+            t.key,
+        ),
+        Span::styled(" Cancel ", t.button_disabled),
+        Span::styled(
+            format!(" {}   ", st.keymap.hint(Context::Form, Command::Close)),
+            t.key,
+        ),
+        Span::styled(
+            format!(
+                "{} next field",
+                st.keymap.hint(Context::Form, Command::NextField)
+            ),
+            t.muted,
+        ),
+    ]));
+    frame.render_widget(Paragraph::new(lines), foot);
+}
+
+fn draw_reveal(frame: &mut Frame, area: Rect, st: &State, rv: &super::state::Reveal) {
+    let t = &st.theme;
+    let r = popup_area(area, 78, 15);
+    frame.render_widget(Clear, r);
+    let b = block(t, title(t, "API key successfully created"), true).border_style(t.status_ok);
+    let inner = b.inner(r).inner(Margin::new(1, 0));
+    frame.render_widget(b, r);
+    let value = rv.created.secret.expose();
+    let shown = if rv.shown {
+        Span::styled(value.to_string(), t.secret)
+    } else {
+        Span::styled("•".repeat(value.chars().count()), t.secret)
+    };
+    let k = |c: Command| st.keymap.hint(Context::Reveal, c);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("Name     ", t.label),
+            Span::raw(inert(&rv.created.row.key.name).into_owned()),
+        ]),
+        Line::from(vec![
+            Span::styled("ID       ", t.label),
+            Span::styled(rv.created.row.key.id.clone(), t.muted),
+        ]),
+        Line::raw(""),
+        Line::from(vec![Span::styled("API key  ", t.label), shown]),
+        Line::raw(""),
+        Line::styled(
+            "⚠ Copy or download the API key now. It will not be shown again:",
+            t.warning,
+        ),
+        Line::styled(
+            "  only a hash of it is stored, and it cannot be recovered.",
+            t.warning,
+        ),
+        Line::raw(""),
+    ];
+    let mut status = Vec::new();
+    if rv.copied {
+        status.push("copied to the clipboard".to_string());
+    }
+    if let Some(p) = &rv.downloaded {
+        status.push(format!("saved to {}", p.display()));
+    }
+    lines.push(if status.is_empty() {
+        Line::raw("")
+    } else {
+        Line::styled(format!("✓ {}", status.join(" · ")), t.status_ok)
+    });
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {} ", k(Command::Show)), t.key),
+        Span::styled(if rv.shown { "Hide   " } else { "Show   " }, t.text),
+        Span::styled(format!(" {} ", k(Command::Copy)), t.key),
+        Span::styled("Copy   ", t.text),
+        Span::styled(format!(" {} ", k(Command::Download)), t.key),
+        Span::styled("Download apikey.json   ", t.text),
+        Span::styled(format!(" {} ", k(Command::Close)), t.key),
+        Span::styled("Close", t.text),
+    ]));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The help text, generated from the keymap.
+pub fn help_lines(st: &State) -> Vec<Line<'static>> {
+    let t = &st.theme;
+    let mut lines = Vec::new();
+    for ctx in Context::ALL {
+        let bindings = st.keymap.bindings(ctx);
+        if bindings.is_empty() {
+            continue;
+        }
+        if !lines.is_empty() {
+            lines.push(Line::raw(""));
+        }
+        lines.push(Line::styled(ctx.title().to_string(), t.title));
+        for b in bindings {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<22}", keys.join(", ")), t.key),
+                Span::raw(b.desc.clone()),
+            ]));
+        }
+    }
+    if let Some(ctx) = Context::ALL.first() {
+        let _ = ctx;
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Mouse", t.title));
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<22}", "click"), t.key),
+            Span::raw("Select a key; click it again for its actions"),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<22}", "wheel"), t.key),
+            Span::raw("Scroll"),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<22}", "Ctrl-C"), t.key),
+            Span::raw("Quit, always"),
+        ]));
+    }
+    lines
+}
+
+fn draw_help(frame: &mut Frame, area: Rect, st: &State, scroll: u16) {
+    let t = &st.theme;
+    let w = (area.width * 9 / 10).min(90);
+    let h = area.height.saturating_sub(2);
+    let r = popup_area(area, w, h);
+    frame.render_widget(Clear, r);
+    let b = block(t, title(t, "Help · keys"), true).title(
+        Line::from(Span::styled(" Esc close · j/k scroll ", t.muted)).alignment(Alignment::Right),
+    );
+    let inner = b.inner(r).inner(Margin::new(1, 0));
+    frame.render_widget(b, r);
+    let lines = help_lines(st);
+    let max = (lines.len() as u16).saturating_sub(inner.height);
+    frame.render_widget(
+        Paragraph::new(Text::from(lines)).scroll((scroll.min(max), 0)),
+        inner,
+    );
+}

@@ -1,0 +1,310 @@
+//! The console: the API keys page in a terminal.
+//!
+//! Elm-style: terminal events, worker results and a render tick become
+//! [`Action`]s; [`update`] changes the [`State`] and returns [`Effect`]s;
+//! [`draw::draw`] is a pure function of the state. Store calls and argon2
+//! run on worker tasks (`spawn_blocking`) and answer through a channel, so
+//! the screen keeps drawing (a spinner) while they run.
+
+pub mod draw;
+pub mod input;
+pub mod keymap;
+pub mod state;
+pub mod theme;
+pub mod worker;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures::{FutureExt, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, CrosstermBackend};
+use tokio::sync::mpsc;
+use zeroize::Zeroizing;
+
+use crate::cli::{self, Cli, Failure};
+use crate::service::{Service, Session};
+
+pub use keymap::Keymap;
+pub use state::{Action, Effect, Job, Outcome, State, update};
+pub use theme::Theme;
+pub use worker::run_job;
+
+/// How often the spinner advances while work runs (about 12 frames a second).
+pub const TICK: Duration = Duration::from_millis(80);
+
+fn fail(f: Failure) -> i32 {
+    eprintln!("iamkeys: {}", crate::text::inert(&f.message));
+    f.code
+}
+
+/// `iamkeys` with no command: the console over the data directory, seeded
+/// with the built-in demo on a first run.
+pub fn run(cli: &Cli) -> i32 {
+    let (dir, params) = match cli::data_dir(cli).and_then(|d| Ok((d, cli::hash_params()?))) {
+        Ok(x) => x,
+        Err(f) => return fail(f),
+    };
+    match cli::ensure_demo(&dir, params) {
+        Ok(true) => eprintln!(
+            "iamkeys: first run: seeded the built-in demo into {}",
+            dir.display()
+        ),
+        Ok(false) => {}
+        Err(f) => return fail(f),
+    }
+    open_and_run(cli, &dir)
+}
+
+/// `iamkeys demo [FIXTURE]`: the console over a throwaway store seeded from
+/// the fixture (default: the built-in demo), removed on exit.
+pub fn run_demo(cli: &Cli, fixture: Option<&Path>) -> i32 {
+    let params = match cli::hash_params() {
+        Ok(p) => p,
+        Err(f) => return fail(f),
+    };
+    let dir = std::env::temp_dir().join(format!(
+        "iamkeys-demo-{}-{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    let code = match cli::seed(&dir, fixture, false, params) {
+        Ok(_) => open_and_run(cli, &dir),
+        Err(f) => fail(f),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    code
+}
+
+/// Opens the store and signs in before the terminal is taken over, so a busy
+/// store or a refused sign-in is a plain message and an exit code.
+fn open_and_run(cli: &Cli, dir: &Path) -> i32 {
+    let params = match cli::hash_params() {
+        Ok(p) => p,
+        Err(f) => return fail(f),
+    };
+    let service = match Service::open(dir, params) {
+        Ok(s) => s,
+        Err(e) => return fail(e.into()),
+    };
+    let session = if cli.as_email.is_some() || cli.apikey.is_some() {
+        match cli::sign_in(cli, &service) {
+            Ok(s) => Some(s),
+            Err(f) => return fail(f),
+        }
+    } else {
+        None
+    };
+    let config = keymap::config_dir();
+    let (keymap, keymap_err) = Keymap::load(config.as_deref());
+    let (theme, theme_err) = Theme::load(config.as_deref(), theme::colors_wanted());
+    let info = service.info().clone();
+    let label = if info.demo {
+        format!("{} · demo, seeded from {}", dir.display(), info.source)
+    } else {
+        dir.display().to_string()
+    };
+    let mut st = State::new(keymap, theme, info.demo, label);
+    let problems: Vec<String> = [keymap_err, theme_err].into_iter().flatten().collect();
+    match console(
+        st_with_problems(&mut st, problems),
+        Arc::new(service),
+        session,
+    ) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("iamkeys: the console failed: {e}");
+            1
+        }
+    }
+}
+
+fn st_with_problems(st: &mut State, problems: Vec<String>) -> &mut State {
+    if !problems.is_empty() {
+        st.status = Some(state::Status {
+            text: problems.join("; "),
+            tone: state::Tone::Error,
+        });
+    }
+    st
+}
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Restores the terminal before the panic report is printed.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+}
+
+fn console(st: &mut State, service: Arc<Service>, session: Option<Session>) -> io::Result<()> {
+    install_panic_hook();
+    enable_raw_mode()?;
+    let setup = execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    );
+    let result = setup.and_then(|()| {
+        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        terminal.clear()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(event_loop(&mut terminal, st, service, session))
+    });
+    restore_terminal();
+    result
+}
+
+fn to_action(ev: Event) -> Option<Action> {
+    match ev {
+        Event::Key(k) => Some(Action::Key(k)),
+        Event::Mouse(m) => Some(Action::Mouse(m)),
+        Event::Paste(p) => Some(Action::Paste(p)),
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        Event::FocusGained | Event::FocusLost => None,
+    }
+}
+
+async fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    st: &mut State,
+    service: Arc<Service>,
+    session: Option<Session>,
+) -> io::Result<()>
+where
+    B::Error: Into<io::Error>,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outcome>();
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    if let Ok(size) = terminal.size() {
+        st.size = (size.width, size.height);
+    }
+    let effects = st.start(session);
+    perform(effects, &service, &tx);
+    loop {
+        if st.needs_draw {
+            terminal.draw(|f| draw::draw(f, st)).map_err(Into::into)?;
+            st.needs_draw = false;
+        }
+        if st.quit {
+            return Ok(());
+        }
+        let first = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => to_action(ev),
+                Some(Err(e)) => return Err(e),
+                None => return Ok(()),
+            },
+            Some(outcome) = rx.recv() => Some(Action::Done(outcome)),
+            _ = tick.tick() => Some(Action::Tick),
+        };
+        // Handle everything already waiting, then draw once.
+        let mut pending: Vec<Action> = first.into_iter().collect();
+        while let Some(Some(Ok(ev))) = events.next().now_or_never() {
+            pending.extend(to_action(ev));
+        }
+        while let Ok(outcome) = rx.try_recv() {
+            pending.push(Action::Done(outcome));
+        }
+        for action in pending {
+            let effects = update(st, action);
+            perform(effects, &service, &tx);
+            if st.quit {
+                break;
+            }
+        }
+    }
+}
+
+fn perform(effects: Vec<Effect>, service: &Arc<Service>, tx: &mpsc::UnboundedSender<Outcome>) {
+    for effect in effects {
+        match effect {
+            Effect::Run(job) => {
+                let service = Arc::clone(service);
+                let tx = tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let outcome = run_job(&service, job);
+                    let _ = tx.send(outcome);
+                });
+            }
+            Effect::Copy(text) => {
+                let mut out = io::stdout();
+                let _ = out.write_all(osc52(&text).as_bytes());
+                let _ = out.flush();
+            }
+            Effect::Quit => {}
+        }
+    }
+}
+
+/// The OSC 52 sequence that puts `text` on the clipboard of the terminal
+/// (over SSH too; in tmux with `set-clipboard on`).
+pub fn osc52(text: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::from("\x1b]52;c;"));
+    base64_into(text.as_bytes(), &mut out);
+    out.push('\x07');
+    out
+}
+
+fn base64_into(bytes: &[u8], out: &mut String) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+/// Where the user's keymap.yaml and theme.yaml are looked for.
+pub fn config_path() -> Option<PathBuf> {
+    keymap::config_dir()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_encodes_base64() {
+        assert_eq!(&*osc52("hi"), "\x1b]52;c;aGk=\x07");
+        assert_eq!(&*osc52("abc"), "\x1b]52;c;YWJj\x07");
+        assert_eq!(&*osc52("a"), "\x1b]52;c;YQ==\x07");
+    }
+}

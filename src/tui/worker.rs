@@ -1,0 +1,163 @@
+//! The service work the console asks for, run off the UI thread.
+
+use std::path::Path;
+
+use crate::access::ViewFilter;
+use crate::service::{Created, ListQuery, Service, now};
+
+use super::state::{Failure, Job, Outcome, PageData, Persona};
+
+/// Runs one job against the service. Blocking: call it on a worker task.
+pub fn run_job(service: &Service, job: Job) -> Outcome {
+    match job {
+        Job::Personas => Outcome::Personas(
+            service
+                .personas()
+                .map(|list| {
+                    list.into_iter()
+                        .map(|(user, roles)| Persona { user, roles })
+                        .collect()
+                })
+                .map_err(Failure::from),
+        ),
+        Job::SignInAs { email } => {
+            Outcome::SignedIn(service.sign_in_as(&email, None).map_err(Failure::from))
+        }
+        Job::SignInKey { value } => {
+            Outcome::SignedIn(service.sign_in_key(&value, None).map_err(Failure::from))
+        }
+        Job::Load {
+            generation,
+            session,
+            view,
+            sort,
+            desc,
+        } => {
+            let result = (|| {
+                let views = service.views(&session)?;
+                // A view that is no longer offered (roles changed, another
+                // account) falls back to the first one.
+                let view = if views.iter().any(|v| v.view == view) {
+                    view
+                } else {
+                    views.first().map_or(ViewFilter::MyApiKeys, |v| v.view)
+                };
+                let listing = service.list(
+                    &session,
+                    &ListQuery {
+                        view,
+                        sort,
+                        desc,
+                        ..ListQuery::default()
+                    },
+                )?;
+                Ok(Box::new(PageData {
+                    views,
+                    view,
+                    rows: listing.rows,
+                    accounts: service.accounts(&session)?,
+                    account: service.account_of(&session)?,
+                    now: now(),
+                }))
+            })()
+            .map_err(|e: crate::service::ServiceError| Failure::from(e));
+            Outcome::Page { generation, result }
+        }
+        Job::CreateUser { session, spec } => Outcome::Created(
+            service
+                .create_user_key(&session, &spec)
+                .map_err(Failure::from),
+        ),
+        Job::CreateClassic { session } => {
+            Outcome::Created(service.create_classic_key(&session).map_err(Failure::from))
+        }
+        Job::Update {
+            session,
+            key_id,
+            update,
+        } => Outcome::Changed {
+            verb: "saved",
+            result: service
+                .update(&session, &key_id, &update)
+                .map_err(Failure::from),
+        },
+        Job::SetLocked {
+            session,
+            key_id,
+            tag,
+            on,
+        } => Outcome::Changed {
+            verb: if on { "locked" } else { "unlocked" },
+            result: service
+                .set_locked(&session, &key_id, on, Some(&tag))
+                .map_err(Failure::from),
+        },
+        Job::SetDisabled {
+            session,
+            key_id,
+            tag,
+            on,
+        } => Outcome::Changed {
+            verb: if on { "disabled" } else { "enabled" },
+            result: service
+                .set_disabled(&session, &key_id, on, Some(&tag))
+                .map_err(Failure::from),
+        },
+        Job::Delete {
+            session,
+            key_id,
+            tag,
+        } => Outcome::Deleted(
+            service
+                .delete(&session, &key_id, Some(&tag))
+                .map_err(Failure::from),
+        ),
+        Job::Settings { session } => {
+            Outcome::Settings(service.settings(&session).map_err(Failure::from))
+        }
+        Job::SetRestrict { session, on } => Outcome::RestrictSet(
+            service
+                .set_restrict_creation(&session, on)
+                .map_err(Failure::from),
+        ),
+        Job::SwitchAccount {
+            session,
+            account_id,
+        } => Outcome::Switched(
+            service
+                .switch_account(&session, &account_id)
+                .map_err(Failure::from),
+        ),
+        Job::Download { created, path } => Outcome::Downloaded(
+            download(&created, &path)
+                .map(|()| path)
+                .map_err(Failure::from),
+        ),
+    }
+}
+
+/// Writes the key file in IBM's download format, mode 0600, never over an
+/// existing file.
+fn download(created: &Created, path: &Path) -> Result<(), String> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut file = o.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            format!(
+                "{} already exists: the key file is never overwritten; move it away and press download again",
+                path.display()
+            )
+        } else {
+            format!("cannot create {}: {e}", path.display())
+        }
+    })?;
+    crate::cli::write_key_file(&mut file, created).map_err(|e| {
+        let _ = std::fs::remove_file(path);
+        format!("writing {} failed: {e}", path.display())
+    })
+}
