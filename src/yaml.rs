@@ -31,11 +31,16 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
                 message = stripped.to_string();
             }
         }
+        // serde_yaml's own path may stop short of the full one (an unknown
+        // field is reported at its mapping): drop it whenever it is a prefix.
         if !path.is_empty()
             && path != "."
-            && let Some(stripped) = message.strip_prefix(&format!("{path}: "))
+            && let Some((head, rest)) = message.split_once(": ")
+            && !head.is_empty()
+            && !head.contains(' ')
+            && path.starts_with(head)
         {
-            message = stripped.to_string();
+            message = rest.to_string();
         }
         YamlError {
             path: if path == "." { String::new() } else { path },

@@ -512,6 +512,13 @@ fn every_broken_fixture_is_refused_with_exit_2_and_leaves_no_store() {
                 if !err.contains(&at) {
                     problems.push(format!("the message does not start with {at:?}"));
                 }
+                // The item is named once, not repeated inside the message.
+                let after = err.split_once(&at).map_or("", |(_, rest)| rest);
+                if let Some(parent) = path.rsplit_once(['.', '[']).map(|(p, _)| p)
+                    && after.starts_with(&format!("{parent}: "))
+                {
+                    problems.push(format!("the message repeats {parent:?}"));
+                }
                 match &lib {
                     Err(e) => {
                         if (e.line, e.column) != (Some(line), Some(*column)) {
