@@ -320,6 +320,21 @@ fn views_text_and_json() {
     );
     let m = s.json("margaret@globex.example", &["views"]);
     assert!(actions(&m, 0).contains(&"create".to_string()));
+    // At the limit (globex allows 5 per identity; margaret holds 1), create
+    // is no longer offered, and creating is refused by rule.
+    for i in 0..4 {
+        s.as_(
+            "margaret@globex.example",
+            &["api-key-create", &format!("m{i}")],
+        )
+        .ok();
+    }
+    let m = s.json("margaret@globex.example", &["views"]);
+    assert!(!actions(&m, 0).contains(&"create".to_string()));
+    let out = s
+        .as_("margaret@globex.example", &["api-key-create", "m5"])
+        .code(3);
+    assert!(out.stderr.contains("limit"), "{}", out.stderr);
     // The text form names the views and the reason create is missing.
     let t = s
         .as_("grace@acme.example", &["views", "--account", "globex"])
@@ -763,10 +778,21 @@ fn classic_api_key_create() {
     // Not in an account without classic infrastructure.
     s.as_(grace, &["classic-api-key-create", "--account", "globex"])
         .code(3);
-    // Deleted by its user, then a new one may be made.
+    // Deleted by its user, then a new one may be made, to a file.
     let id = c["id"].as_str().unwrap();
     s.as_(grace, &["api-key-delete", id, "-f"]).ok();
-    s.as_(grace, &["classic-api-key-create"]).ok();
+    let file = s.tmp.join("classic.json");
+    s.as_(
+        grace,
+        &["classic-api-key-create", "--file", file.to_str().unwrap()],
+    )
+    .ok();
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        keys_of(&doc),
+        set(&["name", "description", "createdAt", "apikey"])
+    );
+    assert!(is_key_value(doc["apikey"].as_str().unwrap()));
     // Only view and delete: no edit, lock or disable, even for an ancestor.
     let kat = "katherine@acme.example";
     let kat_classic = s.id_of(kat, "classic", "Classic infrastructure API key");
@@ -1076,8 +1102,13 @@ fn exit_codes() {
     );
     drop(held);
     s.as_(ada, &["views"]).ok();
-    // 0: done.
+    // 0: done; the store may also be named by IAMKEYS_DATA_DIR.
     s.run(&["--help"]).ok();
+    run_env(
+        &[("IAMKEYS_DATA_DIR", s.dir.to_str().unwrap())],
+        &["--as", ada, "views"],
+    )
+    .ok();
 }
 
 #[test]
