@@ -76,7 +76,7 @@ pub fn page_layout(area: Rect, st: &State) -> PageLayout {
         Constraint::Length(1),
     ])
     .areas(area);
-    let acc_w = (width(&account_label(st)) as u16 + 2).min(header.width / 2);
+    let acc_w = width(&header_right(st, area.width).1) as u16 + 1;
     let account = Rect {
         x: header.right().saturating_sub(acc_w),
         width: acc_w,
@@ -125,8 +125,8 @@ pub struct SignInLayout {
 pub fn sign_in_layout(area: Rect, st: &State) -> SignInLayout {
     let n = st.sign_in.personas.len() as u16;
     let persona_h = if st.demo { n.max(1) + 2 } else { 0 };
-    let h = (8 + persona_h).min(area.height.saturating_sub(3));
-    let w = 96.min(area.width.saturating_sub(4));
+    let h = (6 + persona_h).min(area.height.saturating_sub(3));
+    let w = 104.min(area.width.saturating_sub(4));
     let frame = area
         .inner(Margin::new(0, 1))
         .centered(Constraint::Length(w), Constraint::Length(h));
@@ -265,41 +265,62 @@ fn header_line(st: &State, area: Rect, frame: &mut Frame) {
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-    if let Some(s) = &st.session {
-        let user = if s.user.name.is_empty() {
-            inert(&s.user.email).into_owned()
-        } else {
-            format!("{} <{}>", inert(&s.user.name), inert(&s.user.email))
-        };
-        let right = Line::from(vec![
-            Span::styled(user, t.user),
-            Span::styled("  │  ", t.breadcrumb),
-            Span::styled(account_label(st), t.breadcrumb_current),
-            Span::styled(" ", t.header),
-        ]);
-        let w = right.width() as u16;
-        let r = Rect {
-            x: area.right().saturating_sub(w),
-            width: w.min(area.width),
-            ..area
-        };
-        // Keep the breadcrumb readable on narrow screens.
-        if r.x >= area.x + 44 {
-            frame.render_widget(Paragraph::new(right), r);
-        } else {
-            let short = Line::from(vec![
-                Span::styled(account_label(st), t.breadcrumb_current),
-                Span::styled(" ", t.header),
-            ]);
-            let w = short.width() as u16;
-            let r = Rect {
-                x: area.right().saturating_sub(w),
-                width: w.min(area.width),
-                ..area
-            };
-            frame.render_widget(Paragraph::new(short), r);
+    let (user, account) = header_right(st, area.width);
+    if user.is_empty() && account.is_empty() {
+        return;
+    }
+    let mut right = Vec::new();
+    if !user.is_empty() {
+        right.push(Span::styled(user, t.user));
+        right.push(Span::styled(" │ ", t.breadcrumb));
+    }
+    right.push(Span::styled(account, t.breadcrumb_current));
+    right.push(Span::styled(" ", t.header));
+    let right = Line::from(right);
+    let w = right.width() as u16;
+    let r = Rect {
+        x: area.right().saturating_sub(w),
+        width: w.min(area.width),
+        ..area
+    };
+    frame.render_widget(Paragraph::new(right), r);
+}
+
+/// Room the breadcrumb keeps on the left of the header.
+const BREADCRUMB_CELLS: u16 = 47;
+
+/// The signed-in user and the account for the header, as much of each as
+/// fits beside the breadcrumb.
+fn header_right(st: &State, cells: u16) -> (String, String) {
+    let Some(s) = &st.session else {
+        return (String::new(), String::new());
+    };
+    let avail = cells.saturating_sub(BREADCRUMB_CELLS) as usize;
+    let email = inert(&s.user.email).into_owned();
+    let full_user = if s.user.name.is_empty() {
+        email.clone()
+    } else {
+        format!("{} <{email}>", inert(&s.user.name))
+    };
+    let name = st.page.account_name().map(|n| inert(n).into_owned());
+    let short_account = format!(
+        "{} ▾",
+        name.clone()
+            .unwrap_or_else(|| inert(&s.account_id).into_owned())
+    );
+    let candidates = [
+        (full_user, account_label(st)),
+        (email.clone(), account_label(st)),
+        (email, short_account.clone()),
+        (String::new(), short_account.clone()),
+    ];
+    for (user, account) in candidates {
+        let w = width(&user) + width(&account) + if user.is_empty() { 1 } else { 4 };
+        if w <= avail {
+            return (user, account);
         }
     }
+    (String::new(), fit(&short_account, avail).into_owned())
 }
 
 fn status_line(st: &State, area: Rect, frame: &mut Frame) {
@@ -417,12 +438,10 @@ fn draw_page(frame: &mut Frame, area: Rect, st: &State) {
     if st.page.can_create() && l.create.width > 0 {
         let focus = st.page.focus == Area::Create;
         let style = if focus { t.button_focus } else { t.button };
-        let r = Rect {
-            x: l.create.x + 1,
-            y: l.create.y + 1,
-            width: l.create.width.saturating_sub(2),
-            height: 1,
-        };
+        let b = block(t, "", focus);
+        let r = b.inner(l.create);
+        frame.render_widget(b, l.create);
+        frame.render_widget(Block::new().style(style), r);
         frame.render_widget(
             Paragraph::new(Span::styled(create_label(st, area.width >= 110), style))
                 .alignment(Alignment::Center),
@@ -444,22 +463,81 @@ fn draw_page(frame: &mut Frame, area: Rect, st: &State) {
 
     draw_table(frame, &l, st);
     status_line(st, l.status, frame);
-    let mut items = vec![
-        (Command::Open, "actions"),
-        (Command::ViewMenu, "view"),
-        (Command::Search, "search"),
-    ];
-    if st.page.can_create() {
-        items.push((Command::Create, "create"));
+    let (ctx, items) = footer_items(st);
+    hints(st, ctx, &items, l.footer, frame);
+}
+
+/// The key hints for the footer: those of the top popup, else the page's.
+fn footer_items(st: &State) -> (Context, Vec<(Command, &'static str)>) {
+    match st.popups.last() {
+        Some(Popup::ViewMenu { .. } | Popup::Actions { .. } | Popup::Accounts { .. }) => (
+            Context::Menu,
+            vec![
+                (Command::Down, "next"),
+                (Command::Up, "previous"),
+                (Command::Confirm, "choose"),
+                (Command::Close, "close"),
+            ],
+        ),
+        Some(Popup::Form(_)) => (
+            Context::Form,
+            vec![
+                (Command::NextField, "next field"),
+                (Command::Toggle, "toggle"),
+                (Command::Confirm, "save"),
+                (Command::Close, "cancel"),
+            ],
+        ),
+        Some(Popup::Reveal(_)) => (
+            Context::Reveal,
+            vec![
+                (Command::Show, "show/hide"),
+                (Command::Copy, "copy"),
+                (Command::Download, "download"),
+                (Command::Close, "close"),
+            ],
+        ),
+        Some(Popup::Confirm(_)) => (
+            Context::Confirm,
+            vec![(Command::Confirm, "yes"), (Command::Close, "no")],
+        ),
+        Some(Popup::Help { .. }) => (
+            Context::Details,
+            vec![(Command::Down, "scroll"), (Command::Close, "close")],
+        ),
+        Some(Popup::Details { .. }) => (
+            Context::Details,
+            vec![
+                (Command::Down, "scroll"),
+                (Command::Open, "actions"),
+                (Command::Close, "close"),
+            ],
+        ),
+        Some(Popup::Settings { .. }) => (
+            Context::Form,
+            vec![(Command::Toggle, "toggle"), (Command::Close, "close")],
+        ),
+        None => {
+            let mut items = vec![
+                (Command::Open, "actions"),
+                (Command::ViewMenu, "view"),
+                (Command::Search, "search"),
+            ];
+            if st.page.can_create() {
+                items.push((Command::Create, "create"));
+            }
+            items.extend([
+                (Command::SortNext, "sort"),
+                (Command::Details, "details"),
+                (Command::Accounts, "account"),
+                (Command::Settings, "settings"),
+                (Command::Persona, "switch user"),
+                (Command::Help, "help"),
+                (Command::Quit, "quit"),
+            ]);
+            (Context::Page, items)
+        }
     }
-    items.extend([
-        (Command::SortNext, "sort"),
-        (Command::Details, "details"),
-        (Command::Accounts, "account"),
-        (Command::Help, "help"),
-        (Command::Quit, "quit"),
-    ]);
-    hints(st, Context::Page, &items, l.footer, frame);
 }
 
 /// The table's columns for a view at a width.
@@ -481,18 +559,20 @@ fn columns(view: ViewFilter, w: u16) -> Vec<(Col, &'static str, Constraint)> {
         ViewFilter::MyApiKeys => None,
     };
     let wide = w >= 100;
-    let mut cols = vec![(Col::Name, "Name", Constraint::Fill(2))];
-    if view != ViewFilter::ClassicInfrastructure || wide {
-        cols.push((Col::Description, "Description", Constraint::Fill(3)));
+    let mut cols = vec![(Col::Name, "Name", Constraint::Fill(3))];
+    // On narrow screens the owner matters more than the description,
+    // which the details still show.
+    if owner.is_none() || wide {
+        cols.push((Col::Description, "Description", Constraint::Fill(4)));
     }
     if let Some(o) = owner {
-        cols.push((Col::Owner, o, Constraint::Fill(2)));
+        cols.push((Col::Owner, o, Constraint::Fill(3)));
     }
     cols.push((Col::Created, "Date created", Constraint::Length(12)));
     cols.push((
         Col::Status,
         "Status",
-        Constraint::Length(if wide { 18 } else { 9 }),
+        Constraint::Length(if wide { 19 } else { 10 }),
     ));
     if wide || owner.is_none() {
         cols.push((Col::LastUsed, "Last used", Constraint::Length(10)));
@@ -522,9 +602,9 @@ fn badges<'a>(row: &KeyRow, now: Timestamp, t: &Theme, short: bool) -> Line<'a> 
             spans.push(Span::raw(" "));
         }
     };
-    add(s.locked, "locked", "lock", t.badge_locked);
-    add(s.disabled, "disabled", "off", t.badge_disabled);
-    add(s.expired, "expired", "exp", t.badge_expired);
+    add(s.locked, "locked", "locked", t.badge_locked);
+    add(s.disabled, "disabled", "disabled", t.badge_disabled);
+    add(s.expired, "expired", "expired", t.badge_expired);
     add(
         row.key.managed_by.is_some() && !short,
         "managed",
@@ -532,7 +612,10 @@ fn badges<'a>(row: &KeyRow, now: Timestamp, t: &Theme, short: bool) -> Line<'a> 
         t.badge_managed,
     );
     if spans.is_empty() {
-        spans.push(Span::styled("active", t.muted));
+        spans.push(Span::styled(
+            if t.monochrome { "active" } else { " active" },
+            t.muted,
+        ));
     }
     Line::from(spans)
 }
@@ -634,6 +717,7 @@ fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
                             .as_ref()
                             .is_some_and(|s| s.user.iam_id == r.key.iam_id)
                         && page.view != ViewFilter::MyApiKeys
+                        && !short
                     {
                         spans.push(Span::styled(" (you)", t.muted));
                     }
@@ -787,7 +871,7 @@ fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
     );
     if st.demo {
         let heading = Rect {
-            y: l.personas.y.saturating_sub(2),
+            y: l.personas.y.saturating_sub(1),
             height: 1,
             ..inner
         };
@@ -822,9 +906,9 @@ fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
                     Span::raw(" "),
                     Span::styled(
                         if t.monochrome {
-                            "[functional ID]"
+                            "[functional]"
                         } else {
-                            " functional ID "
+                            " functional "
                         },
                         t.badge_functional,
                     ),
@@ -841,7 +925,7 @@ fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
         let table = Table::new(
             rows,
             [
-                Constraint::Length(34),
+                Constraint::Length(26),
                 Constraint::Length(24),
                 Constraint::Fill(1),
             ],
@@ -918,7 +1002,7 @@ fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popup) {
                     Line::raw(format!("{mark}{}", v.view.label()))
                 })
                 .collect();
-            draw_menu(frame, r, t, "View", items, *cursor);
+            draw_menu(frame, r, t, "", items, *cursor);
         }
         Popup::Accounts { cursor } => {
             let Some((r, _)) = menu_geometry(st, popup, area) else {
@@ -982,7 +1066,7 @@ fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popup) {
                 .unwrap_or(30)
                 .max(40)
                 + 6;
-            let h = c.lines.len() as u16 + 6;
+            let h = c.lines.len() as u16 + 5;
             let r = popup_area(area, w, h);
             frame.render_widget(Clear, r);
             let b = block(t, title(t, c.title.clone()), true).border_style(if c.danger {
@@ -1019,7 +1103,7 @@ fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popup) {
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
         Popup::Settings { settings, refusal } => {
-            let r = popup_area(area, 72, 11);
+            let r = popup_area(area, 72, 9);
             frame.render_widget(Clear, r);
             frame.render_widget(block(t, title(t, "Account settings"), true), r);
             let inner = r.inner(Margin::new(2, 1));
@@ -1069,7 +1153,11 @@ fn draw_menu(
     cursor: usize,
 ) {
     frame.render_widget(Clear, r);
-    let b = block(t, title(t, heading.to_string()), true);
+    let b = if heading.is_empty() {
+        block(t, "", true)
+    } else {
+        block(t, title(t, heading.to_string()), true)
+    };
     let inner = b.inner(r);
     frame.render_widget(b, r);
     let lines: Vec<Line> = items
@@ -1095,20 +1183,28 @@ fn field_line<'a>(t: &Theme, label: &str, value: String) -> Line<'a> {
     ])
 }
 
+/// A person or service ID by name: the page's account knows its members.
+fn who(st: &State, row: &KeyRow, iam_id: &str) -> String {
+    if iam_id == row.key.iam_id {
+        return inert(&row.owner).into_owned();
+    }
+    if iam_id == row.key.created_by {
+        return inert(&row.created_by).into_owned();
+    }
+    st.page
+        .account
+        .as_ref()
+        .and_then(|a| a.member(iam_id))
+        .map_or_else(
+            || inert(iam_id).into_owned(),
+            |m| inert(&m.email).into_owned(),
+        )
+}
+
 fn draw_details(frame: &mut Frame, area: Rect, st: &State, row: &KeyRow, scroll: u16) {
     let t = &st.theme;
     let k = &row.key;
     let w = (area.width * 9 / 10).min(110);
-    let h = area.height.saturating_sub(4);
-    let r = popup_area(area, w, h);
-    frame.render_widget(Clear, r);
-    let b = block(
-        t,
-        title(t, format!("API key details · {}", inert(&k.name))),
-        true,
-    );
-    let inner = b.inner(r).inner(Margin::new(1, 0));
-    frame.render_widget(b, r);
     let never = || "never".to_string();
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
     let kind = match k.kind {
@@ -1188,14 +1284,28 @@ fn draw_details(frame: &mut Frame, area: Rect, st: &State, row: &KeyRow, scroll:
             Span::styled(format!("{}  ", date_time(h.timestamp)), t.muted),
             Span::styled(format!("{:<10} ", inert(&h.action)), t.label),
             Span::raw(inert(&h.message).into_owned()),
-            Span::styled(format!("  — {}", inert(&h.actor)), t.muted),
+            Span::styled(format!("  — {}", who(st, row, &h.actor)), t.muted),
         ]));
     }
     let total = lines.len() as u16;
+    let r = popup_area(area, w, (total + 3).min(area.height.saturating_sub(2)));
+    frame.render_widget(Clear, r);
+    let b = block(
+        t,
+        title(t, format!("API key details · {}", inert(&k.name))),
+        true,
+    );
+    let inner = b.inner(r).inner(Margin::new(1, 0));
+    frame.render_widget(b, r);
     let max_scroll = total.saturating_sub(inner.height.saturating_sub(1));
     let scroll = scroll.min(max_scroll);
     let [body, foot] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        body,
+    );
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(st.keymap.hint(Context::Details, Command::Down), t.key),
@@ -1223,9 +1333,23 @@ fn draw_form(frame: &mut Frame, area: Rect, st: &State, form: &Form) {
     if let FormKind::Create = form.kind {
         frame.render_widget(
             Paragraph::new(Span::styled(
-                "A user API key has the same access as you, in every account you belong to.",
+                "The key has your access, in every account you belong to.",
                 t.muted,
             )),
+            Rect {
+                y,
+                height: 1,
+                ..inner
+            },
+        );
+    } else if !form.stale
+        && let FormKind::Edit { key_id, .. } = &form.kind
+    {
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("ID  ", t.label),
+                Span::styled(key_id.clone(), t.muted),
+            ])),
             Rect {
                 y,
                 height: 1,
@@ -1246,7 +1370,7 @@ fn draw_form(frame: &mut Frame, area: Rect, st: &State, form: &Form) {
         );
     }
     y += 2;
-    let label_w = 20u16;
+    let label_w = 22u16;
     for (i, f) in form.fields.iter().enumerate() {
         if y >= inner.bottom() {
             break;
@@ -1366,7 +1490,7 @@ fn draw_form(frame: &mut Frame, area: Rect, st: &State, form: &Form) {
 
 fn draw_reveal(frame: &mut Frame, area: Rect, st: &State, rv: &super::state::Reveal) {
     let t = &st.theme;
-    let r = popup_area(area, 78, 15);
+    let r = popup_area(area, 78, 13);
     frame.render_widget(Clear, r);
     let b = block(t, title(t, "API key successfully created"), true).border_style(t.status_ok);
     let inner = b.inner(r).inner(Margin::new(1, 0));

@@ -55,15 +55,17 @@ pub fn run(cli: &Cli) -> i32 {
         Ok(x) => x,
         Err(f) => return fail(f),
     };
-    match cli::ensure_demo(&dir, params) {
-        Ok(true) => eprintln!(
+    let seeded = match cli::ensure_demo(&dir, params) {
+        Ok(seeded) => seeded,
+        Err(f) => return fail(f),
+    };
+    if seeded {
+        eprintln!(
             "iamkeys: first run: seeded the built-in demo into {}",
             dir.display()
-        ),
-        Ok(false) => {}
-        Err(f) => return fail(f),
+        );
     }
-    open_and_run(cli, &dir)
+    open_and_run(cli, &dir, seeded)
 }
 
 /// `iamkeys demo [FIXTURE]`: the console over a throwaway store seeded from
@@ -79,7 +81,7 @@ pub fn run_demo(cli: &Cli, fixture: Option<&Path>) -> i32 {
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
     let code = match cli::seed(&dir, fixture, false, params) {
-        Ok(_) => open_and_run(cli, &dir),
+        Ok(_) => open_and_run(cli, &dir, true),
         Err(f) => fail(f),
     };
     let _ = std::fs::remove_dir_all(&dir);
@@ -88,12 +90,12 @@ pub fn run_demo(cli: &Cli, fixture: Option<&Path>) -> i32 {
 
 /// Opens the store and signs in before the terminal is taken over, so a busy
 /// store or a refused sign-in is a plain message and an exit code.
-fn open_and_run(cli: &Cli, dir: &Path) -> i32 {
+fn open_and_run(cli: &Cli, dir: &Path, just_seeded: bool) -> i32 {
     let params = match cli::hash_params() {
         Ok(p) => p,
         Err(f) => return fail(f),
     };
-    let service = match Service::open(dir, params) {
+    let service = match open_store(dir, params, just_seeded) {
         Ok(s) => s,
         Err(e) => return fail(e.into()),
     };
@@ -125,6 +127,27 @@ fn open_and_run(cli: &Cli, dir: &Path) -> i32 {
         Err(e) => {
             eprintln!("iamkeys: the console failed: {e}");
             1
+        }
+    }
+}
+
+/// Opens the store. Right after this process seeded it, the store's lock
+/// may still be held for a moment by the closing seed handle: wait for it
+/// rather than report the store busy.
+fn open_store(
+    dir: &Path,
+    params: crate::secret::HashParams,
+    just_seeded: bool,
+) -> Result<Service, crate::service::ServiceError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        match Service::open(dir, params) {
+            Err(crate::service::ServiceError::Store(crate::store::StoreError::Busy(_)))
+                if just_seeded && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            other => return other,
         }
     }
 }

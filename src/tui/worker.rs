@@ -14,9 +14,12 @@ pub fn run_job(service: &Service, job: Job) -> Outcome {
             service
                 .personas()
                 .map(|list| {
-                    list.into_iter()
+                    let mut people: Vec<Persona> = list
+                        .into_iter()
                         .map(|(user, roles)| Persona { user, roles })
-                        .collect()
+                        .collect();
+                    people.sort_by_key(persona_order);
+                    people
                 })
                 .map_err(Failure::from),
         ),
@@ -160,4 +163,25 @@ fn download(created: &Created, path: &Path) -> Result<(), String> {
         let _ = std::fs::remove_file(path);
         format!("writing {} failed: {e}", path.display())
     })
+}
+
+/// Personas by their first account, the most powerful first, functional
+/// IDs last: the order a walkthrough goes through them.
+fn persona_order(p: &Persona) -> (String, u8, String) {
+    let (account, roles) = p
+        .roles
+        .first()
+        .map_or((String::new(), &[][..]), |(a, r)| (a.clone(), r.as_slice()));
+    let rank = |r: &str| match r {
+        "Owner" => 0,
+        "Administrator" => 1,
+        "Editor" => 2,
+        "Operator" => 3,
+        "User API key creator" | "Service ID creator" => 4,
+        "Viewer" => 5,
+        _ => 6,
+    };
+    let best = roles.iter().map(|r| rank(r)).min().unwrap_or(7);
+    let best = if p.user.functional { 8 } else { best };
+    (account, best, p.user.name.clone())
 }
