@@ -1100,8 +1100,11 @@ fn exit_codes() {
         "{}",
         out.stderr
     );
+    // Replacing a busy store is refused too, and the store is kept.
+    s.run(&["seed", "--replace"]).code(1);
     drop(held);
     s.as_(ada, &["views"]).ok();
+    s.as_(ada, &["api-key", "ada-laptop"]).ok();
     // 0: done; the store may also be named by IAMKEYS_DATA_DIR.
     s.run(&["--help"]).ok();
     run_env(
@@ -1352,4 +1355,46 @@ fn default_parameters_are_owasp_in_the_binary() {
     }
     // It signs in, even from a process told to hash cheaply.
     s.run(&["--apikey", &value, "views"]).ok();
+}
+
+#[test]
+fn expired_keys_fail_sign_in_with_exit_3() {
+    let (s, boots) = Store::from("service.yaml");
+    assert!(boots.is_empty(), "a demo fixture prints no bootstrap key");
+    // An expired user key with a value, from fixtures/test/service.yaml.
+    let out = s
+        .run(&[
+            "--apikey",
+            "iamk_TESTplainExpyGDM7xsgI0ka1LmVBrlV4h3P4RhxM5",
+            "views",
+        ])
+        .code(3);
+    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    // The same user's live key works, in both of the user's accounts only.
+    let plain = "iamk_TESTplain000jLHDddZzXURZBZsLPICzsGom1qdHcQ";
+    s.run(&["--apikey", plain, "views"]).ok();
+    s.run(&["--apikey", plain, "views", "--account", "beta"])
+        .ok();
+    s.run(&["--apikey", plain, "views", "--account", "gamma"])
+        .code(3);
+}
+
+#[test]
+fn a_store_with_a_newer_schema_is_refused_clearly() {
+    let s = Store::demo();
+    {
+        let db = sled::open(s.dir.join("store")).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert("schema_version", "99")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let out = s.as_("ada@acme.example", &["views"]).code(1);
+    assert!(out.stderr.contains("newer"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(s.dir.to_str().unwrap()),
+        "{}",
+        out.stderr
+    );
 }

@@ -811,3 +811,87 @@ fn a_store_is_left_by_nobody_else_when_refused() {
     let broken = seed_text(&vary(BASE, "version: 1\n", "version: 3\n"));
     no_store_left(&broken, "version 3");
 }
+
+#[test]
+fn optional_fields_take_their_documented_defaults() {
+    use iamkeys::domain::{KeyKind, LeakAction, User};
+    use iamkeys::secret::HashParams;
+    let text = "\
+version: 1
+users:
+  - email: a@d.test
+    name: A
+  - email: b@d.test
+    name: B
+accounts:
+  - id: d
+    name: D
+    owner: a@d.test
+    classic_infrastructure: true
+    members:
+      - user: b@d.test
+        invited_by: a@d.test
+    service_ids:
+      - name: s
+    api_keys:
+      - name: plain
+        owner: b@d.test
+      - name: svc
+        owner: service_id:s
+    classic_keys:
+      - owner: b@d.test
+";
+    let fx = fixture::parse(text, "d.yaml").unwrap();
+    assert!(!fx.demo);
+    assert!(!fx.users[0].functional);
+    let now: jiff::Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
+    let (seed, boots) = fixture::to_seed(&fx, HashParams::TEST, now);
+    assert_eq!(boots.len(), 1);
+    let acc = &seed.accounts[0];
+    assert!(!acc.settings.restrict_api_key_creation);
+    assert_eq!(acc.settings.api_keys_per_identity, 20);
+    let a = User::iam_id_for("a@d.test");
+    let b = User::iam_id_for("b@d.test");
+    assert_eq!(acc.owner, a);
+    assert!(acc.member(&b).unwrap().roles.is_empty());
+    assert!(acc.is_ancestor(&a, &b));
+    let key = |name: &str| seed.keys.iter().find(|k| k.name == name).unwrap();
+    let plain = key("plain");
+    assert_eq!(plain.kind, KeyKind::User);
+    assert_eq!(plain.iam_id, b);
+    assert_eq!(
+        plain.created_by, b,
+        "a user key's creator defaults to its owner"
+    );
+    assert_eq!(plain.created_at, now);
+    assert_eq!(plain.description, "");
+    assert!(!plain.locked && !plain.disabled && !plain.support_sessions);
+    assert_eq!(plain.action_when_leaked, LeakAction::Disable);
+    assert_eq!(plain.expires_at, None);
+    assert_eq!(plain.managed_by, None);
+    assert_eq!(plain.activity.authn_count, 0);
+    assert_eq!(plain.activity.last_authn, None);
+    assert_eq!(plain.history.len(), 1);
+    // No apikey value: no usable secret, never hashed.
+    assert_eq!(plain.hash, None);
+    assert_eq!(plain.lookup, None);
+    let svc = key("svc");
+    assert_eq!(svc.kind, KeyKind::ServiceId);
+    assert_eq!(
+        svc.created_by, a,
+        "a service ID key's creator defaults to the owner"
+    );
+    let classic = seed
+        .keys
+        .iter()
+        .find(|k| k.kind == KeyKind::Classic)
+        .unwrap();
+    assert_eq!(classic.iam_id, b);
+    assert_eq!(classic.created_at, now);
+    // The bootstrap key belongs to the owner and has a usable secret.
+    let boot = seed.keys.iter().find(|k| k.id == boots[0].key_id).unwrap();
+    assert_eq!(boot.iam_id, a);
+    assert_eq!(boot.kind, KeyKind::User);
+    assert!(boot.hash.is_some());
+    assert_eq!(boot.lookup.as_deref(), Some(boots[0].secret.lookup()));
+}
