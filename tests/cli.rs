@@ -589,6 +589,17 @@ fn api_key_create_with_every_option() {
     assert_eq!(c["locked"], true);
     assert_eq!(c["action_when_leaked"], "delete");
     assert_eq!(c["expires_at"], "2030-01-01T00:00:00Z");
+    // Any offset is accepted and stored as UTC.
+    let c2 = s.json(
+        kat,
+        &[
+            "api-key-create",
+            "k1-offset",
+            "--expires-at",
+            "2030-01-01T05:30:00+05:30",
+        ],
+    );
+    assert_eq!(c2["expires_at"], "2030-01-01T00:00:00Z");
     assert_eq!(c["kind"], "user");
     // The value is never shown again.
     let again = s.as_(kat, &["api-key", "k1", "--output", "json"]).ok();
@@ -693,6 +704,17 @@ fn api_key_create_with_every_option() {
             "k5",
             "--expires-at",
             "2020-01-01T00:00:00Z",
+        ],
+    )
+    .code(2);
+    // Times are to the second.
+    s.as_(
+        kat,
+        &[
+            "api-key-create",
+            "k5",
+            "--expires-at",
+            "2030-01-01T00:00:00.75Z",
         ],
     )
     .code(2);

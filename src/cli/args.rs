@@ -121,9 +121,15 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
             "{s:?} is not a time: give RFC 3339 with an offset, like 2027-01-01T00:00:00Z"
         ));
     }
-    s.parse::<Timestamp>().map_err(|e| {
+    let t = s.parse::<Timestamp>().map_err(|e| {
         format!("{s:?} is not an RFC 3339 time with an offset, like 2027-01-01T00:00:00Z ({e})")
-    })
+    })?;
+    if t.subsec_nanosecond() != 0 {
+        return Err(format!(
+            "{s:?}: give the time to the second, like 2027-01-01T00:00:00Z"
+        ));
+    }
+    Ok(t)
 }
 
 fn parse_bool(s: &str) -> Result<bool, String> {
