@@ -4,15 +4,17 @@
 //! no key value ever reaches the disk.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use iamkeys::access::{Denied, KeyAction, ViewFilter};
-use iamkeys::domain::{ApiKey, HistoryEntry, KeyKind, LeakAction};
+use iamkeys::domain::{Account, ApiKey, HistoryEntry, KeyKind, LeakAction, ServiceId, User};
 use iamkeys::fixture;
 use iamkeys::secret::{self, HashParams};
 use iamkeys::service::{
     self, KeyUpdate, ListQuery, NewKey, Service, ServiceError, Session, throttle_wait,
 };
-use iamkeys::store::{SledStore, Storage};
+use iamkeys::store::{SledStore, Storage, StoreInfo};
 use jiff::{SignedDuration, Timestamp};
 use tempfile::TempDir;
 
@@ -1275,4 +1277,152 @@ fn views_and_lists_follow_the_rules_on_the_store() {
         svc.get(&beta_owner, &admin_key),
         Err(ServiceError::NotFound(_))
     ));
+}
+
+/// What the service asked of the store: whole-kind scans, and key records read.
+#[derive(Default)]
+struct Counters {
+    scans: Mutex<Vec<KeyKind>>,
+    reads: AtomicUsize,
+}
+
+impl Counters {
+    fn reset(&self) {
+        self.scans.lock().unwrap().clear();
+        self.reads.store(0, Ordering::SeqCst);
+    }
+    fn read(&self, n: usize) {
+        self.reads.fetch_add(n, Ordering::SeqCst);
+    }
+    fn scans(&self) -> Vec<KeyKind> {
+        self.scans.lock().unwrap().clone()
+    }
+    fn reads(&self) -> usize {
+        self.reads.load(Ordering::SeqCst)
+    }
+}
+
+/// The real sled store, watched.
+struct Watched {
+    inner: SledStore,
+    seen: Arc<Counters>,
+}
+
+type StoreResult<T> = iamkeys::store::Result<T>;
+
+impl Storage for Watched {
+    fn info(&self) -> &StoreInfo {
+        self.inner.info()
+    }
+    fn dir(&self) -> &Path {
+        self.inner.dir()
+    }
+    fn user(&self, iam_id: &str) -> StoreResult<Option<User>> {
+        self.inner.user(iam_id)
+    }
+    fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        self.inner.user_by_email(email)
+    }
+    fn users(&self) -> StoreResult<Vec<User>> {
+        self.inner.users()
+    }
+    fn accounts_of(&self, iam_id: &str) -> StoreResult<Vec<String>> {
+        self.inner.accounts_of(iam_id)
+    }
+    fn account(&self, id: &str) -> StoreResult<Option<Account>> {
+        self.inner.account(id)
+    }
+    fn put_account(&self, account: &Account) -> StoreResult<()> {
+        self.inner.put_account(account)
+    }
+    fn service_ids(&self, account_id: &str) -> StoreResult<Vec<ServiceId>> {
+        self.inner.service_ids(account_id)
+    }
+    fn key(&self, id: &str) -> StoreResult<Option<ApiKey>> {
+        self.seen.read(1);
+        self.inner.key(id)
+    }
+    fn key_by_lookup(&self, lookup: &str) -> StoreResult<Option<ApiKey>> {
+        self.seen.read(1);
+        self.inner.key_by_lookup(lookup)
+    }
+    fn keys_of_owner(
+        &self,
+        account_id: &str,
+        iam_id: &str,
+        kind: KeyKind,
+    ) -> StoreResult<Vec<ApiKey>> {
+        let keys = self.inner.keys_of_owner(account_id, iam_id, kind)?;
+        self.seen.read(keys.len());
+        Ok(keys)
+    }
+    fn count_keys_of_owner(
+        &self,
+        account_id: &str,
+        iam_id: &str,
+        kind: KeyKind,
+    ) -> StoreResult<usize> {
+        self.inner.count_keys_of_owner(account_id, iam_id, kind)
+    }
+    fn scan_kind(
+        &self,
+        account_id: &str,
+        kind: KeyKind,
+        each: &mut dyn FnMut(ApiKey) -> bool,
+    ) -> StoreResult<()> {
+        self.seen.scans.lock().unwrap().push(kind);
+        self.inner.scan_kind(account_id, kind, &mut |k| {
+            self.seen.read(1);
+            each(k)
+        })
+    }
+    fn put_key(&self, key: &ApiKey, expected_tag: Option<&str>) -> StoreResult<()> {
+        self.inner.put_key(key, expected_tag)
+    }
+    fn delete_key(&self, id: &str, expected_tag: &str) -> StoreResult<()> {
+        self.inner.delete_key(id, expected_tag)
+    }
+    fn touch_key(&self, key: &ApiKey) -> StoreResult<()> {
+        self.inner.touch_key(key)
+    }
+    fn check(&self) -> StoreResult<Vec<String>> {
+        self.inner.check()
+    }
+}
+
+#[test]
+fn sign_in_and_the_my_view_read_only_their_own_keys() {
+    let (_tmp, dir) = seeded();
+    let seen = Arc::new(Counters::default());
+    let svc = Service::with_storage(
+        Box::new(Watched {
+            inner: SledStore::open(&dir).unwrap(),
+            seen: seen.clone(),
+        }),
+        HashParams::TEST,
+    );
+    // Sign-in: one lookup, whatever the number of keys.
+    seen.reset();
+    let s = svc.sign_in_key(PLAIN_KEY, None).unwrap();
+    assert_eq!(seen.reads(), 1, "sign-in reads one key record");
+    assert!(seen.scans().is_empty());
+    // "My": plain's four keys through the owner index, no scan.
+    seen.reset();
+    assert_eq!(list(&svc, &s, ViewFilter::MyApiKeys).len(), 4);
+    assert!(
+        seen.scans().is_empty(),
+        "the My view scanned {:?}",
+        seen.scans()
+    );
+    assert_eq!(seen.reads(), 4);
+    // The all-views scan their own kind only.
+    let owner = who(&svc, "owner@alpha.test", "alpha");
+    seen.reset();
+    assert_eq!(list(&svc, &owner, ViewFilter::AllUserApiKeys).len(), 8);
+    assert_eq!(seen.scans(), [KeyKind::User]);
+    assert_eq!(seen.reads(), 8);
+    seen.reset();
+    list(&svc, &owner, ViewFilter::AllServiceIdApiKeys);
+    assert_eq!(seen.scans(), [KeyKind::ServiceId]);
+    assert_eq!(seen.reads(), 1);
 }
