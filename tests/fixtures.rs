@@ -433,6 +433,54 @@ fn cases() -> Vec<Case> {
             "1 to 1000",
         ),
         c(
+            "the owner listed with invited_by",
+            vary(
+                b,
+                "    members:\n",
+                "    members:\n      - user: root@base.test\n        invited_by: dev@base.test\n",
+            ),
+            Item("accounts[0].members[0].invited_by"),
+            "owner",
+        ),
+        c(
+            "a member listed twice",
+            vary(
+                b,
+                "    service_ids:\n",
+                "      - user: ops@base.test\n        invited_by: root@base.test\n    service_ids:\n",
+            ),
+            Item("accounts[0].members[2].user"),
+            "twice",
+        ),
+        c(
+            "a role repeated",
+            vary(b, "roles: [Viewer]", "roles: [Viewer, Viewer]"),
+            Item("accounts[0].members[1].roles[1]"),
+            "repeats",
+        ),
+        c(
+            "an empty user name",
+            vary(b, "    name: Dev Eloper\n", "    name: \"  \"\n"),
+            Item("users[1].name"),
+            "empty",
+        ),
+        c(
+            "a negative authn_count",
+            vary(
+                b,
+                "        action_when_leaked: disable\n",
+                "        action_when_leaked: disable\n        authn_count: -3\n",
+            ),
+            Parsed("accounts[0].api_keys[0].authn_count", "authn_count: -3", 22),
+            "-3",
+        ),
+        c(
+            "YAML that does not parse",
+            vary(b, "version: 1\n", "version: 1\n\tdemo: true\n"),
+            Parsed("version", "\tdemo: true", 1),
+            "tab character",
+        ),
+        c(
             "no room for the bootstrap key",
             vary(
                 b,
