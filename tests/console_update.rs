@@ -272,7 +272,7 @@ fn create_then_reveal_once_then_copy_and_download() {
     assert_eq!(c.selected_name().as_deref(), Some("walkthrough"));
 
     c.press("c");
-    assert_eq!(c.copied, [value.clone()]);
+    assert_eq!(c.copied, std::slice::from_ref(&value));
     c.press("w");
     let file = c.dir.path().join("apikey.json");
     let text = std::fs::read_to_string(&file).unwrap();

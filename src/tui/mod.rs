@@ -192,8 +192,9 @@ fn console(st: &mut State, service: Arc<Service>, session: Option<Session>) -> i
         EnableBracketedPaste
     );
     let result = setup.and_then(|()| {
+        // No `terminal.clear()`: it asks the terminal for the cursor position,
+        // and the fresh alternate screen is blank anyway.
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        terminal.clear()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;

@@ -1,0 +1,396 @@
+//! The built binary in a real pseudo-terminal, read back through a terminal
+//! parser: what a person at the keyboard would see.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
+const CHEAP: &str = "m=256,t=1,p=1";
+const ROWS: u16 = 40;
+const COLS: u16 = 120;
+
+struct Console {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl Console {
+    fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Console {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut cmd = CommandBuilder::new(BIN);
+        for a in args {
+            cmd.arg(a);
+        }
+        cmd.cwd(dir);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("HOME", dir);
+        cmd.env("XDG_CONFIG_HOME", dir.join("config"));
+        cmd.env("IAMKEYS_ARGON2", CHEAP);
+        cmd.env_remove("IAMKEYS_DATA_DIR");
+        cmd.env_remove("IAMKEYS_API_KEY");
+        cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pty.slave.spawn_command(cmd).expect("spawn iamkeys");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let writer = pty.master.take_writer().expect("writer");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let p = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => p.lock().expect("parser").process(&buf[..n]),
+                }
+            }
+        });
+        Console {
+            parser,
+            writer,
+            child,
+            _master: pty.master,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().expect("parser").screen().contents()
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        self.wait_until(needle, |s| s.contains(needle))
+    }
+
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what:?}; the screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to the console");
+        self.writer.flush().expect("flush");
+        // Lone escapes must not merge with the next key into Alt-key.
+        std::thread::sleep(Duration::from_millis(if bytes == b"\x1b" {
+            150
+        } else {
+            40
+        }));
+    }
+
+    fn keys(&mut self, keys: &str) {
+        for k in keys.split_whitespace() {
+            let bytes: &[u8] = match k {
+                "enter" => b"\r",
+                "esc" => b"\x1b",
+                "tab" => b"\t",
+                "down" => b"\x1b[B",
+                "up" => b"\x1b[A",
+                other => other.as_bytes(),
+            };
+            self.send(bytes);
+        }
+    }
+
+    fn type_text(&mut self, text: &str) {
+        self.send(text.as_bytes());
+    }
+
+    fn wait_exit(&mut self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.exit_code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the console did not exit; the screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+    }
+}
+
+/// Seeds the built-in demo into `dir/data` with the command line.
+fn seed(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("data");
+    let out = Command::new(BIN)
+        .args(["--data-dir"])
+        .arg(&data)
+        .arg("seed")
+        .env("IAMKEYS_ARGON2", CHEAP)
+        .output()
+        .expect("run iamkeys seed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    data
+}
+
+const LABELS: [&str; 4] = [
+    "My IBM Cloud API keys",
+    "All IBM Cloud user API keys",
+    "All service ID API keys",
+    "Classic infrastructure API keys",
+];
+
+/// The View filter options on screen: the labels inside the open dropdown
+/// (the rows below the View box).
+fn dropdown_options(screen: &str) -> Vec<&'static str> {
+    let rows: Vec<&str> = screen.lines().skip(3).take(6).collect();
+    LABELS
+        .into_iter()
+        .filter(|l| rows.iter().any(|r| r.contains(l)))
+        .collect()
+}
+
+#[test]
+fn walkthrough_sign_in_view_search_create_and_quit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    // No store yet: the first run seeds the demo and shows the sign-in.
+    let mut c = Console::spawn(dir.path(), &["--data-dir", data_s], &[]);
+    c.wait_for("Or sign in as a demo persona");
+    c.wait_for("Grace Hopper");
+    // Ada is first; Grace, the Administrator, second.
+    c.keys("j enter");
+    c.wait_for("Grace Hopper <grace@acme.example>");
+    let s = c.wait_for("My IBM Cloud API keys · 2 keys");
+    assert!(s.contains("Manage > Access (IAM) > API keys"));
+    assert!(s.contains("Acme Corp (acme)"));
+    assert!(s.contains("grace-cli") && s.contains("Create +"));
+
+    c.keys("v");
+    let s = c.wait_for("All service ID API keys");
+    assert_eq!(
+        dropdown_options(&s),
+        LABELS,
+        "an Administrator sees every option"
+    );
+
+    c.keys("j enter");
+    let s = c.wait_for("All IBM Cloud user API keys · 8 keys");
+    assert!(s.contains("katherine-ci") && s.contains("Owner"));
+    assert!(!s.contains("Create +"), "no create button in this view");
+
+    c.keys("/");
+    c.type_text("deploy");
+    let s = c.wait_for("1 of 8 match");
+    assert!(s.contains("deploy-pipeline") && !s.contains("katherine-ci"));
+    c.keys("esc esc");
+    c.wait_for("All IBM Cloud user API keys · 8 keys");
+
+    c.keys("v k enter");
+    c.wait_for("My IBM Cloud API keys · 2 keys");
+    c.keys("c");
+    c.wait_for("Create IBM Cloud API key");
+    c.type_text("e2e key");
+    c.keys("tab");
+    c.type_text("made through a pty");
+    c.keys("enter");
+    let s = c.wait_for("API key successfully created");
+    assert!(s.contains("It will not be shown again"));
+    assert!(s.contains("•••••••••••••••"), "masked:\n{s}");
+    assert!(!s.contains("iamk_"), "the value is masked:\n{s}");
+    c.keys("s");
+    let s = c.wait_for("iamk_");
+    assert!(s.contains("e2e key"));
+    c.keys("esc");
+    c.wait_until("the reveal to close", |s| {
+        s.contains("3 keys") && !s.contains("iamk_")
+    });
+    c.keys("q");
+    assert_eq!(c.wait_exit(), 0);
+}
+
+#[test]
+fn a_plain_member_sees_only_their_options_and_no_color_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = seed(dir.path());
+    let mut c = Console::spawn(
+        dir.path(),
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--as",
+            "katherine@acme.example",
+        ],
+        &[("NO_COLOR", "1")],
+    );
+    c.wait_for("My IBM Cloud API keys · 1 key");
+    c.keys("v");
+    let s = c.wait_for("Classic infrastructure API keys");
+    assert_eq!(
+        dropdown_options(&s),
+        ["My IBM Cloud API keys", "Classic infrastructure API keys"]
+    );
+    {
+        let p = c.parser.lock().unwrap();
+        let screen = p.screen();
+        for row in 0..ROWS {
+            for col in 0..COLS {
+                if let Some(cell) = screen.cell(row, col) {
+                    assert_eq!(
+                        cell.fgcolor(),
+                        vt100::Color::Default,
+                        "colour at {row},{col}"
+                    );
+                    assert_eq!(
+                        cell.bgcolor(),
+                        vt100::Color::Default,
+                        "colour at {row},{col}"
+                    );
+                }
+            }
+        }
+    }
+    c.keys("esc");
+    c.send(b"\x03"); // Ctrl-C
+    assert_eq!(c.wait_exit(), 0);
+}
+
+#[test]
+fn frames_keep_coming_while_a_key_is_hashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = seed(dir.path());
+    // Costly hashing (about a second) so the wait is visible.
+    let mut c = Console::spawn(
+        dir.path(),
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--as",
+            "ada@acme.example",
+        ],
+        &[("IAMKEYS_ARGON2", "m=65536,t=16,p=1")],
+    );
+    c.wait_for("My IBM Cloud API keys · 2 keys");
+    c.keys("c");
+    c.wait_for("Create IBM Cloud API key");
+    c.type_text("slow key");
+    c.keys("enter");
+    let spinner = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+    let mut frames = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = c.screen();
+        if s.contains("API key successfully created") {
+            break;
+        }
+        if let Some(line) = s.lines().find(|l| l.contains("Creating the API key")) {
+            if let Some(ch) = line.chars().find(|ch| spinner.contains(*ch))
+                && frames.last() != Some(&ch)
+            {
+                frames.push(ch);
+            }
+        }
+        assert!(Instant::now() < deadline, "no reveal; the screen:\n{s}");
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    assert!(
+        frames.len() >= 3,
+        "the spinner should advance while hashing, saw {frames:?}"
+    );
+    c.keys("esc q");
+    assert_eq!(c.wait_exit(), 0);
+}
+
+#[test]
+fn a_busy_store_is_a_clear_message_not_a_terminal_mess() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = seed(dir.path());
+    let data_s = data.to_str().unwrap();
+    let mut c = Console::spawn(dir.path(), &["--data-dir", data_s], &[]);
+    c.wait_for("Sign in");
+    let out = Command::new(BIN)
+        .args(["--data-dir", data_s])
+        .env("IAMKEYS_ARGON2", CHEAP)
+        .output()
+        .expect("run a second console");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("busy"), "stderr: {err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b[?1049h"));
+    c.keys("q");
+    assert_eq!(c.wait_exit(), 0);
+}
+
+#[test]
+fn demo_opens_on_a_throwaway_store_and_apikey_opens_straight_on_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Console::spawn(dir.path(), &["demo", "--as", "ada@acme.example"], &[]);
+    let s = c.wait_for("My IBM Cloud API keys · 2 keys");
+    assert!(s.contains("ada-laptop"));
+    c.keys("q");
+    assert_eq!(c.wait_exit(), 0);
+
+    let data = seed(dir.path());
+    let mut c = Console::spawn(
+        dir.path(),
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--apikey",
+            "iamk_DEMOgrace0002XIYfkq7AFQsnFA8ym9eNDZF3hxGIb",
+            "--account",
+            "globex",
+        ],
+        &[],
+    );
+    // Grace's key reaches her other account, where creation is restricted.
+    let s = c.wait_for("My IBM Cloud API keys · 1 key");
+    assert!(s.contains("grace-globex-reports"));
+    assert!(s.contains("Globex Research"));
+    assert!(!s.contains("Create +"));
+    assert!(s.contains("Creating API keys is not possible here"), "{s}");
+    c.keys("q");
+    assert_eq!(c.wait_exit(), 0);
+
+    // A refused sign-in is a message and an exit code, before any screen.
+    let out = Command::new(BIN)
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--as",
+            "nobody@nowhere",
+        ])
+        .env("IAMKEYS_ARGON2", CHEAP)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}
