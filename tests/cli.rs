@@ -1420,3 +1420,38 @@ fn a_store_with_a_newer_schema_is_refused_clearly() {
         out.stderr
     );
 }
+
+#[test]
+fn text_and_json_lists_agree_on_order() {
+    let s = Store::demo();
+    let ada = "ada@acme.example";
+    for view in ["users", "service-ids", "classic"] {
+        for sort in ["name", "description", "created_at", "created_by"] {
+            for desc in [false, true] {
+                let mut args = vec!["api-keys", "--view", view, "--sort", sort];
+                if desc {
+                    args.push("--desc");
+                }
+                let text = s.as_(ada, &args).ok();
+                let from_text: Vec<String> = text
+                    .stdout
+                    .lines()
+                    .skip(1)
+                    .filter_map(|l| l.split_whitespace().last())
+                    .filter(|w| w.starts_with("ApiKey-"))
+                    .map(str::to_string)
+                    .collect();
+                args.extend(["--output", "json"]);
+                let json = s.as_(ada, &args).ok().json();
+                let from_json: Vec<String> = json["apikeys"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| k["id"].as_str().unwrap().to_string())
+                    .collect();
+                assert!(!from_json.is_empty());
+                assert_eq!(from_text, from_json, "{view} by {sort}, desc {desc}");
+            }
+        }
+    }
+}
