@@ -731,3 +731,33 @@ fn refusals_name_their_rule() {
             .contains("limit of 7")
     );
 }
+
+#[test]
+fn create_is_never_an_action_on_an_existing_key() {
+    // Creating is checked by may_create_* (Table 1's "create" in the My view
+    // and, for classic keys, "one for yourself"): nobody creates a key *for*
+    // another key's owner, so `check` refuses Create on every key.
+    for (classic, restrict) in ACCOUNTS {
+        let acc = account(classic, restrict);
+        for (persona, _) in PERSONAS {
+            for target in [
+                "own user",
+                "other user",
+                "service id",
+                "classic self",
+                "classic desc",
+                "classic unrel",
+            ] {
+                let (kind, owner) = target_owner(persona, target);
+                let facts = KeyFacts {
+                    kind,
+                    owner: &owner,
+                    locked: false,
+                    disabled: false,
+                };
+                let got = access::check(&acc, &id(persona), KeyAction::Create, &facts);
+                assert!(got.is_err(), "{persona} create on {target}: {got:?}");
+            }
+        }
+    }
+}
