@@ -256,8 +256,19 @@ const WITHOUT_CLASSIC: &[(&str, &str, &str, &str)] = &[
 /// views | create a user key (holding none) | create a service ID key |
 /// create a classic key (holding none) | create a classic key (holding one) |
 /// turn the restriction on or off.
+/// persona, views, user, service ID, classic, classic again, settings
+type CreateRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
 #[rustfmt::skip]
-const CREATE_AND_VIEWS: &[((bool, bool), &[(&str, &str, &str, &str, &str, &str, &str)])] = &[
+const CREATE_AND_VIEWS: &[((bool, bool), &[CreateRow])] = &[
     ((true, false), &[
         // persona    views                              user svc classic again settings
         ("owner",    "my users service-ids classic",    "✓", "✓", "✓", "X", "✓"),

@@ -145,7 +145,7 @@ fn acknowledged_changes_survive_sigkill() {
                             }),
                         )
                     }
-                    1 | 2 | 3 => {
+                    1..=3 => {
                         let (id, state) = known[rng.below(known.len() as u64) as usize].clone();
                         if state.locked {
                             let mut s = state.clone();

@@ -337,7 +337,7 @@ fn signed_in(
             };
             if json {
                 let page = service.list_ids(s, &q)?;
-                return output::list_json(out, &page, service.page_rows(&page));
+                return output::list_json(out, &page, *limit, service.page_rows(&page));
             }
             let listing = service.list(s, &q)?;
             w(output::list(out, view, &listing))
@@ -345,7 +345,8 @@ fn signed_in(
         Command::ApiKey { key } => {
             let row = service.get(s, key)?;
             let actions = service.actions(s, &row.key)?;
-            w(output::details(out, json, &row, &actions))
+            let names = service.identity_names(s)?;
+            w(output::details(out, json, &row, &actions, &names))
         }
         Command::ApiKeyCreate {
             name,

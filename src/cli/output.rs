@@ -2,6 +2,7 @@
 //! IBM field names for scripts. Every stored string passes through
 //! [`text::inert`] before it reaches a terminal.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -166,10 +167,12 @@ pub fn views(out: &mut dyn Write, json: bool, views: &[ViewInfo]) -> io::Result<
 }
 
 /// Streams the list answer, `{"offset", "limit", "total", "apikeys": [...]}`,
-/// one key at a time: never the whole answer in memory.
+/// one key at a time: never the whole answer in memory. `limit` echoes the
+/// page size asked for, as IBM's answer does (without one: the keys returned).
 pub fn list_json(
     out: &mut dyn Write,
     page: &PageIds,
+    limit: Option<usize>,
     rows: impl Iterator<Item = Result<KeyRow, ServiceError>>,
 ) -> Result<(), Failure> {
     let io_err = |e: io::Error| Failure {
@@ -180,7 +183,7 @@ pub fn list_json(
         out,
         "{{\"offset\":{},\"limit\":{},\"total\":{},\"apikeys\":[",
         page.offset,
-        page.ids.len(),
+        limit.unwrap_or(page.ids.len()),
         page.total
     )
     .map_err(io_err)?;
@@ -255,6 +258,7 @@ pub fn details(
     json: bool,
     row: &KeyRow,
     actions: &[KeyAction],
+    names: &HashMap<String, String>,
 ) -> io::Result<()> {
     if json {
         return json_line(out, &KeyJson::new(row, true));
@@ -311,7 +315,7 @@ pub fn details(
         .map(|h| {
             vec![
                 date(h.timestamp),
-                h.actor.clone(),
+                names.get(&h.actor).unwrap_or(&h.actor).clone(),
                 h.action.clone(),
                 h.message.clone(),
             ]

@@ -185,6 +185,9 @@ pub struct AccountSummary {
     pub name: String,
 }
 
+/// A persona's accounts, each with the roles held there ("Owner" first).
+pub type PersonaRoles = Vec<(String, Vec<String>)>;
+
 /// Failed sign-ins tolerated per key within [`THROTTLE_WINDOW_SECS`] before
 /// the next attempt must wait.
 pub const THROTTLE_FREE_FAILURES: usize = 5;
@@ -370,7 +373,7 @@ impl Service {
     // ---- sign-in -------------------------------------------------------
 
     /// The personas a demo store offers, with their roles per account.
-    pub fn personas(&self) -> Result<Vec<(User, Vec<(String, Vec<String>)>)>> {
+    pub fn personas(&self) -> Result<Vec<(User, PersonaRoles)>> {
         if !self.info().demo {
             return Err(Denied::NotDemo.into());
         }
@@ -717,6 +720,13 @@ impl Service {
                 )))
             }
         }
+    }
+
+    /// Email or service ID name for every identity of the session's account,
+    /// by iam_id: for showing history actors as people read them.
+    pub fn identity_names(&self, s: &Session) -> Result<HashMap<String, String>> {
+        let account = self.context(s)?;
+        Ok(self.names(&account)?.names)
     }
 
     pub fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow> {
