@@ -77,6 +77,14 @@ impl Console {
         self.wait_until(needle, |s| s.contains(needle))
     }
 
+    /// Waits until every one of `needles` is on screen at once: a frame
+    /// may arrive in several reads.
+    fn wait_all(&self, needles: &[&str]) -> String {
+        self.wait_until(&needles.join(" + "), |s| {
+            needles.iter().all(|n| s.contains(n))
+        })
+    }
+
     fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -185,18 +193,20 @@ fn walkthrough_sign_in_view_search_create_and_quit() {
     let data_s = data.to_str().unwrap();
     // No store yet: the first run seeds the demo and shows the sign-in.
     let mut c = Console::spawn(dir.path(), &["--data-dir", data_s], &[]);
-    c.wait_for("Or sign in as a demo persona");
-    c.wait_for("Grace Hopper");
+    c.wait_all(&["Or sign in as a demo persona", "Grace Hopper", "Edsger"]);
     // Ada is first; Grace, the Administrator, second.
     c.keys("j enter");
-    c.wait_for("Grace Hopper <grace@acme.example>");
-    let s = c.wait_for("My IBM Cloud API keys · 2 keys");
-    assert!(s.contains("Manage > Access (IAM) > API keys"));
-    assert!(s.contains("Acme Corp (acme)"));
-    assert!(s.contains("grace-cli") && s.contains("Create +"));
+    c.wait_all(&[
+        "Grace Hopper <grace@acme.example>",
+        "My IBM Cloud API keys · 2 keys",
+        "Manage > Access (IAM) > API keys",
+        "Acme Corp (acme)",
+        "grace-old-script",
+        "Create +",
+    ]);
 
     c.keys("v");
-    let s = c.wait_for("All service ID API keys");
+    let s = c.wait_until("the dropdown", |s| dropdown_options(s) == LABELS);
     assert_eq!(
         dropdown_options(&s),
         LABELS,
@@ -204,32 +214,38 @@ fn walkthrough_sign_in_view_search_create_and_quit() {
     );
 
     c.keys("j enter");
-    let s = c.wait_for("All IBM Cloud user API keys · 8 keys");
-    assert!(s.contains("katherine-ci") && s.contains("Owner"));
+    let s = c.wait_all(&[
+        "All IBM Cloud user API keys · 8 keys",
+        "linus-readonly",
+        "Owner",
+    ]);
     assert!(!s.contains("Create +"), "no create button in this view");
 
     c.keys("/");
     c.type_text("deploy");
-    let s = c.wait_for("1 of 8 match");
-    assert!(s.contains("deploy-pipeline") && !s.contains("katherine-ci"));
+    c.wait_until("one match", |s| {
+        s.contains("1 of 8 match") && s.contains("deploy-pipeline") && !s.contains("katherine-ci")
+    });
     c.keys("esc esc");
-    c.wait_for("All IBM Cloud user API keys · 8 keys");
+    c.wait_all(&["All IBM Cloud user API keys · 8 keys", "katherine-ci"]);
 
     c.keys("v k enter");
-    c.wait_for("My IBM Cloud API keys · 2 keys");
+    c.wait_all(&["My IBM Cloud API keys · 2 keys", "grace-cli"]);
     c.keys("c");
-    c.wait_for("Create IBM Cloud API key");
+    c.wait_all(&["Create IBM Cloud API key", "Lock the key"]);
     c.type_text("e2e key");
     c.keys("tab");
     c.type_text("made through a pty");
     c.keys("enter");
-    let s = c.wait_for("API key successfully created");
-    assert!(s.contains("It will not be shown again"));
-    assert!(s.contains("•••••••••••••••"), "masked:\n{s}");
+    let s = c.wait_all(&[
+        "API key successfully created",
+        "It will not be shown again",
+        "•••••••••••••••",
+        "Download apikey.json",
+    ]);
     assert!(!s.contains("iamk_"), "the value is masked:\n{s}");
     c.keys("s");
-    let s = c.wait_for("iamk_");
-    assert!(s.contains("e2e key"));
+    c.wait_all(&["iamk_", "e2e key", "Hide"]);
     c.keys("esc");
     c.wait_until("the reveal to close", |s| {
         s.contains("3 keys") && !s.contains("iamk_")
@@ -252,13 +268,13 @@ fn a_plain_member_sees_only_their_options_and_no_color_is_honoured() {
         ],
         &[("NO_COLOR", "1")],
     );
-    c.wait_for("My IBM Cloud API keys · 1 key");
+    c.wait_all(&["My IBM Cloud API keys · 1 key", "katherine-ci", "q quit"]);
     c.keys("v");
-    let s = c.wait_for("Classic infrastructure API keys");
-    assert_eq!(
-        dropdown_options(&s),
-        ["My IBM Cloud API keys", "Classic infrastructure API keys"]
-    );
+    let two = ["My IBM Cloud API keys", "Classic infrastructure API keys"];
+    c.wait_until("the dropdown", |s| dropdown_options(s) == two);
+    // Nothing more arrives later.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(dropdown_options(&c.screen()), two);
     {
         let p = c.parser.lock().unwrap();
         let screen = p.screen();
@@ -312,12 +328,11 @@ fn frames_keep_coming_while_a_key_is_hashed() {
         if s.contains("API key successfully created") {
             break;
         }
-        if let Some(line) = s.lines().find(|l| l.contains("Creating the API key")) {
-            if let Some(ch) = line.chars().find(|ch| spinner.contains(*ch))
-                && frames.last() != Some(&ch)
-            {
-                frames.push(ch);
-            }
+        if let Some(line) = s.lines().find(|l| l.contains("Creating the API key"))
+            && let Some(ch) = line.chars().find(|ch| spinner.contains(*ch))
+            && frames.last() != Some(&ch)
+        {
+            frames.push(ch);
         }
         assert!(Instant::now() < deadline, "no reveal; the screen:\n{s}");
         std::thread::sleep(Duration::from_millis(15));
@@ -354,8 +369,7 @@ fn a_busy_store_is_a_clear_message_not_a_terminal_mess() {
 fn demo_opens_on_a_throwaway_store_and_apikey_opens_straight_on_the_page() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Console::spawn(dir.path(), &["demo", "--as", "ada@acme.example"], &[]);
-    let s = c.wait_for("My IBM Cloud API keys · 2 keys");
-    assert!(s.contains("ada-laptop"));
+    c.wait_all(&["My IBM Cloud API keys · 2 keys", "ada-laptop"]);
     c.keys("q");
     assert_eq!(c.wait_exit(), 0);
 
@@ -373,11 +387,13 @@ fn demo_opens_on_a_throwaway_store_and_apikey_opens_straight_on_the_page() {
         &[],
     );
     // Grace's key reaches her other account, where creation is restricted.
-    let s = c.wait_for("My IBM Cloud API keys · 1 key");
-    assert!(s.contains("grace-globex-reports"));
-    assert!(s.contains("Globex Research"));
+    let s = c.wait_all(&[
+        "My IBM Cloud API keys · 1 key",
+        "grace-globex-reports",
+        "Globex Research",
+        "Creating API keys is not possible here",
+    ]);
     assert!(!s.contains("Create +"));
-    assert!(s.contains("Creating API keys is not possible here"), "{s}");
     c.keys("q");
     assert_eq!(c.wait_exit(), 0);
 

@@ -529,11 +529,11 @@ fn footer_items(st: &State) -> (Context, Vec<(Command, &'static str)>) {
             items.extend([
                 (Command::SortNext, "sort"),
                 (Command::Details, "details"),
+                (Command::Help, "help"),
+                (Command::Quit, "quit"),
                 (Command::Accounts, "account"),
                 (Command::Settings, "settings"),
                 (Command::Persona, "switch user"),
-                (Command::Help, "help"),
-                (Command::Quit, "quit"),
             ]);
             (Context::Page, items)
         }
