@@ -10,7 +10,8 @@ use iamkeys::store::{SledStore, Storage};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
+mod common;
+use common::{BIN, files};
 
 // Public values from the built-in demo fixture.
 const GRACE_KEY: &str = "iamk_DEMOgrace0002XIYfkq7AFQsnFA8ym9eNDZF3hxGIb";
@@ -1284,22 +1285,6 @@ fn reopening_after_close_keeps_everything() {
     s.run(&["check"]).ok();
     // And again: reading changes nothing.
     assert_eq!(snapshot(&s), first);
-}
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[test]

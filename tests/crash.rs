@@ -5,23 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
-const TRIALS: usize = 50;
+mod common;
+use common::iamkeys;
 
-fn iamkeys(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.arg("--data-dir")
-        .arg(dir)
-        .env("IAMKEYS_ARGON2", "m=256,t=1,p=1")
-        .env_remove("IAMKEYS_API_KEY")
-        .stdin(Stdio::null());
-    c
-}
+const TRIALS: usize = 50;
 
 /// A small, seeded generator, so a failing run can be repeated.
 struct Rng(u64);

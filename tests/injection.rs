@@ -1,9 +1,8 @@
 //! Terminal injection: names and descriptions that carry escape sequences
 //! (CSI, OSC, BEL, C1) reach the command line's text output inert.
 
-use std::process::{Command, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
+mod common;
+use common::iamkeys;
 
 const FIXTURE: &str = r#"version: 1
 demo: true
@@ -33,16 +32,7 @@ fn escape_sequences_in_stored_text_are_shown_inert() {
     let dir = tmp.path().join("data");
     let fx = tmp.path().join("evil.yaml");
     std::fs::write(&fx, FIXTURE).unwrap();
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .arg("--data-dir")
-            .arg(&dir)
-            .env("IAMKEYS_ARGON2", "m=256,t=1,p=1")
-            .stdin(Stdio::null())
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| iamkeys(&dir).args(args).output().unwrap();
     let seeded = run(&["seed", fx.to_str().unwrap()]);
     assert!(
         seeded.status.success(),

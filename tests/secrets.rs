@@ -2,23 +2,13 @@
 //! (the create answer, the key file) and nowhere else — not in the log, not
 //! in error messages, not in `Debug` output, not on disk in the store.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Output, Stdio};
 
 use iamkeys::secret;
 
-const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
-
-fn iamkeys(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.arg("--data-dir")
-        .arg(dir)
-        .env("IAMKEYS_ARGON2", "m=256,t=1,p=1")
-        .env_remove("IAMKEYS_API_KEY")
-        .stdin(Stdio::null());
-    c
-}
+mod common;
+use common::{file_contains, files as all_files, iamkeys};
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     iamkeys(dir).args(args).output().unwrap()
@@ -30,31 +20,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
-fn file_contains(p: &Path, needle: &str) -> bool {
-    let mut bytes = Vec::new();
-    std::fs::File::open(p)
-        .unwrap()
-        .read_to_end(&mut bytes)
-        .unwrap();
-    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 fn value_of(o: &Output) -> String {

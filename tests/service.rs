@@ -18,6 +18,9 @@ use iamkeys::store::{SledStore, Storage, StoreInfo};
 use jiff::{SignedDuration, Timestamp};
 use tempfile::TempDir;
 
+mod common;
+use common::files;
+
 // The public test values in fixtures/test/service.yaml.
 const OWNER_KEY: &str = "iamk_TESTowner000Bd2YERhRugtTYYRbQAfFS7OG3zM75r";
 const ADMIN_KEY: &str = "iamk_TESTadmin000QZt6hnphLa9v3wLDDdFbsNF53lFDLj";
@@ -1071,23 +1074,6 @@ fn throttle_wait_grows_with_recent_failures() {
         throttle_wait(&with_failures(&[10, 10, 10, 10, 10]), now),
         None
     );
-}
-
-/// Every file under `dir`, recursively.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 fn assert_no_value_on_disk(dir: &Path, values: &[String]) {

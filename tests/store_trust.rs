@@ -2,32 +2,11 @@
 //! and exit 1, never a panic.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
-
-fn iamkeys(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.arg("--data-dir")
-        .arg(dir)
-        .env("IAMKEYS_ARGON2", "m=256,t=1,p=1")
-        .env_remove("IAMKEYS_API_KEY")
-        .stdin(Stdio::null());
-    c
-}
-
-fn seeded() -> (tempfile::TempDir, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("data");
-    let out = iamkeys(&dir).arg("seed").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (tmp, dir)
-}
+mod common;
+use common::{iamkeys, seeded_demo as seeded};
 
 fn list(dir: &Path) -> Output {
     iamkeys(dir)
