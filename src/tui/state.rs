@@ -304,6 +304,21 @@ impl Page {
         self.reselect();
     }
 
+    /// Like `refilter`, after the search changed from `before`: a search
+    /// that contains the previous one can only narrow, so only the rows
+    /// visible now are tested again.
+    fn refilter_from(&mut self, before: &str) {
+        let old = before.trim().to_lowercase();
+        let needle = self.search.value().trim().to_lowercase();
+        if old.is_empty() || !needle.contains(&old) {
+            return self.refilter();
+        }
+        let rows = &self.rows;
+        self.visible
+            .retain(|&i| rows.get(i).is_some_and(|r| crate::service::matches(r, &needle)));
+        self.reselect();
+    }
+
     fn reselect(&mut self) {
         let found = self.selected.as_ref().and_then(|id| {
             self.visible
@@ -1014,7 +1029,7 @@ fn page_key(st: &mut State, key: Key) -> Vec<Effect> {
             let before = st.page.search.value().to_string();
             if st.page.search.handle(key) {
                 if st.page.search.value() != before {
-                    st.page.refilter();
+                    st.page.refilter_from(&before);
                     st.page.offset = 0;
                     st.scroll();
                 }
