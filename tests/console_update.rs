@@ -517,3 +517,61 @@ fn tiny_and_huge_sizes_never_panic() {
         c.press("j k G g v esc ? esc");
     }
 }
+
+#[test]
+fn the_user_config_dir_overrides_keymap_and_theme() {
+    use iamkeys::tui::keymap::{Command, Context, Key};
+    use iamkeys::tui::{Keymap, Theme};
+    use ratatui::style::Color;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("keymap.yaml"),
+        "page:\n  - { action: view_menu, keys: [f], desc: Filter the keys }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("theme.yaml"),
+        "styles:\n  selected: { fg: red, bold: true }\n",
+    )
+    .unwrap();
+    let (keymap, problem) = Keymap::load(Some(dir.path()));
+    assert_eq!(problem, None);
+    assert_eq!(
+        keymap.lookup(Context::Page, Key::parse("f").unwrap()),
+        Some(Command::ViewMenu)
+    );
+    assert_eq!(keymap.lookup(Context::Page, Key::parse("v").unwrap()), None);
+    let (theme, problem) = Theme::load(Some(dir.path()), true);
+    assert_eq!(problem, None);
+    assert_eq!(theme.selected.fg, Some(Color::Red));
+    // NO_COLOR drops the colour and keeps the selection visible.
+    let (mono, _) = Theme::load(Some(dir.path()), false);
+    assert_eq!(mono.selected.fg, None);
+
+    // The help follows the keymap.
+    let mut c = Console::signed_in("ada@acme.example");
+    c.st.keymap = keymap;
+    c.press("f");
+    assert!(matches!(c.st.popups.last(), Some(Popup::ViewMenu { .. })));
+    c.press("esc ?");
+    let help = c.screen(120, 40);
+    assert!(help.contains("Filter the keys"), "{help}");
+
+    // A broken file is reported, and the defaults are used.
+    std::fs::write(
+        dir.path().join("keymap.yaml"),
+        "page: [ { action: fly, keys: [f] } ]",
+    )
+    .unwrap();
+    let (keymap, problem) = Keymap::load(Some(dir.path()));
+    assert!(problem.unwrap().contains("keymap ignored"));
+    assert_eq!(keymap, Keymap::builtin());
+    std::fs::write(
+        dir.path().join("theme.yaml"),
+        "styles:\n  selected: { fg: ultraviolet }\n",
+    )
+    .unwrap();
+    let (_, problem) = Theme::load(Some(dir.path()), true);
+    assert!(problem.unwrap().contains("not a colour"));
+}

@@ -124,7 +124,7 @@ pub struct SignInLayout {
 
 pub fn sign_in_layout(area: Rect, st: &State) -> SignInLayout {
     let n = st.sign_in.personas.len() as u16;
-    let persona_h = if st.demo { n.max(1) + 2 } else { 0 };
+    let persona_h = if st.demo { n.max(1) + 3 } else { 0 };
     let h = (6 + persona_h).min(area.height.saturating_sub(3));
     let w = 104.min(area.width.saturating_sub(4));
     let frame = area
@@ -137,7 +137,9 @@ pub fn sign_in_layout(area: Rect, st: &State) -> SignInLayout {
         width: inner.width,
         height: 1.min(inner.height),
     };
-    let personas_y = inner.y + 5;
+    // Below: the field's label, the field, its help, a gap, the persona
+    // heading and the persona table's header.
+    let personas_y = inner.y + 6;
     let personas = Rect {
         x: inner.x,
         y: personas_y.min(inner.bottom()),
@@ -575,7 +577,7 @@ fn columns(view: ViewFilter, w: u16) -> Vec<(Col, &'static str, Constraint)> {
         Constraint::Length(if wide { 19 } else { 10 }),
     ));
     if wide || owner.is_none() {
-        cols.push((Col::LastUsed, "Last used", Constraint::Length(10)));
+        cols.push((Col::LastUsed, "Last used", Constraint::Length(11)));
     }
     cols
 }
@@ -830,6 +832,24 @@ fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
         header,
     );
     let l = sign_in_layout(area, st);
+    if l.frame.y >= header.bottom() + 2 {
+        let welcome = Rect {
+            y: l.frame.y - 2,
+            height: 1,
+            ..l.frame
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("IBM Cloud API keys", t.title),
+                Span::styled(
+                    " · create, edit, lock, disable and delete the keys you may manage",
+                    t.muted,
+                ),
+            ]))
+            .alignment(Alignment::Center),
+            welcome,
+        );
+    }
     let b = block(t, title(t, "Sign in"), true);
     frame.render_widget(Clear, l.frame);
     frame.render_widget(b, l.frame);
@@ -871,7 +891,7 @@ fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
     );
     if st.demo {
         let heading = Rect {
-            y: l.personas.y.saturating_sub(1),
+            y: l.personas.y.saturating_sub(2),
             height: 1,
             ..inner
         };
@@ -930,6 +950,7 @@ fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
                 Constraint::Fill(1),
             ],
         )
+        .header(Row::new(["Name", "Email", "Roles by account"]).style(t.table_header))
         .column_spacing(1)
         .row_highlight_style(if focus == SignInFocus::Personas {
             t.selected
@@ -942,7 +963,12 @@ fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
         if !st.sign_in.personas.is_empty() {
             ts.select(Some(st.sign_in.cursor));
         }
-        frame.render_stateful_widget(table, l.personas, &mut ts);
+        let with_header = Rect {
+            y: l.personas.y.saturating_sub(1),
+            height: l.personas.height + 1,
+            ..l.personas
+        };
+        frame.render_stateful_widget(table, with_header, &mut ts);
     }
     let [status, keys] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(footer);

@@ -234,7 +234,11 @@ where
     perform(effects, &service, &tx);
     loop {
         if st.needs_draw {
-            terminal.draw(|f| draw::draw(f, st)).map_err(Into::into)?;
+            // One frame appears at once, not as it is written.
+            let _ = execute!(io::stdout(), crossterm::terminal::BeginSynchronizedUpdate);
+            let drawn = terminal.draw(|f| draw::draw(f, st)).map(|_| ());
+            let _ = execute!(io::stdout(), crossterm::terminal::EndSynchronizedUpdate);
+            drawn.map_err(Into::into)?;
             st.needs_draw = false;
         }
         if st.quit {

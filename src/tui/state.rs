@@ -314,8 +314,10 @@ impl Page {
             return self.refilter();
         }
         let rows = &self.rows;
-        self.visible
-            .retain(|&i| rows.get(i).is_some_and(|r| crate::service::matches(r, &needle)));
+        self.visible.retain(|&i| {
+            rows.get(i)
+                .is_some_and(|r| crate::service::matches(r, &needle))
+        });
         self.reselect();
     }
 
