@@ -87,7 +87,7 @@ pub fn page_layout(area: Rect, st: &State) -> PageLayout {
     } else {
         0
     };
-    let view_w = 35.min(toolbar.width / 2);
+    let view_w = 37.min(toolbar.width / 2);
     let [view, search, create] = Layout::horizontal([
         Constraint::Length(view_w),
         Constraint::Fill(1),
