@@ -562,19 +562,20 @@ fn columns(view: ViewFilter, w: u16) -> Vec<(Col, &'static str, Constraint)> {
     };
     let wide = w >= 100;
     let mut cols = vec![(Col::Name, "Name", Constraint::Fill(3))];
+    let desc = if owner.is_some() { 3 } else { 5 };
     // On narrow screens the owner matters more than the description,
     // which the details still show.
     if owner.is_none() || wide {
-        cols.push((Col::Description, "Description", Constraint::Fill(4)));
+        cols.push((Col::Description, "Description", Constraint::Fill(desc)));
     }
     if let Some(o) = owner {
-        cols.push((Col::Owner, o, Constraint::Fill(3)));
+        cols.push((Col::Owner, o, Constraint::Fill(4)));
     }
     cols.push((Col::Created, "Date created", Constraint::Length(12)));
     cols.push((
         Col::Status,
         "Status",
-        Constraint::Length(if wide { 19 } else { 10 }),
+        Constraint::Length(if wide { 18 } else { 10 }),
     ));
     if wide || owner.is_none() {
         cols.push((Col::LastUsed, "Last used", Constraint::Length(11)));
@@ -711,25 +712,23 @@ fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
         .filter_map(|&i| page.rows.get(i))
         .map(|r| {
             let cells = cols.iter().map(|(c, _, _)| match c {
-                Col::Name => {
-                    let mut spans = vec![Span::raw(inert(&r.key.name).into_owned())];
-                    if r.key.kind == KeyKind::User
+                Col::Name => Cell::from(inert(&r.key.name).into_owned()),
+                Col::Description => Cell::from(Span::styled(
+                    inert(&r.key.description).into_owned(),
+                    t.muted,
+                )),
+                Col::Owner => {
+                    let mut spans = vec![Span::raw(inert(&r.owner).into_owned())];
+                    if r.key.kind != KeyKind::ServiceId
                         && st
                             .session
                             .as_ref()
                             .is_some_and(|s| s.user.iam_id == r.key.iam_id)
-                        && page.view != ViewFilter::MyApiKeys
-                        && !short
                     {
                         spans.push(Span::styled(" (you)", t.muted));
                     }
                     Cell::from(Line::from(spans))
                 }
-                Col::Description => Cell::from(Span::styled(
-                    inert(&r.key.description).into_owned(),
-                    t.muted,
-                )),
-                Col::Owner => Cell::from(inert(&r.owner).into_owned()),
                 Col::Created => Cell::from(date(r.key.created_at)),
                 Col::Status => Cell::from(badges(r, st.now, t, short)),
                 Col::LastUsed => Cell::from(match r.key.activity.last_authn {
