@@ -1,0 +1,203 @@
+//! The sign-in screen: an API key field and, on demo stores, the personas.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Margin, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, TableState};
+
+use crate::text::{fit, inert};
+
+use super::super::keymap::{Command, Context};
+use super::super::state::{SignInFocus, State};
+use super::*;
+
+// ---- sign-in -------------------------------------------------------------------
+
+pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
+    let t = &st.theme;
+    let [header, _, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    frame.render_widget(Block::new().style(t.header), header);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(" iamkeys ", t.brand),
+            Span::styled(" Manage > Access (IAM) > ", t.breadcrumb),
+            Span::styled("API keys", t.breadcrumb_current),
+        ])),
+        header,
+    );
+    let l = sign_in_layout(area, st);
+    if l.frame.y >= header.bottom() + 2 {
+        let welcome = Rect {
+            y: l.frame.y - 2,
+            height: 1,
+            ..l.frame
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("IBM Cloud API keys", t.title),
+                Span::styled(
+                    " · create, edit, lock, disable and delete the keys you may manage",
+                    t.muted,
+                ),
+            ]))
+            .alignment(Alignment::Center),
+            welcome,
+        );
+    }
+    let b = block(t, title(t, "Sign in"), true);
+    frame.render_widget(Clear, l.frame);
+    frame.render_widget(b, l.frame);
+    let inner = l.frame.inner(Margin::new(2, 1));
+    let focus = st.sign_in.focus();
+    frame.render_widget(
+        Paragraph::new(Span::styled("IBM Cloud API key", t.label)),
+        Rect { height: 1, ..inner },
+    );
+    draw_input(
+        frame,
+        l.key,
+        st.sign_in.key.value(),
+        st.sign_in.key.cursor(),
+        focus == SignInFocus::Key,
+        true,
+        t,
+    );
+    if st.sign_in.key.is_empty() && focus != SignInFocus::Key {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                " paste a user API key (iamk_…)",
+                t.placeholder,
+            )),
+            l.key,
+        );
+    }
+    let help = Rect {
+        y: l.key.y + 1,
+        height: 1,
+        ..inner
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            "The value is masked and verified off screen. Enter signs in.",
+            t.muted,
+        )),
+        help,
+    );
+    if st.demo {
+        let heading = Rect {
+            y: l.personas.y.saturating_sub(2),
+            height: 1,
+            ..inner
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("Or sign in as a demo persona", t.label),
+                Span::styled("  (demo store: personas need no key)", t.muted),
+            ])),
+            heading,
+        );
+        if st.sign_in.personas.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Span::styled("Loading personas…", t.muted)),
+                l.personas,
+            );
+        }
+        let rows = st.sign_in.personas.iter().map(|p| {
+            let roles: Vec<String> = p
+                .roles
+                .iter()
+                .map(|(acc, roles)| {
+                    if roles.is_empty() {
+                        format!("{}: member", inert(acc))
+                    } else {
+                        format!("{}: {}", inert(acc), roles.join(", "))
+                    }
+                })
+                .collect();
+            let name = if p.user.functional {
+                Line::from(vec![
+                    Span::raw(inert(&p.user.name).into_owned()),
+                    Span::raw(" "),
+                    Span::styled(
+                        if t.monochrome {
+                            "[functional]"
+                        } else {
+                            " functional "
+                        },
+                        t.badge_functional,
+                    ),
+                ])
+            } else {
+                Line::raw(inert(&p.user.name).into_owned())
+            };
+            Row::new(vec![
+                Cell::from(name),
+                Cell::from(Span::styled(inert(&p.user.email).into_owned(), t.muted)),
+                Cell::from(roles.join(" · ")),
+            ])
+        });
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(26),
+                Constraint::Length(24),
+                Constraint::Fill(1),
+            ],
+        )
+        .header(Row::new(["Name", "Email", "Roles by account"]).style(t.table_header))
+        .column_spacing(1)
+        .row_highlight_style(if focus == SignInFocus::Personas {
+            t.selected
+        } else {
+            t.selected_unfocused
+        })
+        .highlight_symbol("▌")
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
+        let mut ts = TableState::default();
+        if !st.sign_in.personas.is_empty() {
+            ts.select(Some(st.sign_in.cursor));
+        }
+        let with_header = Rect {
+            y: l.personas.y.saturating_sub(1),
+            height: l.personas.height + 1,
+            ..l.personas
+        };
+        frame.render_stateful_widget(table, with_header, &mut ts);
+    }
+    let [status, keys] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(footer);
+    status_line(st, status, frame);
+    let mut items = vec![
+        (Command::Confirm, "sign in"),
+        (Command::NextArea, "key field / personas"),
+    ];
+    if st.session.is_some() {
+        items.push((Command::Close, "back"));
+    }
+    items.push((Command::Help, "help"));
+    items.push((Command::Quit, "quit"));
+    hints(st, Context::SignIn, &items, keys, frame);
+    let store = Rect {
+        y: l.frame.bottom(),
+        height: 1,
+        ..l.frame
+    };
+    if store.bottom() < status.y {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                fit(
+                    &format!(" store: {}", inert(&st.store_label)),
+                    store.width as usize,
+                )
+                .into_owned(),
+                t.muted,
+            )),
+            store,
+        );
+    }
+}
