@@ -333,8 +333,26 @@ fn remove_unfinished_snapshots(path: &Path, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// How long to wait for the store's lock before answering "busy": long
+/// enough for a closing process (or a store dropped in this process, whose
+/// background thread lets go a moment later) to release it, short enough to
+/// answer well within a second.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// Opens the sled database at `path`; errors name the data directory `dir`.
 fn open_db(path: &Path, dir: &Path) -> Result<Db> {
+    let started = std::time::Instant::now();
+    loop {
+        match try_open_db(path, dir) {
+            Err(StoreError::Busy(_)) if started.elapsed() < LOCK_PATIENCE => {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn try_open_db(path: &Path, dir: &Path) -> Result<Db> {
     remove_unfinished_snapshots(path, dir)?;
     let config = sled::Config::new()
         .path(path)
