@@ -575,3 +575,31 @@ fn the_user_config_dir_overrides_keymap_and_theme() {
     let (_, problem) = Theme::load(Some(dir.path()), true);
     assert!(problem.unwrap().contains("not a colour"));
 }
+
+#[test]
+fn the_console_sorts_exactly_as_the_service() {
+    use iamkeys::service::{SortField, sort_rows};
+    let mut c = Console::signed_in("ada@acme.example");
+    choose_view(&mut c, ViewFilter::AllUserApiKeys);
+    let mut rows = c.st.page.rows.clone();
+    // Names and descriptions that differ only in case, and duplicates.
+    let mut twin = rows[0].clone();
+    twin.key.id = "ApiKey-0".into();
+    twin.key.name = rows[0].key.name.to_uppercase();
+    rows.push(twin);
+    let mut twin = rows[1].clone();
+    twin.key.id = "ApiKey-1".into();
+    rows.push(twin);
+    for field in SortField::ALL {
+        for desc in [false, true] {
+            let mut a = rows.clone();
+            let mut b = rows.clone();
+            sort_rows(&mut a, field, desc);
+            iamkeys::tui::state::sort_rows(&mut b, field, desc);
+            let ids = |v: &[iamkeys::service::KeyRow]| {
+                v.iter().map(|r| r.key.id.clone()).collect::<Vec<_>>()
+            };
+            assert_eq!(ids(&a), ids(&b), "{field:?} desc={desc}");
+        }
+    }
+}

@@ -368,7 +368,7 @@ impl Page {
     }
 
     fn resort(&mut self) {
-        crate::service::sort_rows(&mut self.rows, self.sort, self.desc);
+        sort_rows(&mut self.rows, self.sort, self.desc);
         self.refilter();
     }
 
@@ -385,6 +385,28 @@ impl Page {
     pub fn refusal(&self, me: &str, action: KeyAction, key: &ApiKey) -> Option<Denied> {
         let account = self.account.as_ref()?;
         access::check(account, me, action, &facts(key)).err()
+    }
+}
+
+/// The order of [`crate::service::sort_rows`], computing each row's sort
+/// key once: at 100,000 rows, lowercasing inside every comparison costs
+/// more than the sort itself.
+pub fn sort_rows(rows: &mut [KeyRow], field: SortField, desc: bool) {
+    match field {
+        SortField::Name => {
+            rows.sort_by_cached_key(|r| (r.key.name.to_lowercase(), r.key.id.clone()))
+        }
+        SortField::Description => {
+            rows.sort_by_cached_key(|r| (r.key.description.to_lowercase(), r.key.id.clone()))
+        }
+        SortField::CreatedAt | SortField::CreatedBy => {
+            crate::service::sort_rows(rows, field, false)
+        }
+    }
+    // Ties are broken by the unique id, so the order is total and its
+    // reverse is the descending order.
+    if desc {
+        rows.reverse();
     }
 }
 

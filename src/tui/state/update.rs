@@ -203,7 +203,8 @@ fn submit_sign_in(st: &mut State, focus: SignInFocus) -> Vec<Effect> {
 fn page_key(st: &mut State, key: Key) -> Vec<Effect> {
     if st.page.focus == Area::Search {
         let cmd = st.keymap.lookup(Context::Page, key);
-        let leaves = key.typed_char().is_none()
+        // Control keys on letters (Ctrl-U, Ctrl-W) edit the field first.
+        let leaves = !matches!(key.code, KeyCode::Char(_))
             && matches!(
                 cmd,
                 Some(
