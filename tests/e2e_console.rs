@@ -18,7 +18,7 @@ struct Console {
     parser: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
 impl Console {
@@ -65,7 +65,7 @@ impl Console {
             parser,
             writer,
             child,
-            _master: pty.master,
+            master: pty.master,
         }
     }
 
@@ -409,4 +409,69 @@ fn demo_opens_on_a_throwaway_store_and_apikey_opens_straight_on_the_page() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn mouse_and_resizing_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = seed(dir.path());
+    let mut c = Console::spawn(
+        dir.path(),
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--as",
+            "grace@acme.example",
+        ],
+        &[],
+    );
+    c.wait_all(&["My IBM Cloud API keys · 2 keys", "grace-old-script"]);
+    // Click the View box, then its second option (SGR mouse reports, 1-based).
+    c.send(b"\x1b[<0;5;3M\x1b[<0;5;3m");
+    c.wait_all(&["All service ID API keys"]);
+    let s = c.screen();
+    let row = s
+        .lines()
+        .position(|l| l.contains("All IBM Cloud user API keys") && !l.contains("▾"))
+        .expect("the option is on screen") as u16;
+    c.send(format!("\x1b[<0;8;{}M\x1b[<0;8;{}m", row + 1, row + 1).as_bytes());
+    let s = c.wait_all(&["All IBM Cloud user API keys · 8 keys", "linus-readonly"]);
+    // Click a key twice: selected, then its actions.
+    let row = s
+        .lines()
+        .position(|l| l.contains("alan-notebook"))
+        .expect("alan's key is listed") as u16;
+    let click = format!("\x1b[<0;6;{}M\x1b[<0;6;{}m", row + 1, row + 1);
+    c.send(click.as_bytes());
+    c.send(click.as_bytes());
+    let s = c.wait_all(&["View details", "Unlock"]);
+    assert!(
+        !s.contains("Delete"),
+        "a locked key cannot be deleted:\n{s}"
+    );
+    c.keys("esc");
+    // The wheel moves the selection.
+    c.send(b"\x1b[<65;6;10M");
+    c.wait_until("the menu to close", |s| !s.contains("View details"));
+
+    c.master
+        .resize(PtySize {
+            rows: 12,
+            cols: 50,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    c.wait_all(&["Terminal too small", "50×12"]);
+    c.master
+        .resize(PtySize {
+            rows: ROWS,
+            cols: COLS,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    c.wait_all(&["All IBM Cloud user API keys · 8 keys"]);
+    c.keys("q");
+    assert_eq!(c.wait_exit(), 0);
 }
