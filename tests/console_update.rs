@@ -603,3 +603,22 @@ fn the_console_sorts_exactly_as_the_service() {
         }
     }
 }
+
+#[test]
+fn quitting_over_an_unsaved_new_key_asks_once() {
+    let mut c = Console::signed_in("katherine@acme.example");
+    c.press("c");
+    c.type_text("unsaved");
+    c.press("enter q");
+    assert!(!c.quit);
+    assert!(c.status().contains("press q again"), "{}", c.status());
+    assert!(matches!(c.st.popups.last(), Some(Popup::Reveal(_))));
+    c.press("q");
+    assert!(c.quit);
+
+    let mut c = Console::signed_in("katherine@acme.example");
+    c.press("c");
+    c.type_text("copied");
+    c.press("enter c q");
+    assert!(c.quit, "a copied key needs no warning");
+}

@@ -183,6 +183,9 @@ fn install_panic_hook() {
 }
 
 fn console(st: &mut State, service: Arc<Service>, session: Option<Session>) -> io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     install_panic_hook();
     enable_raw_mode()?;
     let setup = execute!(
@@ -195,12 +198,12 @@ fn console(st: &mut State, service: Arc<Service>, session: Option<Session>) -> i
         // No `terminal.clear()`: it asks the terminal for the cursor position,
         // and the fresh alternate screen is blank anyway.
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
         runtime.block_on(event_loop(&mut terminal, st, service, session))
     });
     restore_terminal();
+    // Work still running (a key being created) finishes before the process
+    // ends, after the terminal is back to normal.
+    drop(runtime);
     result
 }
 

@@ -623,6 +623,8 @@ pub struct Reveal {
     pub shown: bool,
     pub copied: bool,
     pub downloaded: Option<PathBuf>,
+    /// Quitting was asked once before the value was copied or saved.
+    pub quit_warned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -884,7 +884,20 @@ fn reveal_key(st: &mut State, key: Key) -> Vec<Effect> {
             st.info("The API key value is gone from this console");
             Vec::new()
         }
-        _ => global(st, key).unwrap_or_default(),
+        _ => {
+            let unsaved = !reveal.copied && reveal.downloaded.is_none();
+            if unsaved
+                && !reveal.quit_warned
+                && st.keymap.lookup(Context::Global, key) == Some(Command::Quit)
+            {
+                reveal.quit_warned = true;
+                st.error(
+                    "The API key was neither copied nor downloaded and will not be shown again: press q again to quit anyway",
+                );
+                return Vec::new();
+            }
+            global(st, key).unwrap_or_default()
+        }
     }
 }
 
@@ -1131,6 +1144,7 @@ fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
                     shown: false,
                     copied: false,
                     downloaded: None,
+                    quit_warned: false,
                 })));
                 st.load()
             }
