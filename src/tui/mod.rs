@@ -281,8 +281,15 @@ fn perform(effects: Vec<Effect>, service: &Arc<Service>, tx: &mpsc::UnboundedSen
                 let service = Arc::clone(service);
                 let tx = tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let outcome = run_job(&service, job);
-                    let _ = tx.send(outcome);
+                    let run = std::panic::AssertUnwindSafe(|| run_job(&service, job));
+                    match std::panic::catch_unwind(run) {
+                        Ok(outcome) => {
+                            let _ = tx.send(outcome);
+                        }
+                        // The panic hook has restored the terminal and
+                        // printed the report; the console cannot go on.
+                        Err(_) => std::process::exit(101),
+                    }
                 });
             }
             Effect::Copy(text) => {
