@@ -622,3 +622,24 @@ fn quitting_over_an_unsaved_new_key_asks_once() {
     c.press("enter c q");
     assert!(c.quit, "a copied key needs no warning");
 }
+
+#[test]
+fn stored_text_cannot_drive_the_terminal() {
+    let mut c = Console::signed_in("ada@acme.example");
+    let evil = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{202e}name";
+    for row in c.st.page.rows.iter_mut() {
+        row.key.name = evil.into();
+        row.key.description = evil.into();
+        row.owner = evil.into();
+    }
+    c.press("i");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = c.screen(w, h);
+        assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}'));
+        assert!(!screen.contains('\u{202e}'));
+        assert!(screen.contains("␛]52;c;ZXZpbA==␇"), "{screen}");
+    }
+    c.press("esc x");
+    let screen = c.screen(120, 40);
+    assert!(!screen.contains('\u{1b}'));
+}

@@ -604,7 +604,7 @@ pub fn help_lines(st: &State) -> Vec<Line<'static>> {
             let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<22}", keys.join(", ")), t.key),
-                Span::raw(b.desc.clone()),
+                Span::raw(inert(&b.desc).into_owned()),
             ]));
         }
     }
