@@ -117,6 +117,7 @@ fn open_and_run(cli: &Cli, dir: &Path, just_seeded: bool) -> i32 {
         dir.display().to_string()
     };
     let mut st = State::new(keymap, theme, info.demo, label);
+    st.config_dir = config;
     let problems: Vec<String> = [keymap_err, theme_err].into_iter().flatten().collect();
     match console(
         st_with_problems(&mut st, problems),

@@ -711,6 +711,8 @@ pub struct State {
     pub quit: bool,
     /// The directory a key file is downloaded to.
     pub download_dir: PathBuf,
+    /// Where the user's keymap.yaml and theme.yaml are read from, for help.
+    pub config_dir: Option<PathBuf>,
     generation: u64,
     /// A key to select when the next listing arrives (a new key).
     select_after_load: Option<String>,
@@ -742,6 +744,7 @@ impl State {
             needs_draw: true,
             quit: false,
             download_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            config_dir: None,
             generation: 0,
             select_after_load: None,
         }

@@ -608,22 +608,30 @@ pub fn help_lines(st: &State) -> Vec<Line<'static>> {
             ]));
         }
     }
-    if let Some(ctx) = Context::ALL.first() {
-        let _ = ctx;
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Mouse", t.title));
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {:<22}", "click"), t.key),
+        Span::raw("Select a key; click it again for its actions"),
+    ]));
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {:<22}", "wheel"), t.key),
+        Span::raw("Scroll"),
+    ]));
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {:<22}", "Ctrl-C"), t.key),
+        Span::raw("Quit, always"),
+    ]));
+    if let Some(dir) = &st.config_dir {
         lines.push(Line::raw(""));
-        lines.push(Line::styled("Mouse", t.title));
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<22}", "click"), t.key),
-            Span::raw("Select a key; click it again for its actions"),
-        ]));
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<22}", "wheel"), t.key),
-            Span::raw("Scroll"),
-        ]));
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<22}", "Ctrl-C"), t.key),
-            Span::raw("Quit, always"),
-        ]));
+        lines.push(Line::styled("Your keys and colours", t.title));
+        lines.push(Line::styled(
+            format!(
+                "  {} and theme.yaml override the defaults (same shape as assets/keymap.yaml and assets/theme.yaml)",
+                inert(&dir.join("keymap.yaml").display().to_string())
+            ),
+            t.muted,
+        ));
     }
     lines
 }
