@@ -643,3 +643,22 @@ fn stored_text_cannot_drive_the_terminal() {
     let screen = c.screen(120, 40);
     assert!(!screen.contains('\u{1b}'));
 }
+
+#[test]
+fn scrolled_popups_stop_at_their_end() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.resize(80, 24);
+    c.press("? G");
+    let Some(Popup::Help { scroll }) = c.st.popups.last() else {
+        panic!("no help");
+    };
+    let end = *scroll;
+    assert!(end > 0 && end < 200, "{end}");
+    let screen = c.screen(80, 24);
+    assert!(
+        screen.contains("Quit, always"),
+        "the end of the help shows:\n{screen}"
+    );
+    c.press("k");
+    assert!(matches!(c.st.popups.last(), Some(Popup::Help { scroll }) if *scroll == end - 1));
+}

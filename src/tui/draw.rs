@@ -21,7 +21,7 @@ mod popups;
 mod sign_in;
 
 use popups::draw_popup;
-pub use popups::help_lines;
+pub use popups::{help_lines, scroll_limit};
 use sign_in::draw_sign_in;
 
 pub const MIN_WIDTH: u16 = 60;

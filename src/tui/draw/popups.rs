@@ -239,10 +239,39 @@ fn who(st: &State, row: &KeyRow, iam_id: &str) -> String {
         )
 }
 
-fn draw_details(frame: &mut Frame, area: Rect, st: &State, row: &KeyRow, scroll: u16) {
+/// The details popup's frame and the area inside it, for `lines` lines.
+fn details_area(area: Rect, lines: u16) -> (Rect, Rect) {
+    let w = (area.width * 9 / 10).min(110);
+    let r = popup_area(area, w, (lines + 3).min(area.height.saturating_sub(2)));
+    (r, r.inner(Margin::new(2, 1)))
+}
+
+/// The help popup's frame and the area inside it.
+fn help_area(area: Rect) -> (Rect, Rect) {
+    let w = (area.width * 9 / 10).min(90);
+    let r = popup_area(area, w, area.height.saturating_sub(2));
+    (r, r.inner(Margin::new(2, 1)))
+}
+
+/// How far a scrolling popup can scroll at this terminal size.
+pub fn scroll_limit(st: &State, popup: &Popup, area: Rect) -> u16 {
+    match popup {
+        Popup::Details { row, .. } => {
+            let total = details_lines(st, row).len() as u16;
+            let (_, inner) = details_area(area, total);
+            total.saturating_sub(inner.height.saturating_sub(1))
+        }
+        Popup::Help { .. } => {
+            let (_, inner) = help_area(area);
+            (help_lines(st).len() as u16).saturating_sub(inner.height)
+        }
+        _ => 0,
+    }
+}
+
+fn details_lines(st: &State, row: &KeyRow) -> Vec<Line<'static>> {
     let t = &st.theme;
     let k = &row.key;
-    let w = (area.width * 9 / 10).min(110);
     let never = || "never".to_string();
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
     let kind = match k.kind {
@@ -325,15 +354,21 @@ fn draw_details(frame: &mut Frame, area: Rect, st: &State, row: &KeyRow, scroll:
             Span::styled(format!("  — {}", who(st, row, &h.actor)), t.muted),
         ]));
     }
+    lines
+}
+
+fn draw_details(frame: &mut Frame, area: Rect, st: &State, row: &KeyRow, scroll: u16) {
+    let t = &st.theme;
+    let k = &row.key;
+    let lines = details_lines(st, row);
     let total = lines.len() as u16;
-    let r = popup_area(area, w, (total + 3).min(area.height.saturating_sub(2)));
+    let (r, inner) = details_area(area, total);
     frame.render_widget(Clear, r);
     let b = block(
         t,
         title(t, format!("API key details · {}", inert(&k.name))),
         true,
     );
-    let inner = b.inner(r).inner(Margin::new(1, 0));
     frame.render_widget(b, r);
     let max_scroll = total.saturating_sub(inner.height.saturating_sub(1));
     let scroll = scroll.min(max_scroll);
@@ -638,14 +673,11 @@ pub fn help_lines(st: &State) -> Vec<Line<'static>> {
 
 fn draw_help(frame: &mut Frame, area: Rect, st: &State, scroll: u16) {
     let t = &st.theme;
-    let w = (area.width * 9 / 10).min(90);
-    let h = area.height.saturating_sub(2);
-    let r = popup_area(area, w, h);
+    let (r, inner) = help_area(area);
     frame.render_widget(Clear, r);
     let b = block(t, title(t, "Help · keys"), true).title(
         Line::from(Span::styled(" Esc close · j/k scroll ", t.muted)).alignment(Alignment::Right),
     );
-    let inner = b.inner(r).inner(Margin::new(1, 0));
     frame.render_widget(b, r);
     let lines = help_lines(st);
     let max = (lines.len() as u16).saturating_sub(inner.height);

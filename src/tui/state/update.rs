@@ -65,7 +65,9 @@ fn on_key(st: &mut State, key: Key) -> Vec<Effect> {
         return quit(st);
     }
     if !st.popups.is_empty() {
-        return popup_key(st, key);
+        let effects = popup_key(st, key);
+        clamp_scroll(st);
+        return effects;
     }
     match st.screen {
         Screen::SignIn => sign_in_key(st, key),
@@ -583,6 +585,8 @@ fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
                 Some(Command::Up) => *scroll = scroll.saturating_sub(1),
                 Some(Command::PageDown) => *scroll = scroll.saturating_add(10),
                 Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),
+                Some(Command::Top) => *scroll = 0,
+                Some(Command::Bottom) => *scroll = u16::MAX,
                 Some(Command::Close) => {
                     st.popups.pop();
                 }
@@ -613,6 +617,14 @@ fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
                 *scroll = scroll.saturating_sub(10);
                 Vec::new()
             }
+            Some(Command::Top) => {
+                *scroll = 0;
+                Vec::new()
+            }
+            Some(Command::Bottom) => {
+                *scroll = u16::MAX;
+                Vec::new()
+            }
             Some(Command::Close) => {
                 st.popups.pop();
                 Vec::new()
@@ -634,6 +646,18 @@ fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
         Popup::Reveal(_) => reveal_key(st, key),
         Popup::Confirm(_) => confirm_key(st, key),
         Popup::Settings { .. } => settings_key(st, key),
+    }
+}
+
+/// Keeps a scrolled popup within its text, so scrolling back starts at once.
+fn clamp_scroll(st: &mut State) {
+    let area = st.area();
+    let limit = match st.popups.last() {
+        Some(p) => draw::scroll_limit(st, p, area),
+        None => return,
+    };
+    if let Some(Popup::Details { scroll, .. } | Popup::Help { scroll }) = st.popups.last_mut() {
+        *scroll = (*scroll).min(limit);
     }
 }
 
@@ -970,6 +994,12 @@ fn settings_key(st: &mut State, key: Key) -> Vec<Effect> {
 // ---- mouse -------------------------------------------------------------------------
 
 fn on_mouse(st: &mut State, ev: MouseEvent) -> Vec<Effect> {
+    let effects = mouse(st, ev);
+    clamp_scroll(st);
+    effects
+}
+
+fn mouse(st: &mut State, ev: MouseEvent) -> Vec<Effect> {
     let pos = Position::new(ev.column, ev.row);
     match ev.kind {
         MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
