@@ -270,6 +270,9 @@ fn create_then_reveal_once_then_copy_and_download() {
     assert!(key.support_sessions);
     assert!(key.expires_at.is_some());
     assert_eq!(c.selected_name().as_deref(), Some("walkthrough"));
+    // A second Enter (a key held down) does not throw the value away.
+    c.press("enter");
+    assert!(matches!(c.st.popups.last(), Some(Popup::Reveal(_))));
 
     c.press("c");
     assert_eq!(c.copied, std::slice::from_ref(&value));
