@@ -199,7 +199,23 @@ pub fn menu_geometry(st: &State, popup: &Popup, area: Rect) -> Option<(Rect, u16
                 .max(30)
                 .min(area.width.saturating_sub(4));
             let h = items.len().max(1) as u16 + 2;
-            let r = area.centered(Constraint::Length(w), Constraint::Length(h));
+            // Beside the selected row when it is on screen: below it, or
+            // above it when there is no room below.
+            let l = page_layout(area, st);
+            let page = &st.page;
+            let r = if page.cursor >= page.offset
+                && page.cursor - page.offset < l.table_body.height as usize
+            {
+                let row_y = l.table_body.y + (page.cursor - page.offset) as u16;
+                let y = if row_y + 1 + h <= area.bottom() {
+                    row_y + 1
+                } else {
+                    row_y.saturating_sub(h)
+                };
+                clamp(Rect::new(l.table_body.x + 2, y, w, h))
+            } else {
+                area.centered(Constraint::Length(w), Constraint::Length(h))
+            };
             Some((r, r.y + 1))
         }
         _ => None,
