@@ -70,7 +70,14 @@ fn notice_text(st: &State) -> Option<String> {
 }
 
 pub fn page_layout(area: Rect, st: &State) -> PageLayout {
-    let notice_h = u16::from(notice_text(st).is_some());
+    // The reason creating is refused: one line, or two when it is long.
+    let notice_h = match notice_text(st) {
+        None => 0,
+        Some(n) => {
+            let w = (area.width as usize).max(1);
+            (width(&n) + 4).div_ceil(w).min(3) as u16
+        }
+    };
     let [header, toolbar, notice, table, status, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(3),
@@ -474,11 +481,9 @@ fn draw_page(frame: &mut Frame, area: Rect, st: &State) {
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled(" ⓘ ", t.warning),
-                Span::styled(
-                    fit(&n, l.notice.width.saturating_sub(4) as usize).into_owned(),
-                    t.muted,
-                ),
-            ])),
+                Span::styled(inert(&n).into_owned(), t.muted),
+            ]))
+            .wrap(Wrap { trim: false }),
             l.notice,
         );
     }
