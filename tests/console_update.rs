@@ -665,3 +665,50 @@ fn scrolled_popups_stop_at_their_end() {
     c.press("k");
     assert!(matches!(c.st.popups.last(), Some(Popup::Help { scroll }) if *scroll == end - 1));
 }
+
+#[test]
+fn a_store_that_is_not_a_demo_offers_only_the_api_key_field() {
+    use iamkeys::secret::HashParams;
+    use iamkeys::tui::{Keymap, State, Theme, run_job};
+
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = dir.path().join("team.yaml");
+    std::fs::write(
+        &fixture,
+        "version: 1\nusers:\n  - email: owner@example.com\n    name: Team Owner\naccounts:\n  - id: team\n    name: The Team\n    owner: owner@example.com\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let boots = iamkeys::cli::seed(&data, Some(&fixture), false, HashParams::TEST).unwrap();
+    let svc = console_common::open_after_seed(&data);
+    let mut st = State::new(
+        Keymap::builtin(),
+        Theme::builtin(true),
+        false,
+        "team".into(),
+    );
+    assert!(st.start(None).is_empty(), "no personas to load");
+    assert_eq!(st.sign_in.focus(), iamkeys::tui::state::SignInFocus::Key);
+
+    let mut run = |st: &mut State, action: Action| {
+        let mut queue = iamkeys::tui::update(st, action);
+        while let Some(effect) = queue.pop() {
+            if let iamkeys::tui::Effect::Run(job) = effect {
+                queue.extend(iamkeys::tui::update(st, Action::Done(run_job(&svc, job))));
+            }
+        }
+    };
+    // The owner's bootstrap key, pasted.
+    run(&mut st, Action::Paste(boots[0].secret.expose().to_string()));
+    run(
+        &mut st,
+        Action::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    assert_eq!(st.screen, Screen::Page);
+    assert!(st.sign_in.personas.is_empty());
+    assert_eq!(st.page.account_name(), Some("The Team"));
+    assert_eq!(st.page.rows.len(), 1, "the bootstrap key");
+}
