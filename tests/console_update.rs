@@ -690,7 +690,7 @@ fn a_store_that_is_not_a_demo_offers_only_the_api_key_field() {
     assert!(st.start(None).is_empty(), "no personas to load");
     assert_eq!(st.sign_in.focus(), iamkeys::tui::state::SignInFocus::Key);
 
-    let mut run = |st: &mut State, action: Action| {
+    let run = |st: &mut State, action: Action| {
         let mut queue = iamkeys::tui::update(st, action);
         while let Some(effect) = queue.pop() {
             if let iamkeys::tui::Effect::Run(job) = effect {
