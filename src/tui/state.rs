@@ -156,6 +156,8 @@ pub struct PageData {
     pub views: Vec<ViewInfo>,
     pub view: ViewFilter,
     pub rows: Vec<KeyRow>,
+    /// Built with the rows, off the UI thread.
+    pub index: RowIndex,
     pub accounts: Vec<AccountSummary>,
     pub account: Account,
     pub now: Timestamp,
@@ -234,9 +236,11 @@ pub struct Page {
     pub views: Vec<ViewInfo>,
     pub accounts: Vec<AccountSummary>,
     pub account: Option<Account>,
-    /// Every row of the view, in sort order.
+    /// Every row of the view, in the order loaded.
     pub rows: Vec<KeyRow>,
-    /// Indices into `rows` of the rows matching the search.
+    /// Search text and sort orders of `rows`.
+    pub index: RowIndex,
+    /// Indices into `rows` of the rows matching the search, in sort order.
     pub visible: Vec<usize>,
     pub search: Input,
     pub sort: SortField,
@@ -259,6 +263,7 @@ impl Default for Page {
             accounts: Vec::new(),
             account: None,
             rows: Vec::new(),
+            index: RowIndex::default(),
             visible: Vec::new(),
             search: Input::default(),
             sort: SortField::Name,
@@ -293,14 +298,23 @@ impl Page {
 
     /// Recomputes the visible rows for the search, keeping the selected key.
     fn refilter(&mut self) {
+        if self.index.len() != self.rows.len() {
+            // Rows changed in place (tests do this): index them again.
+            self.index = RowIndex::build(&self.rows);
+        }
         let needle = self.search.value().trim().to_lowercase();
-        self.visible = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| crate::service::matches(r, &needle))
-            .map(|(i, _)| i)
-            .collect();
+        let order = self.index.order(self.sort);
+        let keep = |&&i: &&u32| self.index.matches(i as usize, &self.rows, &needle);
+        self.visible = if self.desc {
+            order
+                .iter()
+                .rev()
+                .filter(keep)
+                .map(|&i| i as usize)
+                .collect()
+        } else {
+            order.iter().filter(keep).map(|&i| i as usize).collect()
+        };
         self.reselect();
     }
 
@@ -313,11 +327,8 @@ impl Page {
         if old.is_empty() || !needle.contains(&old) {
             return self.refilter();
         }
-        let rows = &self.rows;
-        self.visible.retain(|&i| {
-            rows.get(i)
-                .is_some_and(|r| crate::service::matches(r, &needle))
-        });
+        let (rows, index) = (&self.rows, &self.index);
+        self.visible.retain(|&i| index.matches(i, rows, &needle));
         self.reselect();
     }
 
@@ -367,8 +378,8 @@ impl Page {
         self.offset = self.offset.min(max_offset);
     }
 
+    /// A new sort is a precomputed order, walked forwards or backwards.
     fn resort(&mut self) {
-        sort_rows(&mut self.rows, self.sort, self.desc);
         self.refilter();
     }
 
@@ -388,26 +399,126 @@ impl Page {
     }
 }
 
-/// The order of [`crate::service::sort_rows`], computing each row's sort
-/// key once: at 100,000 rows, lowercasing inside every comparison costs
-/// more than the sort itself.
-pub fn sort_rows(rows: &mut [KeyRow], field: SortField, desc: bool) {
+/// What keystrokes need at 100,000 rows, computed once per load in the
+/// worker: each row's search text, lowercased, and the row order for every
+/// sort field. Typing in the search box then scans prepared text, and a new
+/// sort walks a ready order instead of sorting on the UI thread.
+#[derive(Debug, Clone, Default)]
+pub struct RowIndex {
+    /// Name, description, owner and id, lowercased, separated by newlines.
+    haystacks: Vec<Box<str>>,
+    /// Ascending orders of row indices, one per [`SortField`], ties by id.
+    orders: [Vec<u32>; 4],
+}
+
+const FIELD_SEPARATOR: char = '\n';
+
+impl RowIndex {
+    pub fn build(rows: &[KeyRow]) -> RowIndex {
+        let haystacks = rows
+            .iter()
+            .map(|r| {
+                let mut h = String::with_capacity(
+                    r.key.name.len() + r.key.description.len() + r.owner.len() + r.key.id.len() + 3,
+                );
+                for (i, field) in [&r.key.name, &r.key.description, &r.owner, &r.key.id]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if i > 0 {
+                        h.push(FIELD_SEPARATOR);
+                    }
+                    h.push_str(&field.to_lowercase());
+                }
+                h.into_boxed_str()
+            })
+            .collect();
+        let orders = SortField::ALL.map(|f| sort_order(rows, f));
+        RowIndex { haystacks, orders }
+    }
+
+    pub fn len(&self) -> usize {
+        self.haystacks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.haystacks.is_empty()
+    }
+
+    fn order(&self, field: SortField) -> &[u32] {
+        let i = SortField::ALL.iter().position(|f| *f == field).unwrap_or(0);
+        &self.orders[i]
+    }
+
+    /// [`crate::service::matches`], on the prepared text.
+    fn matches(&self, i: usize, rows: &[KeyRow], needle_lower: &str) -> bool {
+        if needle_lower.is_empty() {
+            return true;
+        }
+        if needle_lower.contains(FIELD_SEPARATOR) {
+            // Could match across two fields: ask the service's own test.
+            return rows
+                .get(i)
+                .is_some_and(|r| crate::service::matches(r, needle_lower));
+        }
+        self.haystacks
+            .get(i)
+            .is_some_and(|h| h.contains(needle_lower))
+    }
+}
+
+/// Row indices in the order of [`crate::service::sort_rows`] (ascending),
+/// computing each row's sort key once.
+fn sort_order(rows: &[KeyRow], field: SortField) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+    let id = |i: u32| rows[i as usize].key.id.as_str();
     match field {
-        SortField::Name => {
-            rows.sort_by_cached_key(|r| (r.key.name.to_lowercase(), r.key.id.clone()))
+        SortField::Name | SortField::Description => {
+            let keys: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    if field == SortField::Name {
+                        r.key.name.to_lowercase()
+                    } else {
+                        r.key.description.to_lowercase()
+                    }
+                })
+                .collect();
+            order.sort_unstable_by(|&a, &b| {
+                keys[a as usize]
+                    .cmp(&keys[b as usize])
+                    .then_with(|| id(a).cmp(id(b)))
+            });
         }
-        SortField::Description => {
-            rows.sort_by_cached_key(|r| (r.key.description.to_lowercase(), r.key.id.clone()))
-        }
-        SortField::CreatedAt | SortField::CreatedBy => {
-            crate::service::sort_rows(rows, field, false)
-        }
+        SortField::CreatedAt => order.sort_unstable_by(|&a, &b| {
+            rows[a as usize]
+                .key
+                .created_at
+                .cmp(&rows[b as usize].key.created_at)
+                .then_with(|| id(a).cmp(id(b)))
+        }),
+        SortField::CreatedBy => order.sort_unstable_by(|&a, &b| {
+            rows[a as usize]
+                .created_by
+                .cmp(&rows[b as usize].created_by)
+                .then_with(|| id(a).cmp(id(b)))
+        }),
     }
-    // Ties are broken by the unique id, so the order is total and its
-    // reverse is the descending order.
+    order
+}
+
+/// The console's order as a sorted copy of `rows`: the same as
+/// [`crate::service::sort_rows`] (a test holds them to it).
+pub fn sort_rows(rows: &mut Vec<KeyRow>, field: SortField, desc: bool) {
+    let mut order = sort_order(rows, field);
     if desc {
-        rows.reverse();
+        order.reverse();
     }
+    let mut taken: Vec<Option<KeyRow>> = std::mem::take(rows).into_iter().map(Some).collect();
+    *rows = order
+        .into_iter()
+        .filter_map(|i| taken[i as usize].take())
+        .collect();
 }
 
 pub fn facts(key: &ApiKey) -> KeyFacts<'_> {

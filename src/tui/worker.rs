@@ -54,10 +54,12 @@ pub fn run_job(service: &Service, job: Job) -> Outcome {
                         ..ListQuery::default()
                     },
                 )?;
+                let index = crate::tui::state::RowIndex::build(&listing.rows);
                 Ok(Box::new(PageData {
                     views,
                     view,
                     rows: listing.rows,
+                    index,
                     accounts: service.accounts(&session)?,
                     account: service.account_of(&session)?,
                     now: now(),

@@ -724,6 +724,7 @@ fn choose_menu(st: &mut State, index: usize) -> Vec<Effect> {
             if view != st.page.view {
                 st.page.view = view;
                 st.page.rows.clear();
+                st.page.index = Default::default();
                 st.page.visible.clear();
                 st.page.selected = None;
                 st.page.cursor = 0;
@@ -1289,6 +1290,7 @@ fn apply_page(st: &mut State, data: PageData) {
     page.accounts = data.accounts;
     page.account = Some(data.account);
     page.rows = data.rows;
+    page.index = data.index;
     st.now = data.now;
     if let Some(id) = st.select_after_load.take() {
         page.selected = Some(id);
