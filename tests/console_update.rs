@@ -3,7 +3,7 @@
 
 mod console_common;
 
-use console_common::Console;
+use console_common::{Console, choose_view};
 use iamkeys::access::{KeyAction, ViewFilter};
 use iamkeys::service::KeyUpdate;
 use iamkeys::tui::Action;
@@ -18,36 +18,6 @@ fn menu_actions(c: &Console) -> Vec<KeyAction> {
         Some(Popup::Actions { items, .. }) => items.clone(),
         other => panic!("expected the actions menu, got {other:?}"),
     }
-}
-
-/// Opens the View dropdown and picks `view`.
-fn choose_view(c: &mut Console, view: ViewFilter) {
-    c.press("v");
-    let Some(Popup::ViewMenu { .. }) = c.st.popups.last() else {
-        panic!("the View dropdown did not open");
-    };
-    c.press("g");
-    let idx =
-        c.st.page
-            .views
-            .iter()
-            .position(|v| v.view == view)
-            .expect("the view is offered");
-    // Back to the top of the menu, then down to the option.
-    let cur =
-        c.st.page
-            .views
-            .iter()
-            .position(|v| v.view == c.st.page.view)
-            .unwrap_or(0);
-    for _ in 0..cur {
-        c.press("k");
-    }
-    for _ in 0..idx {
-        c.press("j");
-    }
-    c.press("enter");
-    assert_eq!(c.st.page.view, view);
 }
 
 #[test]

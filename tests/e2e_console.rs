@@ -16,6 +16,8 @@ const COLS: u16 = 120;
 
 struct Console {
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the console wrote, for checks the screen cannot show.
+    raw: Arc<Mutex<Vec<u8>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
     master: Box<dyn portable_pty::MasterPty + Send>,
@@ -52,17 +54,23 @@ impl Console {
         let writer = pty.master.take_writer().expect("writer");
         let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
         let p = Arc::clone(&parser);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let r = Arc::clone(&raw);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             loop {
                 match reader.read(&mut buf) {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => p.lock().expect("parser").process(&buf[..n]),
+                    Ok(n) => {
+                        r.lock().expect("raw").extend_from_slice(&buf[..n]);
+                        p.lock().expect("parser").process(&buf[..n]);
+                    }
                 }
             }
         });
         Console {
             parser,
+            raw,
             writer,
             child,
             master: pty.master,
@@ -361,6 +369,18 @@ fn a_busy_store_is_a_clear_message_not_a_terminal_mess() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("busy"), "stderr: {err}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b[?1049h"));
+    // A command, too, is told at once which store is busy and why.
+    let started = std::time::Instant::now();
+    let out = Command::new(BIN)
+        .args(["--data-dir", data_s, "--as", "ada@acme.example", "api-keys"])
+        .env("IAMKEYS_ARGON2", CHEAP)
+        .output()
+        .expect("run a command");
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(data_s), "names the directory: {err}");
+    assert!(err.contains("another iamkeys process"), "{err}");
     c.keys("q");
     assert_eq!(c.wait_exit(), 0);
 }
@@ -474,4 +494,77 @@ fn mouse_and_resizing_in_a_real_terminal() {
     c.wait_all(&["All IBM Cloud user API keys · 8 keys"]);
     c.keys("q");
     assert_eq!(c.wait_exit(), 0);
+}
+
+/// Names and descriptions carrying escape sequences reach the real terminal
+/// inert: the screen shows pictures of the control characters, and none of
+/// the stored sequences is ever written to the terminal.
+#[test]
+fn stored_escape_sequences_never_reach_the_terminal() {
+    const EVIL: &str = r#"version: 1
+demo: true
+users:
+  - email: "mallory@evil.example"
+    name: "Mallory \e]0;pwned\a"
+accounts:
+  - id: evil
+    name: "Evil \e[2J Corp"
+    owner: mallory@evil.example
+    api_keys:
+      - name: "\e[31mred\e[0m \e]52;c;ZWNobyBwd25lZA==\a"
+        owner: mallory@evil.example
+        description: "bell\a csi\e[1;1H c1\u009b31m rtl\u202Eevil"
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let fx = dir.path().join("evil.yaml");
+    std::fs::write(&fx, EVIL).unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new(BIN)
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "seed",
+            fx.to_str().unwrap(),
+        ])
+        .env("IAMKEYS_ARGON2", CHEAP)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = Console::spawn(
+        dir.path(),
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--as",
+            "mallory@evil.example",
+        ],
+        &[],
+    );
+    c.wait_for("␛[31mred");
+    c.keys("i");
+    c.wait_for("bell␇");
+    c.keys("esc q");
+    assert_eq!(c.wait_exit(), 0);
+    let raw = c.raw.lock().unwrap().clone();
+    let raw = String::from_utf8_lossy(&raw);
+    for needle in [
+        "\x1b]0;pwned",
+        "\x1b]52;c;ZWNobyBwd25lZA",
+        "\x1b[31mred",
+        "\x1b[1;1H c1",
+        "\x1b[2J Corp",
+        "\u{9b}31m",
+        "\u{202e}",
+        "\x07 csi",
+    ] {
+        assert!(!raw.contains(needle), "{needle:?} reached the terminal");
+    }
+    assert!(
+        raw.contains("␛]0;pwned") || raw.contains("␛]52"),
+        "shown as pictures"
+    );
 }

@@ -99,6 +99,9 @@ fn open_and_run(cli: &Cli, dir: &Path, just_seeded: bool) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(e.into()),
     };
+    // The console owns the terminal: the log goes to its file only.
+    crate::log::init(dir);
+    tracing::info!("console opened");
     let session = if cli.as_email.is_some() || cli.apikey.is_some() {
         match cli::sign_in(cli, &service) {
             Ok(s) => Some(s),

@@ -231,3 +231,33 @@ impl Console {
             .unwrap_or_default()
     }
 }
+
+/// Opens the View dropdown and picks `view`.
+pub fn choose_view(c: &mut Console, view: iamkeys::access::ViewFilter) {
+    c.press("v");
+    let Some(Popup::ViewMenu { .. }) = c.st.popups.last() else {
+        panic!("the View dropdown did not open");
+    };
+    c.press("g");
+    let idx =
+        c.st.page
+            .views
+            .iter()
+            .position(|v| v.view == view)
+            .expect("the view is offered");
+    // Back to the top of the menu, then down to the option.
+    let cur =
+        c.st.page
+            .views
+            .iter()
+            .position(|v| v.view == c.st.page.view)
+            .unwrap_or(0);
+    for _ in 0..cur {
+        c.press("k");
+    }
+    for _ in 0..idx {
+        c.press("j");
+    }
+    c.press("enter");
+    assert_eq!(c.st.page.view, view);
+}
