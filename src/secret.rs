@@ -57,6 +57,27 @@ impl fmt::Display for ApiKeySecret {
     }
 }
 
+/// Text that may hold a key value as it was typed or pasted, before it is
+/// parsed: zeroed on drop, redacted by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretText(Zeroizing<String>);
+
+impl SecretText {
+    pub fn new(text: &str) -> SecretText {
+        SecretText(Zeroizing::new(text.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretText(<redacted>)")
+    }
+}
+
 /// Why a string is not an API key value. Never quotes the input, which may
 /// be a real key with a typo in it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,11 +6,21 @@ use zeroize::Zeroizing;
 
 use super::keymap::Key;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `Debug` shows the length only: the field may hold an API key.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Input {
     value: Zeroizing<String>,
     /// The cursor, in characters.
     cursor: usize,
+}
+
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Input")
+            .field("chars", &self.len())
+            .field("cursor", &self.cursor)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Input {

@@ -59,7 +59,7 @@ pub enum Job {
         email: String,
     },
     SignInKey {
-        value: Zeroizing<String>,
+        value: crate::secret::SecretText,
     },
     Load {
         generation: u64,

@@ -26,9 +26,11 @@ pub fn run_job(service: &Service, job: Job) -> Outcome {
         Job::SignInAs { email } => {
             Outcome::SignedIn(service.sign_in_as(&email, None).map_err(Failure::from))
         }
-        Job::SignInKey { value } => {
-            Outcome::SignedIn(service.sign_in_key(&value, None).map_err(Failure::from))
-        }
+        Job::SignInKey { value } => Outcome::SignedIn(
+            service
+                .sign_in_key(value.expose(), None)
+                .map_err(Failure::from),
+        ),
         Job::Load {
             generation,
             session,

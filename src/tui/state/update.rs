@@ -185,7 +185,7 @@ fn submit_sign_in(st: &mut State, focus: SignInFocus) -> Vec<Effect> {
                 st.error("Paste an API key first");
                 return Vec::new();
             }
-            let value = Zeroizing::new(st.sign_in.key.value().trim().to_string());
+            let value = crate::secret::SecretText::new(st.sign_in.key.value().trim());
             st.sign_in.key.clear();
             st.info("Verifying the API key…");
             vec![st.run("Verifying the API key", Job::SignInKey { value })]
