@@ -206,3 +206,29 @@ fn a_missing_store_says_how_to_make_one() {
     assert!(err.contains("iamkeys seed"), "{err}");
     assert!(!dir.exists(), "a failed command created {dir:?}");
 }
+
+#[test]
+fn check_reports_records_and_indexes_that_disagree() {
+    let (_tmp, dir) = seeded();
+    let ok = iamkeys(&dir).arg("check").output().unwrap();
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("consistent"));
+    {
+        // Drop one owner-index entry and add a lookup entry for no key.
+        let db = sled::open(dir.join("store")).unwrap();
+        let owner = db.open_tree("keys_by_owner").unwrap();
+        let (first, _) = owner.iter().next().unwrap().unwrap();
+        owner.remove(first).unwrap();
+        db.open_tree("keys_by_lookup")
+            .unwrap()
+            .insert("NOSUCHLOOKUP", "ApiKey-nothing")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let out = iamkeys(&dir).arg("check").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("missing from the owner index"), "{text}");
+    assert!(text.contains("ApiKey-nothing"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 problem(s)"));
+}
