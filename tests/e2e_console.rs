@@ -501,23 +501,8 @@ fn mouse_and_resizing_in_a_real_terminal() {
 /// the stored sequences is ever written to the terminal.
 #[test]
 fn stored_escape_sequences_never_reach_the_terminal() {
-    const EVIL: &str = r#"version: 1
-demo: true
-users:
-  - email: "mallory@evil.example"
-    name: "Mallory \e]0;pwned\a"
-accounts:
-  - id: evil
-    name: "Evil \e[2J Corp"
-    owner: mallory@evil.example
-    api_keys:
-      - name: "\e[31mred\e[0m \e]52;c;ZWNobyBwd25lZA==\a"
-        owner: mallory@evil.example
-        description: "bell\a csi\e[1;1H c1\u009b31m rtl\u202Eevil"
-"#;
     let dir = tempfile::tempdir().unwrap();
-    let fx = dir.path().join("evil.yaml");
-    std::fs::write(&fx, EVIL).unwrap();
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/test/evil.yaml");
     let data = dir.path().join("data");
     let out = Command::new(BIN)
         .args([

@@ -4,21 +4,6 @@
 mod common;
 use common::iamkeys;
 
-const FIXTURE: &str = r#"version: 1
-demo: true
-users:
-  - email: "mallory@evil.example"
-    name: "Mallory \e]0;pwned\a"
-accounts:
-  - id: evil
-    name: "Evil \e[2J Corp"
-    owner: mallory@evil.example
-    api_keys:
-      - name: "\e[31mred\e[0m \e]52;c;ZWNobyBwd25lZA==\a"
-        owner: mallory@evil.example
-        description: "bell\a csi\e[1;1H c1\u009b31m rtl\u202Eevil wide日本語"
-"#;
-
 fn forbidden(bytes: &[u8]) -> Option<usize> {
     let text = String::from_utf8_lossy(bytes);
     text.char_indices()
@@ -30,8 +15,7 @@ fn forbidden(bytes: &[u8]) -> Option<usize> {
 fn escape_sequences_in_stored_text_are_shown_inert() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    let fx = tmp.path().join("evil.yaml");
-    std::fs::write(&fx, FIXTURE).unwrap();
+    let fx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/test/evil.yaml");
     let run = |args: &[&str]| iamkeys(&dir).args(args).output().unwrap();
     let seeded = run(&["seed", fx.to_str().unwrap()]);
     assert!(
