@@ -360,15 +360,16 @@ fn a_busy_store_is_a_clear_message_not_a_terminal_mess() {
     let data_s = data.to_str().unwrap();
     let mut c = Console::spawn(dir.path(), &["--data-dir", data_s], &[]);
     c.wait_for("Sign in");
-    let out = Command::new(BIN)
-        .args(["--data-dir", data_s])
-        .env("IAMKEYS_ARGON2", CHEAP)
-        .output()
-        .expect("run a second console");
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("busy"), "stderr: {err}");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b[?1049h"));
+    // A second console, in a terminal of its own.
+    let mut second = Console::spawn(dir.path(), &["--data-dir", data_s], &[]);
+    assert_eq!(second.wait_exit(), 1);
+    let screen = second.wait_for("busy");
+    assert!(screen.contains("another iamkeys process"), "{screen}");
+    let raw = second.raw.lock().unwrap().clone();
+    assert!(
+        !String::from_utf8_lossy(&raw).contains("\x1b[?1049h"),
+        "the busy console never took over the screen"
+    );
     // A command, too, is told at once which store is busy and why.
     let started = std::time::Instant::now();
     let out = Command::new(BIN)
@@ -418,17 +419,29 @@ fn demo_opens_on_a_throwaway_store_and_apikey_opens_straight_on_the_page() {
     assert_eq!(c.wait_exit(), 0);
 
     // A refused sign-in is a message and an exit code, before any screen.
-    let out = Command::new(BIN)
-        .args([
+    let mut refused = Console::spawn(
+        dir.path(),
+        &[
             "--data-dir",
             data.to_str().unwrap(),
             "--as",
             "nobody@nowhere",
-        ])
+        ],
+        &[],
+    );
+    assert_eq!(refused.wait_exit(), 3);
+    refused.wait_for("sign-in failed");
+    // Without a terminal the console says so, and changes nothing.
+    let fresh = dir.path().join("never-made");
+    let out = Command::new(BIN)
+        .args(["--data-dir", fresh.to_str().unwrap()])
         .env("IAMKEYS_ARGON2", CHEAP)
+        .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a terminal"));
+    assert!(!fresh.exists());
 }
 
 #[test]

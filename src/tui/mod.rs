@@ -51,6 +51,9 @@ fn fail(f: Failure) -> i32 {
 /// `iamkeys` with no command: the console over the data directory, seeded
 /// with the built-in demo on a first run.
 pub fn run(cli: &Cli) -> i32 {
+    if let Err(f) = need_terminal() {
+        return fail(f);
+    }
     let (dir, params) = match cli::data_dir(cli).and_then(|d| Ok((d, cli::hash_params()?))) {
         Ok(x) => x,
         Err(f) => return fail(f),
@@ -71,6 +74,9 @@ pub fn run(cli: &Cli) -> i32 {
 /// `iamkeys demo [FIXTURE]`: the console over a throwaway store seeded from
 /// the fixture (default: the built-in demo), removed on exit.
 pub fn run_demo(cli: &Cli, fixture: Option<&Path>) -> i32 {
+    if let Err(f) = need_terminal() {
+        return fail(f);
+    }
     let params = match cli::hash_params() {
         Ok(p) => p,
         Err(f) => return fail(f),
@@ -86,6 +92,19 @@ pub fn run_demo(cli: &Cli, fixture: Option<&Path>) -> i32 {
     };
     let _ = std::fs::remove_dir_all(&dir);
     code
+}
+
+/// The console needs a terminal on both ends; without one, say so before
+/// anything is seeded or opened.
+fn need_terminal() -> Result<(), cli::Failure> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err(cli::bad_input(
+            "the console needs a terminal (standard input and output); for scripts, use a command: see `iamkeys --help`",
+        ))
+    }
 }
 
 /// Opens the store and signs in before the terminal is taken over, so a busy
