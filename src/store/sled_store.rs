@@ -421,18 +421,15 @@ fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &str) -> Res
         tree("keys_by_kind")?,
         tree("keys_by_lookup")?,
     );
-    // Each tree is filled in key order: appending at the right edge
-    // rewrites few pages, so the new store's log holds little garbage, and
-    // sled, which re-zeroes every free segment of its log at each start,
-    // opens it as fast with 100,000 keys as with ten.
+    // Each tree is filled in key order with plain inserts: appending at
+    // the right edge leaves almost no dead segments in sled's log, which
+    // matters because sled re-zeroes every dead segment at each start.
+    // (Batches of 10,000 left 101 such segments at 100,000 keys, and a
+    // start cost 40 ms instead of 26 ms.)
     let mut by_id: Vec<&ApiKey> = seed.keys.iter().collect();
     by_id.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    for chunk in by_id.chunks(10_000) {
-        let mut batch = sled::Batch::default();
-        for k in chunk {
-            batch.insert(k.id.as_bytes(), encode_key(k));
-        }
-        keys.apply_batch(batch).map_err(e)?;
+    for k in by_id {
+        keys.insert(k.id.as_bytes(), encode_key(k)).map_err(e)?;
     }
     let mut owner_entries = Vec::with_capacity(seed.keys.len());
     let mut kind_entries = Vec::with_capacity(seed.keys.len());
@@ -453,12 +450,8 @@ fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &str) -> Res
         (&lookup, lookup_entries),
     ] {
         entries.sort_unstable();
-        for chunk in entries.chunks(10_000) {
-            let mut batch = sled::Batch::default();
-            for (k, v) in chunk {
-                batch.insert(k.as_slice(), v.as_slice());
-            }
-            tree.apply_batch(batch).map_err(e)?;
+        for (k, v) in entries {
+            tree.insert(k, v).map_err(e)?;
         }
     }
 
