@@ -223,6 +223,9 @@ pub struct ApiKey {
     pub account_id: String,
     /// The owning identity: a user's iam_id or a service ID's iam_id.
     pub iam_id: String,
+    /// Derived from the account and id ([`ApiKey::crn_for`]), so the store
+    /// does not keep it: it is filled in when a key is read.
+    #[serde(skip)]
     pub crn: String,
     pub entity_tag: String,
     pub created_at: Timestamp,

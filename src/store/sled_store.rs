@@ -95,7 +95,9 @@ fn encode_key(k: &ApiKey) -> Vec<u8> {
 }
 
 fn decode_key(bytes: &[u8]) -> std::result::Result<ApiKey, postcard::Error> {
-    postcard::from_bytes(bytes)
+    let mut k: ApiKey = postcard::from_bytes(bytes)?;
+    k.crn = ApiKey::crn_for(&k.account_id, &k.id);
+    Ok(k)
 }
 
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {
