@@ -51,10 +51,6 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     })
 }
 
-pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
-    serde_yaml::to_string(value).map_err(|e| e.to_string())
-}
-
 /// Writes `value` as YAML to `out`, for documents too large to build as one string.
 pub fn to_writer<T: Serialize, W: std::io::Write>(out: W, value: &T) -> Result<(), String> {
     serde_yaml::to_writer(out, value).map_err(|e| e.to_string())

@@ -501,15 +501,6 @@ impl Service {
 
     // ---- views and lists -----------------------------------------------
 
-    /// Why the signed-in user cannot create a user key here now, if so.
-    pub fn user_key_create_refusal(&self, s: &Session) -> Result<Option<Denied>> {
-        let account = self.context(s)?;
-        let own = self
-            .store
-            .count_keys_of_owner(&account.id, &s.user.iam_id, KeyKind::User)?;
-        Ok(access::may_create_user_key(&account, &s.user.iam_id, own).err())
-    }
-
     fn has_classic_key(&self, account: &Account, iam_id: &str) -> Result<bool> {
         Ok(self
             .store
