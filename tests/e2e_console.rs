@@ -161,11 +161,18 @@ impl Drop for Console {
 
 /// Seeds the built-in demo into `dir/data` with the command line.
 fn seed(dir: &Path) -> std::path::PathBuf {
+    seed_from(dir, None)
+}
+
+/// Seeds `dir/data` from a fixture (default: the built-in demo) with the
+/// command line.
+fn seed_from(dir: &Path, fixture: Option<&Path>) -> std::path::PathBuf {
     let data = dir.join("data");
     let out = Command::new(BIN)
         .args(["--data-dir"])
         .arg(&data)
         .arg("seed")
+        .args(fixture)
         .env("IAMKEYS_ARGON2", CHEAP)
         .output()
         .expect("run iamkeys seed");
@@ -175,6 +182,15 @@ fn seed(dir: &Path) -> std::path::PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     data
+}
+
+/// The console on the store in `data`, signed in as a persona.
+fn as_persona(dir: &Path, data: &Path, email: &str, env: &[(&str, &str)]) -> Console {
+    Console::spawn(
+        dir,
+        &["--data-dir", data.to_str().unwrap(), "--as", email],
+        env,
+    )
 }
 
 const LABELS: [&str; 4] = [
@@ -266,14 +282,10 @@ fn walkthrough_sign_in_view_search_create_and_quit() {
 fn a_plain_member_sees_only_their_options_and_no_color_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
     let data = seed(dir.path());
-    let mut c = Console::spawn(
+    let mut c = as_persona(
         dir.path(),
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--as",
-            "katherine@acme.example",
-        ],
+        &data,
+        "katherine@acme.example",
         &[("NO_COLOR", "1")],
     );
     c.wait_all(&["My IBM Cloud API keys · 1 key", "katherine-ci", "q quit"]);
@@ -313,14 +325,10 @@ fn frames_keep_coming_while_a_key_is_hashed() {
     let dir = tempfile::tempdir().unwrap();
     let data = seed(dir.path());
     // Costly hashing (about a second) so the wait is visible.
-    let mut c = Console::spawn(
+    let mut c = as_persona(
         dir.path(),
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--as",
-            "ada@acme.example",
-        ],
+        &data,
+        "ada@acme.example",
         &[("IAMKEYS_ARGON2", "m=65536,t=16,p=1")],
     );
     c.wait_for("My IBM Cloud API keys · 2 keys");
@@ -419,16 +427,7 @@ fn demo_opens_on_a_throwaway_store_and_apikey_opens_straight_on_the_page() {
     assert_eq!(c.wait_exit(), 0);
 
     // A refused sign-in is a message and an exit code, before any screen.
-    let mut refused = Console::spawn(
-        dir.path(),
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--as",
-            "nobody@nowhere",
-        ],
-        &[],
-    );
+    let mut refused = as_persona(dir.path(), &data, "nobody@nowhere", &[]);
     assert_eq!(refused.wait_exit(), 3);
     refused.wait_for("sign-in failed");
     // Without a terminal the console says so, and changes nothing.
@@ -448,16 +447,7 @@ fn demo_opens_on_a_throwaway_store_and_apikey_opens_straight_on_the_page() {
 fn mouse_and_resizing_in_a_real_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let data = seed(dir.path());
-    let mut c = Console::spawn(
-        dir.path(),
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--as",
-            "grace@acme.example",
-        ],
-        &[],
-    );
+    let mut c = as_persona(dir.path(), &data, "grace@acme.example", &[]);
     c.wait_all(&["My IBM Cloud API keys · 2 keys", "grace-old-script"]);
     // Click the View box, then its second option (SGR mouse reports, 1-based).
     c.send(b"\x1b[<0;5;3M\x1b[<0;5;3m");
@@ -516,32 +506,8 @@ fn mouse_and_resizing_in_a_real_terminal() {
 fn stored_escape_sequences_never_reach_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/test/evil.yaml");
-    let data = dir.path().join("data");
-    let out = Command::new(BIN)
-        .args([
-            "--data-dir",
-            data.to_str().unwrap(),
-            "seed",
-            fx.to_str().unwrap(),
-        ])
-        .env("IAMKEYS_ARGON2", CHEAP)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut c = Console::spawn(
-        dir.path(),
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--as",
-            "mallory@evil.example",
-        ],
-        &[],
-    );
+    let data = seed_from(dir.path(), Some(&fx));
+    let mut c = as_persona(dir.path(), &data, "mallory@evil.example", &[]);
     c.wait_for("␛[31mred");
     c.keys("i");
     c.wait_for("bell␇");
