@@ -684,15 +684,19 @@ impl Service {
     /// see here. A key the user cannot see is reported as not found.
     pub fn resolve(&self, s: &Session, key_ref: &str) -> Result<ApiKey> {
         let account = self.context(s)?;
-        let me = &s.user.iam_id;
+        self.resolve_in(&account, &s.user.iam_id, key_ref)
+    }
+
+    /// [`Service::resolve`] in an account already read.
+    fn resolve_in(&self, account: &Account, me: &str, key_ref: &str) -> Result<ApiKey> {
         if let Some(k) = self.store.key(key_ref)? {
-            if k.account_id == account.id && access::can_see(&account, me, &facts(&k)) {
+            if k.account_id == account.id && access::can_see(account, me, &facts(&k)) {
                 return Ok(k);
             }
             return Err(not_found(key_ref));
         }
         let mut found = Vec::new();
-        self.visible(&account, me, &mut |k| {
+        self.visible(account, me, &mut |k| {
             if k.name == key_ref {
                 found.push(k);
             }
@@ -721,8 +725,8 @@ impl Service {
     }
 
     pub fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow> {
-        let key = self.resolve(s, key_ref)?;
         let account = self.context(s)?;
+        let key = self.resolve_in(&account, &s.user.iam_id, key_ref)?;
         Ok(self.row(&self.names(&account)?, key))
     }
 
@@ -885,7 +889,7 @@ impl Service {
     ) -> Result<KeyRow> {
         let account = self.context(s)?;
         let me = &s.user.iam_id;
-        let mut key = self.resolve(s, key_ref)?;
+        let mut key = self.resolve_in(&account, me, key_ref)?;
         let tag = expected_tag.unwrap_or(&key.entity_tag).to_string();
         if tag != key.entity_tag {
             return Err(Denied::StaleEntityTag {
@@ -1014,7 +1018,7 @@ impl Service {
     /// Deletes a key, if the rules allow and it is unchanged since `tag`.
     pub fn delete(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<ApiKey> {
         let account = self.context(s)?;
-        let key = self.resolve(s, key_ref)?;
+        let key = self.resolve_in(&account, &s.user.iam_id, key_ref)?;
         let tag = tag.unwrap_or(&key.entity_tag).to_string();
         if tag != key.entity_tag {
             return Err(Denied::StaleEntityTag {
