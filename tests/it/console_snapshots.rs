@@ -1,0 +1,135 @@
+//! Whole-screen snapshots of the console at 80×24 and 120×40, drawn on
+//! ratatui's TestBackend from a real demo store.
+
+use crate::console_common;
+
+use console_common::Console;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn snap(name: &str, c: &mut Console) {
+    for (w, h) in SIZES {
+        let screen = c.screen(w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn sign_in() {
+    let mut c = Console::demo();
+    snap("sign_in", &mut c);
+}
+
+#[test]
+fn page_for_the_owner() {
+    let mut c = Console::signed_in("ada@acme.example");
+    snap("page_owner", &mut c);
+}
+
+#[test]
+fn page_for_a_plain_member() {
+    let mut c = Console::signed_in("katherine@acme.example");
+    snap("page_member", &mut c);
+}
+
+#[test]
+fn all_user_keys_for_an_admin() {
+    let mut c = Console::signed_in("grace@acme.example");
+    c.press("v j enter");
+    snap("page_admin_all_users", &mut c);
+}
+
+#[test]
+fn page_where_creating_is_restricted() {
+    let mut c = Console::signed_in("grace@acme.example");
+    c.press("a j enter");
+    snap("page_restricted", &mut c);
+}
+
+#[test]
+fn dropdown_for_the_owner() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.press("v");
+    snap("dropdown_owner", &mut c);
+}
+
+#[test]
+fn dropdown_for_a_plain_member() {
+    let mut c = Console::signed_in("katherine@acme.example");
+    c.press("v");
+    snap("dropdown_member", &mut c);
+}
+
+#[test]
+fn actions_menu() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.press("enter");
+    snap("actions_menu", &mut c);
+}
+
+#[test]
+fn create_dialog() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.press("c");
+    c.type_text("ci-runner");
+    c.press("tab");
+    c.type_text("Builds on the CI runners");
+    snap("create_dialog", &mut c);
+}
+
+#[test]
+fn reveal_dialog_masked() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.press("c");
+    c.type_text("ci-runner");
+    c.press("enter");
+    for (w, h) in SIZES {
+        let screen = c.screen(w, h);
+        assert!(!screen.contains("iamk_"), "the value is masked");
+        insta::assert_snapshot!(format!("reveal_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn details() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.press("i");
+    snap("details", &mut c);
+}
+
+#[test]
+fn delete_confirmation() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.press("x");
+    snap("delete_confirmation", &mut c);
+}
+
+#[test]
+fn edit_dialog() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.press("e");
+    snap("edit_dialog", &mut c);
+}
+
+#[test]
+fn account_settings() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.press("A");
+    snap("account_settings", &mut c);
+}
+
+#[test]
+fn help() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.press("?");
+    snap("help", &mut c);
+}
+
+#[test]
+fn too_small() {
+    let mut c = Console::signed_in("ada@acme.example");
+    for (w, h) in [(59, 20), (100, 14), (40, 10)] {
+        let screen = c.screen(w, h);
+        insta::assert_snapshot!(format!("too_small_{w}x{h}"), screen);
+    }
+}

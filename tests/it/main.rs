@@ -1,0 +1,20 @@
+//! The integration tests: one binary, one module per topic, and the
+//! support modules they share.
+
+mod common;
+mod console_common;
+
+mod access_matrix;
+mod cli;
+mod console_hostile_text;
+mod console_random_walk;
+mod console_snapshots;
+mod console_update;
+mod crash;
+mod e2e_console;
+mod fixtures;
+mod hostile_input;
+mod injection;
+mod secrets;
+mod service;
+mod store_trust;

@@ -1,0 +1,245 @@
+//! Secrets hygiene: a key value shows up exactly where the user asked for it
+//! (the create answer, the key file) and nowhere else — not in the log, not
+//! in error messages, not in `Debug` output, not on disk in the store.
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use iamkeys::secret;
+
+use crate::common;
+use common::{file_contains, files as all_files, iamkeys};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    iamkeys(dir).args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn value_of(o: &Output) -> String {
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["apikey"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn key_values_stay_out_of_logs_errors_and_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    assert!(run(&dir, &["seed"]).status.success());
+    let mut values = Vec::new();
+    let mut noise = String::new();
+
+    // Created keys, with their answers.
+    for name in ["one", "two"] {
+        let o = run(
+            &dir,
+            &[
+                "--as",
+                "ada@acme.example",
+                "api-key-create",
+                name,
+                "--output",
+                "json",
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        values.push(value_of(&o));
+    }
+    let key_file = tmp.path().join("k.json");
+    let o = run(
+        &dir,
+        &[
+            "--as",
+            "ada@acme.example",
+            "api-key-create",
+            "three",
+            "--file",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&key_file).unwrap()).unwrap();
+    let three = saved["apikey"].as_str().unwrap().to_string();
+    assert!(
+        !text(&o).contains(&three),
+        "with --file the value is only in the file"
+    );
+    values.push(three);
+
+    // Sign-ins that succeed, fail, and are malformed.
+    let good = values[0].clone();
+    let o = run(&dir, &["--apikey", &good, "api-keys"]);
+    assert!(o.status.success(), "{}", text(&o));
+    noise.push_str(&text(&o));
+    // Same lookup id, another secret, a valid checksum: a real wrong guess.
+    let other = secret::generate();
+    let wrong = with_checksum(&format!(
+        "{}{}",
+        &good[..5 + 12],
+        &other.expose()[5 + 12..5 + 36]
+    ));
+    assert!(secret::parse(&wrong).is_ok());
+    values.push(wrong.clone());
+    let o = run(&dir, &["--apikey", &wrong, "api-keys"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    noise.push_str(&text(&o));
+    let mut typo = good.clone();
+    typo.replace_range(20..21, if &typo[20..21] == "x" { "y" } else { "x" });
+    values.push(typo.clone());
+    let o = run(&dir, &["--apikey", &typo, "api-keys"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    noise.push_str(&text(&o));
+    let o = iamkeys(&dir)
+        .env("IAMKEYS_API_KEY", &good)
+        .args(["api-key", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    noise.push_str(&text(&o));
+
+    // Errors while a new value is in flight: a key file that exists, and an
+    // answer that cannot be written (standard output closed).
+    let o = run(
+        &dir,
+        &[
+            "--as",
+            "ada@acme.example",
+            "api-key-create",
+            "four",
+            "--file",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("already exists"));
+    noise.push_str(&text(&o));
+    let mut child = iamkeys(&dir)
+        .args([
+            "--as",
+            "ada@acme.example",
+            "api-key-create",
+            "five",
+            "--output",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // nobody reads the answer
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("cannot write the output"), "{}", text(&o));
+    noise.push_str(&text(&o));
+
+    // The log exists, says what happened by key id, and is private.
+    let log = dir.join("iamkeys.log");
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(log_text.contains("API key created"), "{log_text}");
+    assert!(
+        log_text.contains("sign-in with a wrong value refused"),
+        "{log_text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    // No value anywhere it was not asked for.
+    for v in &values {
+        assert!(
+            !noise.contains(v.as_str()),
+            "a key value leaked into output: {noise}"
+        );
+        for f in all_files(&dir) {
+            assert!(!file_contains(&f, v), "a key value is in {}", f.display());
+        }
+        // Not even the secret part alone.
+        for f in all_files(&dir) {
+            assert!(
+                !file_contains(&f, &v[17..41]),
+                "a key's secret part is in {}",
+                f.display()
+            );
+        }
+    }
+    // Logs never reach the terminal.
+    assert!(!noise.contains(" INFO "), "{noise}");
+    assert!(!noise.contains(" WARN "), "{noise}");
+}
+
+/// Appends the checksum the published format defines: CRC-32 of the body
+/// in six base62 digits, computed here independently of the crate.
+fn with_checksum(body: &str) -> String {
+    const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut n = crc32(body.as_bytes()) as u64;
+    let mut sum = [b'0'; 6];
+    for slot in sum.iter_mut().rev() {
+        *slot = B62[(n % 62) as usize];
+        n /= 62;
+    }
+    format!("{body}{}", std::str::from_utf8(&sum).unwrap())
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn debug_and_display_redact_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let fx = iamkeys::fixture::parse(
+        "version: 1\nusers:\n  - {email: o@x.example, name: O}\naccounts:\n  - {id: x, name: X, owner: o@x.example}\n",
+        "inline",
+    )
+    .unwrap();
+    let (seed, boots) =
+        iamkeys::fixture::to_seed(&fx, secret::HashParams::TEST, iamkeys::service::now());
+    let value = boots[0].secret.expose().to_string();
+    assert!(!format!("{:?}", boots).contains(&value));
+    assert!(!format!("{}", boots[0].secret).contains(&value));
+    iamkeys::store::SledStore::create(&dir, &seed, false, "inline", false).unwrap();
+    let svc = iamkeys::service::Service::open(&dir, secret::HashParams::TEST).unwrap();
+    let s = svc.sign_in_key(&value, None).unwrap();
+    let created = svc
+        .create_user_key(
+            &s,
+            &iamkeys::service::NewKey {
+                name: "k".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let v = created.secret.expose().to_string();
+    let debug = format!("{created:?}");
+    assert!(!debug.contains(&v), "{debug}");
+    assert!(debug.contains("redacted"), "{debug}");
+    assert!(!format!("{:?}", created.row).contains(&v));
+}
