@@ -6,6 +6,7 @@ mod console_common;
 
 mod access_matrix;
 mod cli;
+mod cli_polish;
 mod console_hostile_text;
 mod console_random_walk;
 mod console_snapshots;
