@@ -18,7 +18,8 @@ use crate::service::SortField;
                   (on a first run, over the built-in demo). With a command, works as a script \
                   would: sign in with --apikey (or IAMKEYS_API_KEY) or, on a demo store, --as EMAIL.",
     after_help = "Exit codes: 0 done, 2 bad input, 3 refused by a rule or failed sign-in, \
-                  4 not found, 1 anything else (a busy or damaged store)."
+                  4 not found, 1 anything else (a busy or damaged store). With --output json, \
+                  an error is one JSON object on stderr: {\"code\", \"message\", \"exit_code\"}."
 )]
 pub struct Cli {
     /// The store's directory [default: the platform data directory]

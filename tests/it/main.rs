@@ -16,6 +16,7 @@ mod e2e_console;
 mod fixtures;
 mod hostile_input;
 mod injection;
+mod readme;
 mod secrets;
 mod service;
 mod store_trust;
