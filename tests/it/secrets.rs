@@ -271,6 +271,9 @@ fn a_key_value_given_as_an_id_or_name_is_never_echoed() {
     let mut noise = String::new();
     for v in [value.as_str(), typo.as_str()] {
         let said = "that is an API key value, not";
+        // A message that quotes what was typed (here a file path) reads
+        // <API key value> instead.
+        let path = format!("/no-such-directory/{v}");
         let cases: Vec<(Vec<&str>, Option<&str>)> = vec![
             (vec!["api-key", v], Some(said)),
             (vec!["api-key-delete", "-f", v], Some(said)),
@@ -288,6 +291,10 @@ fn a_key_value_given_as_an_id_or_name_is_never_echoed() {
                 Some("contains an API key value"),
             ),
             (vec!["views", v], None),
+            (
+                vec!["api-key-create", "x", "--file", &path],
+                Some("<API key value>"),
+            ),
             (vec!["api-keys", "--sort", v], None),
         ];
         for (args, expected) in cases {
