@@ -334,11 +334,18 @@ pub fn may_create_service_key(
     actor: &str,
     service_keys: usize,
 ) -> Result<(), Denied> {
+    may_create_service_keys(account, actor)?;
+    limit(account, service_keys)
+}
+
+/// Whether the actor may create service ID keys at all, whatever the
+/// service ID: checked before a service ID is looked up.
+pub fn may_create_service_keys(account: &Account, actor: &str) -> Result<(), Denied> {
     member(account, actor)?;
     if !is_admin(account, actor) && !has_any_role(account, actor, &[Role::Editor, Role::Operator]) {
         return Err(Denied::ServiceKeyCreateNeedsRole);
     }
-    limit(account, service_keys)
+    Ok(())
 }
 
 /// May `actor` create their own classic infrastructure key?

@@ -1,12 +1,24 @@
-use clap::Parser;
-use iamkeys::cli::{self, Cli, Command};
+use clap::{CommandFactory, FromArgMatches};
+use iamkeys::cli::{self, Cli, Command, Output};
 
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
-    let cli = Cli::parse();
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (m, cli)));
+    let (matches, cli) = match parsed {
+        Ok(p) => p,
+        Err(e) => std::process::exit(cli::usage_error(e)),
+    };
     let code = match &cli.command {
         None => iamkeys::tui::run(&cli),
-        Some(Command::Demo { fixture }) => iamkeys::tui::run_demo(&cli, fixture.as_deref()),
+        Some(Command::Demo { fixture }) => match cli::demo_refusal(&matches) {
+            Some(f) => {
+                cli::report(&f, cli.output == Output::Json);
+                f.code
+            }
+            None => iamkeys::tui::run_demo(&cli, fixture.as_deref()),
+        },
         Some(command) => cli::run(&cli, command),
     };
     std::process::exit(code);

@@ -152,6 +152,66 @@ pub fn parse(input: &str) -> Result<ApiKeySecret, KeyFormatError> {
     Ok(ApiKeySecret(Zeroizing::new(input.to_string())))
 }
 
+/// Whether text is, or looks like, an API key value: anything that parses,
+/// anything with the prefix and about the key's length (a value with a
+/// typo), and any text with the prefix followed by at least the lookup id
+/// and secret's worth of letters and digits (a value inside other text).
+/// Such text is never quoted back to the user.
+pub fn looks_like_key(input: &str) -> bool {
+    let t = input.trim();
+    if parse(t).is_ok() {
+        return true;
+    }
+    let prefixed = t
+        .get(..PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX));
+    (prefixed && t.chars().count().abs_diff(KEY_LEN) <= 2) || key_spans(t).next().is_some()
+}
+
+/// The byte ranges of key-like runs in `text`: the prefix (any case)
+/// followed by at least [`LOOKUP_LEN`] + [`SECRET_LEN`] letters and digits.
+fn key_spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while from + PREFIX.len() <= bytes.len() {
+            let at = from;
+            from += 1;
+            if !bytes[at..at + PREFIX.len()].eq_ignore_ascii_case(PREFIX.as_bytes()) {
+                continue;
+            }
+            let body = at + PREFIX.len();
+            let run = bytes[body..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            if run >= LOOKUP_LEN + SECRET_LEN {
+                from = body + run;
+                return Some(at..body + run);
+            }
+        }
+        None
+    })
+}
+
+/// `text` with every key-like run (see [`looks_like_key`]) replaced by
+/// `<API key value>`: for messages that quote what the user typed.
+pub fn redact_values(text: &str) -> std::borrow::Cow<'_, str> {
+    let spans: Vec<_> = key_spans(text).collect();
+    if spans.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for r in spans {
+        out.push_str(&text[last..r.start]);
+        out.push_str("<API key value>");
+        last = r.end;
+    }
+    out.push_str(&text[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
 /// argon2id cost parameters. The default is OWASP's recommendation
 /// (19 MiB, 2 passes, 1 lane); tests may lower them explicitly through
 /// `IAMKEYS_ARGON2=m=KIB,t=PASSES,p=LANES`. Every hash records its own
@@ -274,6 +334,37 @@ mod tests {
         let k = generate();
         let h = hash(&k, HashParams::default());
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+    }
+
+    #[test]
+    fn key_like_text_is_recognised_and_redacted() {
+        let k = generate();
+        let v = k.expose();
+        assert!(looks_like_key(v));
+        assert!(looks_like_key(&format!("  {v}\n")));
+        let mut typo = v.to_string();
+        typo.replace_range(20..21, "-");
+        assert!(looks_like_key(&typo), "a value with a typo");
+        assert!(looks_like_key(&v[..KEY_LEN - 1]), "a truncated value");
+        assert!(looks_like_key(&v.to_uppercase()));
+        assert!(looks_like_key(&format!("name {v} tail")));
+        for plain in [
+            "",
+            "iamk_",
+            "iamk_rotation-tool",
+            "ApiKey-401a6405-0000",
+            "grace-cli",
+        ] {
+            assert!(!looks_like_key(plain), "{plain}");
+        }
+        let said = format!("unexpected argument '{v}' and '{v}'");
+        let red = redact_values(&said);
+        assert!(!red.contains(v), "{red}");
+        assert_eq!(
+            red,
+            "unexpected argument '<API key value>' and '<API key value>'"
+        );
+        assert_eq!(redact_values("nothing here"), "nothing here");
     }
 
     #[test]

@@ -18,7 +18,8 @@ use crate::service::SortField;
                   (on a first run, over the built-in demo). With a command, works as a script \
                   would: sign in with --apikey (or IAMKEYS_API_KEY) or, on a demo store, --as EMAIL.",
     after_help = "Exit codes: 0 done, 2 bad input, 3 refused by a rule or failed sign-in, \
-                  4 not found, 1 anything else (a busy or damaged store)."
+                  4 not found, 1 anything else (a busy or damaged store). With --output json, \
+                  an error is one JSON object on stderr: {\"code\", \"message\", \"exit_code\"}."
 )]
 pub struct Cli {
     /// The store's directory [default: the platform data directory]
@@ -132,6 +133,18 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     Ok(t)
 }
 
+/// The page size: 1 to 100, as IBM's `pagesize`.
+pub const MAX_LIMIT: usize = 100;
+
+fn parse_limit(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "give a page size from 1 to {MAX_LIMIT} (leave --limit out for every key)"
+        )),
+    }
+}
+
 fn parse_bool(s: &str) -> Result<bool, String> {
     match s {
         "true" => Ok(true),
@@ -174,18 +187,24 @@ pub enum Command {
         #[arg(long)]
         replace: bool,
     },
-    /// Open the console on a throwaway store seeded from FIXTURE (default: the built-in demo)
-    Demo { fixture: Option<PathBuf> },
+    /// Open the console on a throwaway store seeded from FIXTURE (default: the
+    /// built-in demo); it never uses --data-dir or IAMKEYS_DATA_DIR
+    Demo {
+        /// The fixture file to seed the throwaway store from
+        fixture: Option<PathBuf>,
+    },
     /// The View filter options you may use here, with their actions
     Views,
     /// List API keys
     #[command(name = "api-keys")]
     ApiKeys {
+        /// The View filter option: your keys, every user's, every service ID's, or classic
         #[arg(long, value_enum, default_value_t = ViewArg::My)]
         view: ViewArg,
         /// Only keys whose name, description, owner or id contains TEXT
         #[arg(long, value_name = "TEXT", default_value = "")]
         search: String,
+        /// The column to sort by
         #[arg(long, value_enum, default_value_t = SortArg::Name)]
         sort: SortArg,
         /// Sort in descending order
@@ -194,8 +213,8 @@ pub enum Command {
         /// Skip this many keys
         #[arg(long, default_value_t = 0)]
         offset: usize,
-        /// Show at most this many keys
-        #[arg(long)]
+        /// Show at most N keys, 1 to 100 [default: every key]
+        #[arg(long, value_name = "N", value_parser = parse_limit)]
         limit: Option<usize>,
     },
     /// One key's details
@@ -207,16 +226,18 @@ pub enum Command {
     /// Create a user API key for yourself; prints its value once
     #[command(name = "api-key-create")]
     ApiKeyCreate {
+        /// The new key's name
         name: String,
         #[command(flatten)]
         options: CreateOptions,
-        /// Allow the key to open console sessions
+        /// Allow the key to create CLI login sessions (each can be reviewed and revoked)
         #[arg(long = "support-sessions")]
         support_sessions: bool,
     },
     /// Create an API key for a service ID; prints its value once
     #[command(name = "service-api-key-create")]
     ServiceApiKeyCreate {
+        /// The new key's name
         name: String,
         /// The service ID's id or name
         service_id: String,
@@ -233,11 +254,15 @@ pub enum Command {
     /// Edit a key's name, description or action when leaked
     #[command(name = "api-key-update")]
     ApiKeyUpdate {
+        /// The key: an id, or a name unique among the keys you can see
         key: String,
+        /// A new name
         #[arg(short = 'n', long = "name")]
         name: Option<String>,
+        /// A new description
         #[arg(short = 'd', long = "description")]
         description: Option<String>,
+        /// What happens when the key is found leaked
         #[arg(long = "action-if-leaked", value_enum)]
         action_if_leaked: Option<LeakArg>,
         /// Refuse unless the key still has this entity tag
@@ -247,23 +272,42 @@ pub enum Command {
     /// Delete a key
     #[command(name = "api-key-delete")]
     ApiKeyDelete {
+        /// The key: an id, or a name unique among the keys you can see
         key: String,
-        /// Do not ask for confirmation
+        /// Do not ask for confirmation (needed without a terminal)
         #[arg(short = 'f', long = "force")]
         force: bool,
     },
     /// Lock a key: it cannot be edited, disabled or deleted until unlocked
     #[command(name = "api-key-lock")]
-    ApiKeyLock { key: String },
+    ApiKeyLock {
+        /// The key: an id, or a name unique among the keys you can see
+        key: String,
+        /// Do not ask for confirmation (needed without a terminal)
+        #[arg(short = 'f', long = "force")]
+        force: bool,
+    },
     #[command(name = "api-key-unlock")]
     /// Unlock a key
-    ApiKeyUnlock { key: String },
+    ApiKeyUnlock {
+        /// The key: an id, or a name unique among the keys you can see
+        key: String,
+    },
     /// Disable a key: it signs nobody in until enabled
     #[command(name = "api-key-disable")]
-    ApiKeyDisable { key: String },
+    ApiKeyDisable {
+        /// The key: an id, or a name unique among the keys you can see
+        key: String,
+        /// Do not ask for confirmation (needed without a terminal)
+        #[arg(short = 'f', long = "force")]
+        force: bool,
+    },
     /// Enable a disabled key
     #[command(name = "api-key-enable")]
-    ApiKeyEnable { key: String },
+    ApiKeyEnable {
+        /// The key: an id, or a name unique among the keys you can see
+        key: String,
+    },
     /// Show or change the account's API key settings
     #[command(name = "account-settings")]
     AccountSettings {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 pub use args::{Cli, Command, Output};
 
-use crate::access::ViewFilter;
+use crate::access::{KeyAction, ViewFilter};
 use crate::fixture::{self, FixtureError};
 use crate::secret::HashParams;
 use crate::service::{Created, KeyUpdate, ListQuery, NewKey, Service, ServiceError, Session, now};
@@ -19,6 +19,88 @@ use crate::store::{SledStore, StoreError};
 pub struct Failure {
     pub code: i32,
     pub message: String,
+}
+
+impl Failure {
+    /// What kind of failure, by exit code: the `code` of a JSON error.
+    pub fn kind(&self) -> &'static str {
+        match self.code {
+            2 => "bad_input",
+            3 => "refused",
+            4 => "not_found",
+            _ => "error",
+        }
+    }
+}
+
+/// Reports a failure on standard error — the one place the command line
+/// does: a line of text, or with `--output json` one JSON object
+/// `{"code", "message", "exit_code"}`. Anything in the key format is
+/// replaced by `<API key value>` first.
+pub fn report(f: &Failure, json: bool) {
+    let message = crate::secret::redact_values(&f.message);
+    let mut err = std::io::stderr().lock();
+    let _ = if json {
+        writeln!(
+            err,
+            "{}",
+            serde_json::json!({ "code": f.kind(), "message": message, "exit_code": f.code })
+        )
+    } else {
+        writeln!(err, "iamkeys: {}", crate::text::inert(&message))
+    };
+}
+
+/// Whether the raw arguments ask for JSON: for errors found before they
+/// are parsed.
+fn json_requested(args: &[std::ffi::OsString]) -> bool {
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--output=json" || (a == "--output" && args.get(i + 1).is_some_and(|n| n == "json"))
+    })
+}
+
+/// Reports a command line that does not parse, as [`report`] does, and
+/// returns the exit code. Help and version are printed as they are.
+pub fn usage_error(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return e.exit_code();
+    }
+    let args: Vec<_> = std::env::args_os().collect();
+    let rendered = e.render().to_string();
+    let code = e.exit_code();
+    if json_requested(&args) {
+        let message = rendered.trim().trim_start_matches("error: ");
+        report(
+            &Failure {
+                code,
+                message: message.to_string(),
+            },
+            true,
+        );
+    } else if let std::borrow::Cow::Owned(redacted) = crate::secret::redact_values(&rendered) {
+        eprint!("{redacted}");
+    } else {
+        let _ = e.print();
+    }
+    code
+}
+
+/// `iamkeys demo` runs on a throwaway store: a `--data-dir` given with it
+/// is refused rather than silently ignored.
+pub fn demo_refusal(matches: &clap::ArgMatches) -> Option<Failure> {
+    (matches.value_source("data_dir") == Some(clap::parser::ValueSource::CommandLine)).then(|| {
+        bad_input(
+            "demo runs on a throwaway store and never uses --data-dir: for the console on \
+             that store, run iamkeys --data-dir DIR (without demo)",
+        )
+    })
 }
 
 impl From<ServiceError> for Failure {
@@ -131,7 +213,7 @@ pub fn run(cli: &Cli, command: &Command) -> i32 {
         Ok(()) => 0,
         Err(f) => {
             let _ = out.flush();
-            eprintln!("iamkeys: {}", crate::text::inert(&f.message));
+            report(&f, cli.output == Output::Json);
             f.code
         }
     }
@@ -310,6 +392,50 @@ fn confirm(prompt: &str) -> bool {
     stdin.read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
+/// What asking before `action` says: the verb, its past, and a warning.
+fn ask(action: KeyAction) -> (&'static str, &'static str, &'static str) {
+    match action {
+        KeyAction::Delete => ("delete", "deleted", "This cannot be undone."),
+        KeyAction::Lock => (
+            "lock",
+            "locked",
+            "It cannot be edited, disabled or deleted until unlocked.",
+        ),
+        KeyAction::Disable => ("disable", "disabled", "It signs nobody in until enabled."),
+        other => (other.id(), other.id(), ""),
+    }
+}
+
+/// Resolves the key and, unless `force`, asks on the terminal before a
+/// change the rules allow (one they refuse is left to the service, which
+/// names the rule); without a terminal (or with any answer but yes)
+/// nothing changes and the answer is bad input (exit 2), naming `-f`.
+fn resolve_confirmed(
+    service: &Service,
+    s: &Session,
+    key_ref: &str,
+    force: bool,
+    action: KeyAction,
+) -> CliResult<crate::domain::ApiKey> {
+    let target = service.resolve(s, key_ref)?;
+    if !force && service.actions(s, &target)?.contains(&action) {
+        let (verb, done, warning) = ask(action);
+        let mut asked = verb.to_string();
+        asked[..1].make_ascii_uppercase();
+        let prompt = format!(
+            "{asked} API key {} ({})? {warning}",
+            crate::text::inert(&target.name),
+            target.id,
+        );
+        if !confirm(&prompt) {
+            return Err(bad_input(format!(
+                "not {done}: confirm at the prompt, or add -f to {verb} without asking"
+            )));
+        }
+    }
+    Ok(target)
+}
+
 fn signed_in(
     service: &Service,
     s: &Session,
@@ -397,32 +523,22 @@ fn signed_in(
             w(output::changed(out, json, &row, "updated"))
         }
         Command::ApiKeyDelete { key, force } => {
-            let target = service.resolve(s, key)?;
-            if !force {
-                let prompt = format!(
-                    "Delete API key {} ({})? This cannot be undone.",
-                    crate::text::inert(&target.name),
-                    target.id
-                );
-                if !confirm(&prompt) {
-                    return Err(bad_input(
-                        "not deleted: confirm at the prompt, or add -f to delete without asking",
-                    ));
-                }
-            }
+            let target = resolve_confirmed(service, s, key, *force, KeyAction::Delete)?;
             let gone = service.delete(s, &target.id, Some(&target.entity_tag))?;
             w(output::deleted(out, json, &gone))
         }
-        Command::ApiKeyLock { key } => {
-            let row = service.set_locked(s, key, true, None)?;
+        Command::ApiKeyLock { key, force } => {
+            let target = resolve_confirmed(service, s, key, *force, KeyAction::Lock)?;
+            let row = service.set_locked(s, &target.id, true, Some(&target.entity_tag))?;
             w(output::changed(out, json, &row, "locked"))
         }
         Command::ApiKeyUnlock { key } => {
             let row = service.set_locked(s, key, false, None)?;
             w(output::changed(out, json, &row, "unlocked"))
         }
-        Command::ApiKeyDisable { key } => {
-            let row = service.set_disabled(s, key, true, None)?;
+        Command::ApiKeyDisable { key, force } => {
+            let target = resolve_confirmed(service, s, key, *force, KeyAction::Disable)?;
+            let row = service.set_disabled(s, &target.id, true, Some(&target.entity_tag))?;
             w(output::changed(out, json, &row, "disabled"))
         }
         Command::ApiKeyEnable { key } => {

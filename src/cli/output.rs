@@ -199,8 +199,18 @@ pub fn list_json(
 }
 
 pub fn list(out: &mut dyn Write, view: ViewFilter, listing: &Listing) -> io::Result<()> {
-    if listing.rows.is_empty() {
+    if listing.total == 0 {
         return writeln!(out, "No API keys in \"{}\".", view.label());
+    }
+    if listing.rows.is_empty() {
+        return writeln!(
+            out,
+            "No API keys from offset {}: \"{}\" has {} (0 of {} shown).",
+            listing.offset,
+            view.label(),
+            listing.total,
+            listing.total
+        );
     }
     let at = now();
     let all = view != ViewFilter::MyApiKeys;
@@ -249,8 +259,14 @@ pub fn list(out: &mut dyn Write, view: ViewFilter, listing: &Listing) -> io::Res
     Ok(())
 }
 
-fn field(out: &mut dyn Write, label: &str, value: &str) -> io::Result<()> {
-    writeln!(out, "{}{}", text::pad(label, 20), inert(value))
+/// Label and value columns: every value starts two cells after the
+/// longest label.
+fn fields(out: &mut dyn Write, rows: &[(&str, String)]) -> io::Result<()> {
+    let width = rows.iter().map(|(l, _)| text::width(l)).max().unwrap_or(0) + 2;
+    for (label, value) in rows {
+        writeln!(out, "{}{}", text::pad(label, width), inert(value))?;
+    }
+    Ok(())
 }
 
 pub fn details(
@@ -265,49 +281,43 @@ pub fn details(
     }
     let k = &row.key;
     let at = now();
-    field(out, "Name", &k.name)?;
-    field(out, "Description", &k.description)?;
-    field(out, "ID", &k.id)?;
-    field(out, "Kind", k.kind.label())?;
-    field(out, "Owner", &row.owner)?;
-    field(out, "IAM ID", &k.iam_id)?;
-    field(out, "Account", &k.account_id)?;
-    field(out, "CRN", &k.crn)?;
-    field(out, "Entity tag", &k.entity_tag)?;
-    field(
-        out,
-        "Created",
-        &format!("{} by {}", date(k.created_at), row.created_by),
-    )?;
-    field(out, "Modified", &date(k.modified_at))?;
-    field(out, "Status", &status(k, at))?;
-    field(out, "Action when leaked", k.action_when_leaked.label())?;
+    let mut rows: Vec<(&str, String)> = vec![
+        ("Name", k.name.clone()),
+        ("Description", k.description.clone()),
+        ("ID", k.id.clone()),
+        ("Kind", k.kind.label().to_string()),
+        ("Owner", row.owner.clone()),
+        ("IAM ID", k.iam_id.clone()),
+        ("Account", k.account_id.clone()),
+        ("CRN", k.crn.clone()),
+        ("Entity tag", k.entity_tag.clone()),
+        (
+            "Created",
+            format!("{} by {}", date(k.created_at), row.created_by),
+        ),
+        ("Modified", date(k.modified_at)),
+        ("Status", status(k, at)),
+        (
+            "Action when leaked",
+            k.action_when_leaked.label().to_string(),
+        ),
+    ];
     if k.kind == crate::domain::KeyKind::User {
-        field(
-            out,
-            "Session support",
-            if k.support_sessions { "yes" } else { "no" },
-        )?;
+        let sessions = if k.support_sessions { "yes" } else { "no" };
+        rows.push(("Session support", sessions.to_string()));
     }
-    field(
-        out,
+    rows.push((
         "Expires",
-        &k.expires_at.map(date).unwrap_or_else(|| "never".into()),
-    )?;
+        k.expires_at.map(date).unwrap_or_else(|| "never".into()),
+    ));
     if let Some(m) = &k.managed_by {
-        field(out, "Managed by", m)?;
+        rows.push(("Managed by", m.clone()));
     }
-    field(out, "Last used", &last_used(k))?;
-    field(out, "Sign-ins", &k.activity.authn_count.to_string())?;
-    field(
-        out,
-        "Your actions",
-        &actions
-            .iter()
-            .map(|a| a.id())
-            .collect::<Vec<_>>()
-            .join(", "),
-    )?;
+    rows.push(("Last used", last_used(k)));
+    rows.push(("Sign-ins", k.activity.authn_count.to_string()));
+    let actions: Vec<&str> = actions.iter().map(|a| a.id()).collect();
+    rows.push(("Your actions", actions.join(", ")));
+    fields(out, &rows)?;
     writeln!(out, "\nHistory")?;
     let rows: Vec<Vec<String>> = k
         .history
@@ -390,19 +400,17 @@ pub fn settings(
             }),
         );
     }
-    field(out, "Account", account)?;
-    field(
+    let restrict = if s.restrict_api_key_creation {
+        "on"
+    } else {
+        "off"
+    };
+    fields(
         out,
-        "Restrict API key creation",
-        if s.restrict_api_key_creation {
-            "on"
-        } else {
-            "off"
-        },
-    )?;
-    field(
-        out,
-        "API keys per identity",
-        &s.api_keys_per_identity.to_string(),
+        &[
+            ("Account", account.to_string()),
+            ("Restrict API key creation", restrict.to_string()),
+            ("API keys per identity", s.api_keys_per_identity.to_string()),
+        ],
     )
 }

@@ -253,8 +253,24 @@ pub fn sort_rows(rows: &mut [KeyRow], field: SortField, desc: bool) {
     });
 }
 
+/// Refuses an API key value given where `expected` (an id or a name) is
+/// asked for: checked before any lookup, and never quoted back.
+fn not_a_value(given: &str, expected: &str) -> Result<()> {
+    if secret::looks_like_key(given) {
+        return Err(ServiceError::BadInput(format!(
+            "that is an API key value, not {expected}"
+        )));
+    }
+    Ok(())
+}
+
 fn check_text(what: &str, value: &str, max: usize, required: bool) -> Result<String> {
     let v = value.trim();
+    if secret::looks_like_key(v) {
+        return Err(ServiceError::BadInput(format!(
+            "the {what} contains an API key value: a key value is never stored in a {what}"
+        )));
+    }
     if required && v.is_empty() {
         return Err(ServiceError::BadInput(format!(
             "the {what} must not be empty"
@@ -351,6 +367,9 @@ impl Service {
         wanted: Option<&str>,
         default: Option<&str>,
     ) -> Result<String> {
+        if let Some(id) = wanted {
+            not_a_value(id, "an account id")?;
+        }
         let accounts = self.store.accounts_of(&user.iam_id)?;
         let pick = match wanted {
             Some(id) => {
@@ -445,7 +464,7 @@ impl Service {
         }
         if key.kind != KeyKind::User {
             return Err(Denied::SignIn(
-                "service ID and classic infrastructure API keys do not open the console",
+                "service ID and classic infrastructure API keys cannot sign in to iamkeys: use a user API key",
             )
             .into());
         }
@@ -689,6 +708,7 @@ impl Service {
 
     /// [`Service::resolve`] in an account already read.
     fn resolve_in(&self, account: &Account, me: &str, key_ref: &str) -> Result<ApiKey> {
+        not_a_value(key_ref, "a key id or name")?;
         if let Some(k) = self.store.key(key_ref)? {
             if k.account_id == account.id && access::can_see(account, me, &facts(&k)) {
                 return Ok(k);
@@ -821,7 +841,12 @@ impl Service {
 
     /// Finds a service ID of this account by id or name.
     pub fn service_id(&self, s: &Session, service_ref: &str) -> Result<ServiceId> {
+        not_a_value(service_ref, "a service ID's id or name")?;
         let account = self.context(s)?;
+        self.find_service_id(&account, service_ref)
+    }
+
+    fn find_service_id(&self, account: &Account, service_ref: &str) -> Result<ServiceId> {
         self.store
             .service_ids(&account.id)?
             .into_iter()
@@ -846,9 +871,13 @@ impl Service {
         service_ref: &str,
         spec: &NewKey,
     ) -> Result<Created> {
+        not_a_value(service_ref, "a service ID's id or name")?;
         let account = self.context(s)?;
         let me = &s.user.iam_id;
-        let sid = self.service_id(s, service_ref)?;
+        // The rule first: whoever may not create service ID keys learns
+        // nothing about which service IDs exist.
+        access::may_create_service_keys(&account, me)?;
+        let sid = self.find_service_id(&account, service_ref)?;
         let existing =
             self.store
                 .count_keys_of_owner(&account.id, &sid.iam_id, KeyKind::ServiceId)?;

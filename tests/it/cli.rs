@@ -963,19 +963,21 @@ fn api_key_delete_with_and_without_force() {
 fn lock_unlock_disable_enable() {
     let s = Store::demo();
     let kat = "katherine@acme.example";
-    s.as_(kat, &["api-key-lock", "katherine-ci"]).ok();
-    s.as_(kat, &["api-key-lock", "katherine-ci"]).code(3);
-    s.as_(kat, &["api-key-disable", "katherine-ci"]).code(3);
+    s.as_(kat, &["api-key-lock", "katherine-ci", "-f"]).ok();
+    s.as_(kat, &["api-key-lock", "katherine-ci", "-f"]).code(3);
+    s.as_(kat, &["api-key-disable", "katherine-ci", "-f"])
+        .code(3);
     s.as_(kat, &["api-key-delete", "katherine-ci", "-f"])
         .code(3);
     let v = s.json(kat, &["api-key-unlock", "katherine-ci"]);
     assert_eq!(v["locked"], false);
     s.as_(kat, &["api-key-unlock", "katherine-ci"]).code(3);
-    let v = s.json(kat, &["api-key-disable", "katherine-ci"]);
+    let v = s.json(kat, &["api-key-disable", "katherine-ci", "-f"]);
     assert_eq!(v["disabled"], true);
     // A disabled key signs nobody in.
     s.run(&["--apikey", KATHERINE_KEY, "views"]).code(3);
-    s.as_(kat, &["api-key-disable", "katherine-ci"]).code(3);
+    s.as_(kat, &["api-key-disable", "katherine-ci", "-f"])
+        .code(3);
     s.as_(kat, &["api-key-enable", "katherine-ci"]).ok();
     s.run(&["--apikey", KATHERINE_KEY, "views"]).ok();
     s.as_(kat, &["api-key-enable", "katherine-ci"]).code(3);
@@ -987,7 +989,7 @@ fn lock_unlock_disable_enable() {
         .collect();
     assert_eq!(history, ["create", "lock", "unlock", "disable", "enable"]);
     // Text answers name the change.
-    let t = s.as_(kat, &["api-key-lock", "katherine-ci"]).ok();
+    let t = s.as_(kat, &["api-key-lock", "katherine-ci", "-f"]).ok();
     assert!(t.stdout.contains("locked"));
 }
 
@@ -1239,7 +1241,7 @@ fn reopening_after_close_keeps_everything() {
         .ok();
     s.as_(
         "grace@acme.example",
-        &["api-key-disable", "deploy-pipeline"],
+        &["api-key-disable", "deploy-pipeline", "-f"],
     )
     .ok();
     s.as_(ada, &["api-key-delete", "linus-readonly", "-f"]).ok();

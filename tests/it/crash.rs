@@ -159,7 +159,11 @@ fn acknowledged_changes_survive_sigkill() {
                         } else if choice == 2 {
                             let mut s = state.clone();
                             s.locked = true;
-                            (vec!["api-key-lock".into(), id.clone()], Some(id), Some(s))
+                            (
+                                vec!["api-key-lock".into(), id.clone(), "-f".into()],
+                                Some(id),
+                                Some(s),
+                            )
                         } else {
                             (
                                 vec!["api-key-delete".into(), id.clone(), "-f".into()],

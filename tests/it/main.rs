@@ -6,6 +6,7 @@ mod console_common;
 
 mod access_matrix;
 mod cli;
+mod cli_polish;
 mod console_hostile_text;
 mod console_random_walk;
 mod console_snapshots;
@@ -15,6 +16,7 @@ mod e2e_console;
 mod fixtures;
 mod hostile_input;
 mod injection;
+mod readme;
 mod secrets;
 mod service;
 mod store_trust;

@@ -243,3 +243,101 @@ fn debug_and_display_redact_values() {
     assert!(debug.contains("redacted"), "{debug}");
     assert!(!format!("{:?}", created.row).contains(&v));
 }
+
+/// A key value given where a key id or name, a service ID or an account is
+/// expected is named as such, never echoed, and changes nothing: not on
+/// stdout or stderr (text or JSON), not in the log, not in the store.
+#[test]
+fn a_key_value_given_as_an_id_or_name_is_never_echoed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    assert!(run(&dir, &["seed"]).status.success());
+    let o = run(
+        &dir,
+        &[
+            "--as",
+            "ada@acme.example",
+            "api-key-create",
+            "real",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let value = value_of(&o);
+    // The value with a typo in it is a key value all the same.
+    let mut typo = value.clone();
+    typo.replace_range(20..21, if &typo[20..21] == "x" { "y" } else { "x" });
+    let mut noise = String::new();
+    for v in [value.as_str(), typo.as_str()] {
+        let said = "that is an API key value, not";
+        // A message that quotes what was typed (here a file path) reads
+        // <API key value> instead.
+        let path = format!("/no-such-directory/{v}");
+        let cases: Vec<(Vec<&str>, Option<&str>)> = vec![
+            (vec!["api-key", v], Some(said)),
+            (vec!["api-key-delete", "-f", v], Some(said)),
+            (vec!["api-key-delete", v], Some(said)),
+            (vec!["api-key-lock", "-f", v], Some(said)),
+            (vec!["api-key-disable", "-f", v], Some(said)),
+            (vec!["api-key-unlock", v], Some(said)),
+            (vec!["api-key-enable", v], Some(said)),
+            (vec!["api-key-update", v, "-n", "x"], Some(said)),
+            (vec!["service-api-key-create", "x", v], Some(said)),
+            (vec!["--account", v, "views"], Some(said)),
+            (vec!["api-key-create", v], Some("contains an API key value")),
+            (
+                vec!["api-key-update", "real", "-d", v],
+                Some("contains an API key value"),
+            ),
+            (vec!["views", v], None),
+            (
+                vec!["api-key-create", "x", "--file", &path],
+                Some("<API key value>"),
+            ),
+            (vec!["api-keys", "--sort", v], None),
+        ];
+        for (args, expected) in cases {
+            for format in ["text", "json"] {
+                let mut all = vec!["--as", "ada@acme.example", "--output", format];
+                all.extend_from_slice(&args);
+                let o = run(&dir, &all);
+                let out = text(&o);
+                assert_eq!(o.status.code(), Some(2), "{args:?}: {out}");
+                if let Some(e) = expected {
+                    assert!(out.contains(e), "{args:?}: {out}");
+                }
+                assert!(!out.contains(&v[5..]), "{args:?} echoed the value: {out}");
+                noise.push_str(&out);
+            }
+        }
+    }
+    // Nothing changed: the key is there, unlocked and enabled, and no key
+    // was created or renamed.
+    let o = run(
+        &dir,
+        &[
+            "--as",
+            "ada@acme.example",
+            "api-key",
+            "real",
+            "--output",
+            "json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let k: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(k["locked"], false);
+    assert_eq!(k["disabled"], false);
+    assert_eq!(k["description"], "");
+    for f in all_files(&dir) {
+        for v in [&value, &typo] {
+            assert!(
+                !file_contains(&f, &v[5..]),
+                "the value is in {}",
+                f.display()
+            );
+        }
+    }
+    assert!(!noise.contains(" INFO "), "{noise}");
+}
