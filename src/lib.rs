@@ -10,5 +10,6 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod time;
 pub mod tui;
 pub mod yaml;
