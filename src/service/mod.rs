@@ -193,8 +193,8 @@ pub type PersonaRoles = Vec<(String, Vec<String>)>;
 pub const THROTTLE_FREE_FAILURES: usize = 5;
 pub const THROTTLE_WINDOW_SECS: i64 = 300;
 
-const MAX_NAME: usize = 240;
-const MAX_DESCRIPTION: usize = 1024;
+const MAX_NAME: usize = crate::text::MAX_NAME;
+const MAX_DESCRIPTION: usize = crate::text::MAX_DESCRIPTION;
 
 pub struct Service {
     store: Box<dyn Storage>,
@@ -254,23 +254,7 @@ pub fn sort_rows(rows: &mut [KeyRow], field: SortField, desc: bool) {
 }
 
 fn check_text(what: &str, value: &str, max: usize, required: bool) -> Result<String> {
-    let v = value.trim();
-    if required && v.is_empty() {
-        return Err(ServiceError::BadInput(format!(
-            "the {what} must not be empty"
-        )));
-    }
-    if v.chars().count() > max {
-        return Err(ServiceError::BadInput(format!(
-            "the {what} is longer than {max} characters"
-        )));
-    }
-    if v.chars().any(|c| c.is_control()) {
-        return Err(ServiceError::BadInput(format!(
-            "the {what} contains control characters"
-        )));
-    }
-    Ok(v.to_string())
+    crate::text::check(what, value, max, required).map_err(ServiceError::BadInput)
 }
 
 /// Names for iam_ids within one account: members' emails, service IDs' names.
