@@ -151,7 +151,6 @@ pub fn check_limits(text: &str) -> Result<(), YamlError> {
             ),
         ));
     }
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // The parser's block indentation levels (columns), and open `[`/`{`.
     let mut indents: Vec<usize> = Vec::new();
     let mut flow = 0usize;
@@ -259,6 +258,12 @@ pub fn check_limits(text: &str) -> Result<(), YamlError> {
                     }
                     if c == b'#' {
                         break;
+                    }
+                    if col == 0 && b[i..].starts_with("\u{feff}".as_bytes()) {
+                        // The parser skips a byte order mark at a line's start.
+                        i += 3;
+                        col += 1;
+                        continue;
                     }
                     if flow == 0 {
                         while indents.last().is_some_and(|&top| top > col) {

@@ -19,3 +19,4 @@ mod limits;
 mod secrets;
 mod service;
 mod store_trust;
+mod yaml_scanner;
