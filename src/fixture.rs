@@ -207,36 +207,14 @@ pub fn parse(text: &str, file: &str) -> Result<Fixture, FixtureError> {
 
 /// Reads and validates a fixture file.
 pub fn load(path: &Path) -> Result<Fixture, FixtureError> {
-    use std::io::Read;
     let file = path.display().to_string();
-    let fail = |message: String| FixtureError {
+    let text = yaml::read_file(path).map_err(|e| FixtureError {
         file: file.clone(),
         line: None,
         column: None,
         path: String::new(),
-        message,
-    };
-    let too_big = || {
-        fail(format!(
-            "the file is larger than {} MiB, the most iamkeys reads",
-            yaml::MAX_BYTES >> 20
-        ))
-    };
-    let f = std::fs::File::open(path).map_err(|e| fail(format!("cannot read the fixture: {e}")))?;
-    if f.metadata().is_ok_and(|m| m.len() > yaml::MAX_BYTES as u64) {
-        return Err(too_big());
-    }
-    // Never more than the limit (and one byte to tell it was passed) is
-    // read, even from a file that grows or a pipe.
-    let mut bytes = Vec::new();
-    f.take(yaml::MAX_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot read the fixture: {e}")))?;
-    if bytes.len() > yaml::MAX_BYTES {
-        return Err(too_big());
-    }
-    let text = String::from_utf8(bytes)
-        .map_err(|e| fail(format!("the fixture is not UTF-8 text: {e}")))?;
+        message: format!("cannot read the fixture: {e}"),
+    })?;
     parse(&text, &file)
 }
 

@@ -66,6 +66,37 @@ pub const MAX_BYTES: usize = 256 * 1024 * 1024;
 /// `[` and `{`) iamkeys reads. A fixture needs 7.
 pub const MAX_DEPTH: usize = 32;
 
+/// Reads a YAML file as text, refusing one larger than [`MAX_BYTES`]
+/// before reading it, and never reading past the limit (and one byte to
+/// tell it was passed) from a file that grows or a pipe.
+pub fn read_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let too_big = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "the file is larger than {} MiB, the most iamkeys reads",
+                MAX_BYTES >> 20
+            ),
+        )
+    };
+    let f = std::fs::File::open(path)?;
+    if f.metadata().is_ok_and(|m| m.len() > MAX_BYTES as u64) {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    f.take(MAX_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("the file is not UTF-8 text: {e}"),
+        )
+    })
+}
+
 fn limit_error(line: usize, column: Option<usize>, message: String) -> YamlError {
     YamlError {
         path: String::new(),

@@ -169,6 +169,23 @@ fn a_file_over_the_size_limit_is_refused_without_reading_it() {
     assert!(!data.exists());
 }
 
+#[test]
+fn every_yaml_file_is_read_within_the_size_limit() {
+    // Fixtures, and the keymap and theme overrides, are read this way.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("keymap.yaml");
+    let f = std::fs::File::create(&file).unwrap();
+    f.set_len(yaml::MAX_BYTES as u64 + 1).unwrap();
+    let e = yaml::read_file(&file).unwrap_err();
+    assert!(e.to_string().contains("256 MiB"), "{e}");
+    f.set_len(yaml::MAX_BYTES as u64).unwrap();
+    drop(f);
+    std::fs::write(&file, "a: 1\n").unwrap();
+    assert_eq!(yaml::read_file(&file).unwrap(), "a: 1\n");
+    let missing = yaml::read_file(&tmp.path().join("none.yaml")).unwrap_err();
+    assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+}
+
 fn key_with(name: String, description: String) -> FixtureKey {
     FixtureKey {
         name,
