@@ -97,11 +97,11 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<String> {
     })
 }
 
-fn limit_error(line: usize, column: Option<usize>, message: String) -> YamlError {
+fn limit_error(line: usize, column: usize, message: String) -> YamlError {
     YamlError {
         path: String::new(),
         line: Some(line),
-        column,
+        column: Some(column),
         message,
     }
 }
@@ -172,15 +172,16 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 /// never mistaken for an anchor, and never hides one.
 pub fn check_limits(text: &str) -> Result<(), YamlError> {
     if text.len() > MAX_BYTES {
-        return Err(limit_error(
-            1,
-            None,
-            format!(
+        return Err(YamlError {
+            path: String::new(),
+            line: None,
+            column: None,
+            message: format!(
                 "the file is {} bytes: iamkeys reads YAML files up to {} MiB",
                 text.len(),
                 MAX_BYTES >> 20
             ),
-        ));
+        });
     }
     // The parser's block indentation levels (columns), and open `[`/`{`.
     let mut indents: Vec<usize> = Vec::new();
@@ -308,7 +309,7 @@ pub fn check_limits(text: &str) -> Result<(), YamlError> {
                     let depth_error = |depth: usize| {
                         limit_error(
                             line_no,
-                            Some(col + 1),
+                            col + 1,
                             format!(
                                 "collections nest {depth} deep here: iamkeys reads YAML nested at most {MAX_DEPTH} deep"
                             ),
@@ -342,7 +343,7 @@ pub fn check_limits(text: &str) -> Result<(), YamlError> {
                                 .collect();
                             return Err(limit_error(
                                 line_no,
-                                Some(line[..i].chars().count() + 1),
+                                line[..i].chars().count() + 1,
                                 format!(
                                     "{what} ({name}): iamkeys refuses YAML anchors and aliases (&name, *name); write the value out instead"
                                 ),
