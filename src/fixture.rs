@@ -17,7 +17,8 @@ use crate::domain::{
 };
 use crate::secret::{self, ApiKeySecret, HashParams};
 use crate::store::Seed;
-use crate::yaml;
+use crate::text::{self, MAX_DESCRIPTION, MAX_EMAIL, MAX_NAME};
+use crate::{time, yaml};
 
 /// The built-in demo, embedded in the binary.
 pub const DEMO: &str = include_str!("../fixtures/demo.yaml");
@@ -106,7 +107,11 @@ pub struct FixtureKey {
     pub owner: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "time::optional::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
@@ -118,11 +123,19 @@ pub struct FixtureKey {
     pub action_when_leaked: Option<LeakAction>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub support_sessions: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "time::optional::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expires_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "time::optional::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_authn: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authn_count: Option<u64>,
@@ -134,7 +147,11 @@ pub struct FixtureKey {
 #[serde(deny_unknown_fields)]
 pub struct FixtureClassicKey {
     pub owner: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "time::optional::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_at: Option<Timestamp>,
 }
 
@@ -191,7 +208,7 @@ pub fn parse(text: &str, file: &str) -> Result<Fixture, FixtureError> {
 /// Reads and validates a fixture file.
 pub fn load(path: &Path) -> Result<Fixture, FixtureError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| FixtureError {
+    let text = yaml::read_file(path).map_err(|e| FixtureError {
         file: file.clone(),
         line: None,
         column: None,
@@ -218,6 +235,19 @@ fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Inv
     Err((path.into(), message.into()))
 }
 
+/// Text in a fixture follows the command line's rules ([`text::check`]).
+fn text_rule(
+    path: String,
+    what: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<(), Invalid> {
+    text::check(what, value, max, required)
+        .map(drop)
+        .map_err(|message| (path, message))
+}
+
 fn validate(fx: &Fixture) -> Result<(), Invalid> {
     if fx.version != 1 {
         return fail(
@@ -230,12 +260,14 @@ fn validate(fx: &Fixture) -> Result<(), Invalid> {
     }
     let mut emails = HashSet::new();
     for (i, u) in fx.users.iter().enumerate() {
-        if u.email.trim().is_empty() {
-            return fail(format!("users[{i}].email"), "the email is empty");
-        }
-        if u.name.trim().is_empty() {
-            return fail(format!("users[{i}].name"), "the name is empty");
-        }
+        text_rule(
+            format!("users[{i}].email"),
+            "email",
+            &u.email,
+            MAX_EMAIL,
+            true,
+        )?;
+        text_rule(format!("users[{i}].name"), "name", &u.name, MAX_NAME, true)?;
         if !emails.insert(u.email.as_str()) {
             return fail(
                 format!("users[{i}].email"),
@@ -262,9 +294,7 @@ fn validate(fx: &Fixture) -> Result<(), Invalid> {
                 format!("the account id {} repeats", acc.id),
             );
         }
-        if acc.name.trim().is_empty() {
-            return fail(format!("{at}.name"), "the name is empty");
-        }
+        text_rule(format!("{at}.name"), "name", &acc.name, MAX_NAME, true)?;
         if !emails.contains(acc.owner.as_str()) {
             return fail(
                 format!("{at}.owner"),
@@ -357,9 +387,16 @@ fn validate(fx: &Fixture) -> Result<(), Invalid> {
         // Service IDs.
         let mut sid_names = HashSet::new();
         for (s, sid) in acc.service_ids.iter().enumerate() {
-            if sid.name.trim().is_empty() {
-                return fail(format!("{at}.service_ids[{s}].name"), "the name is empty");
-            }
+            let st = format!("{at}.service_ids[{s}]");
+            text_rule(format!("{st}.name"), "name", &sid.name, MAX_NAME, true)?;
+            let d = &sid.description;
+            text_rule(
+                format!("{st}.description"),
+                "description",
+                d,
+                MAX_DESCRIPTION,
+                false,
+            )?;
             if !sid_names.insert(sid.name.as_str()) {
                 return fail(
                     format!("{at}.service_ids[{s}].name"),
@@ -375,8 +412,17 @@ fn validate(fx: &Fixture) -> Result<(), Invalid> {
         let mut per_identity: HashMap<&str, u32> = HashMap::new();
         for (k, key) in acc.api_keys.iter().enumerate() {
             let kt = format!("{at}.api_keys[{k}]");
-            if key.name.trim().is_empty() {
-                return fail(format!("{kt}.name"), "the name is empty");
+            text_rule(format!("{kt}.name"), "name", &key.name, MAX_NAME, true)?;
+            let d = &key.description;
+            text_rule(
+                format!("{kt}.description"),
+                "description",
+                d,
+                MAX_DESCRIPTION,
+                false,
+            )?;
+            if let Some(m) = &key.managed_by {
+                text_rule(format!("{kt}.managed_by"), "managed_by", m, MAX_NAME, true)?;
             }
             let is_service = if let Some(name) = key.owner.strip_prefix(SERVICE_ID_PREFIX) {
                 if !sid_names.contains(name) {
@@ -711,6 +757,40 @@ impl Default for GenSpec {
             with_values: 1,
             demo: true,
         }
+    }
+}
+
+impl GenSpec {
+    /// The most keys (user and service ID keys together) and members a
+    /// generated fixture may have: its YAML stays well under
+    /// [`yaml::MAX_BYTES`] (a million keys is about 144 MB).
+    pub const MAX_KEYS: usize = 1_000_000;
+    pub const MAX_USERS: usize = 1_000_000;
+
+    /// Refuses counts the generator cannot honour without exhausting the
+    /// machine, naming the allowed range.
+    pub fn check(&self) -> Result<(), String> {
+        if self.keys.saturating_add(self.service_keys) > Self::MAX_KEYS {
+            return Err(format!(
+                "--keys plus --service-keys must be at most {} (0..={0}), not {}",
+                Self::MAX_KEYS,
+                self.keys.saturating_add(self.service_keys)
+            ));
+        }
+        if self.users > Self::MAX_USERS {
+            return Err(format!(
+                "--users must be in 0..={}, not {}",
+                Self::MAX_USERS,
+                self.users
+            ));
+        }
+        if self.own_keys > 999 {
+            return Err(
+                "--own-keys must be in 0..=999 (the per-identity limit, less the bootstrap key)"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 }
 

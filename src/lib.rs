@@ -1,5 +1,6 @@
 //! iamkeys: the IBM Cloud page *Manage > Access (IAM) > API keys* in a
 //! terminal, over a local sled store.
+#![forbid(unsafe_code)]
 
 pub mod access;
 pub mod cli;
@@ -10,5 +11,6 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod time;
 pub mod tui;
 pub mod yaml;

@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 use clap::{CommandFactory, FromArgMatches};
 use iamkeys::cli::{self, Cli, Command, Output};
 
@@ -10,6 +11,11 @@ fn main() -> color_eyre::Result<()> {
         Ok(p) => p,
         Err(e) => std::process::exit(cli::usage_error(e)),
     };
+    if let Err(e) = iamkeys::log::level_from_env() {
+        let f = cli::bad_input(e);
+        cli::report(&f, cli.output == Output::Json);
+        std::process::exit(f.code);
+    }
     let code = match &cli.command {
         None => iamkeys::tui::run(&cli),
         Some(Command::Demo { fixture }) => match cli::demo_refusal(&matches) {

@@ -253,25 +253,65 @@ impl HashParams {
         }
     }
 
+    /// The memory cost iamkeys accepts, in KiB: argon2's least (8 per
+    /// lane) up to 1 GiB, so no setting can exhaust the machine.
+    pub const M_KIB: std::ops::RangeInclusive<u32> = 8..=1024 * 1024;
+    /// Passes over the memory.
+    pub const T: std::ops::RangeInclusive<u32> = 1..=64;
+    /// Lanes.
+    pub const P: std::ops::RangeInclusive<u32> = 1..=16;
+
     pub fn parse(spec: &str) -> Result<HashParams, String> {
         let mut p = HashParams::OWASP;
         for part in spec.split(',') {
             let (k, v) = part
                 .split_once('=')
                 .ok_or_else(|| format!("{}: expected m=KIB,t=N,p=N, got {spec:?}", Self::ENV))?;
-            let n: u32 = v
+            let (field, range) = match k.trim() {
+                "m" => (&mut p.m_kib, Self::M_KIB),
+                "t" => (&mut p.t, Self::T),
+                "p" => (&mut p.p, Self::P),
+                other => return Err(format!("{}: unknown parameter {other:?}", Self::ENV)),
+            };
+            let allowed = format!("{}..={}", range.start(), range.end());
+            *field = v
                 .trim()
                 .parse()
-                .map_err(|_| format!("{}: {k} must be a whole number", Self::ENV))?;
-            match k.trim() {
-                "m" => p.m_kib = n,
-                "t" => p.t = n,
-                "p" => p.p = n,
-                other => return Err(format!("{}: unknown parameter {other:?}", Self::ENV)),
-            }
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| {
+                    format!(
+                        "{}: {} must be a whole number in {allowed}, not {v:?}",
+                        Self::ENV,
+                        k.trim()
+                    )
+                })?;
         }
-        Params::new(p.m_kib, p.t, p.p, None).map_err(|e| format!("{}: {e}", Self::ENV))?;
+        p.check().map_err(|e| format!("{}: {e}", Self::ENV))?;
         Ok(p)
+    }
+
+    /// Within the ranges above, and valid for argon2 (memory of at least
+    /// 8 KiB per lane).
+    pub fn check(&self) -> Result<(), String> {
+        let within = Self::M_KIB.contains(&self.m_kib)
+            && Self::T.contains(&self.t)
+            && Self::P.contains(&self.p);
+        if !within || self.m_kib < 8 * self.p {
+            return Err(format!(
+                "m={},t={},p={} is out of range: m from 8 KiB per lane (8·p) to {} KiB, t in {}..={}, p in {}..={}",
+                self.m_kib,
+                self.t,
+                self.p,
+                Self::M_KIB.end(),
+                Self::T.start(),
+                Self::T.end(),
+                Self::P.start(),
+                Self::P.end()
+            ));
+        }
+        Params::new(self.m_kib, self.t, self.p, None).map_err(|e| e.to_string())?;
+        Ok(())
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -298,13 +338,24 @@ pub fn hash(secret: &ApiKeySecret, params: HashParams) -> String {
 
 /// Verifies a key value against a stored PHC string, using the parameters
 /// recorded in it. A damaged PHC string verifies nothing.
+/// Parameters outside [`HashParams`]' ranges verify nothing either, so a
+/// damaged or hostile store cannot make a sign-in exhaust the machine.
 pub fn verify(secret: &ApiKeySecret, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let recorded = HashParams {
+        m_kib: params.m_cost(),
+        t: params.t_cost(),
+        p: params.p_cost(),
+    };
+    recorded.check().is_ok()
+        && Argon2::default()
             .verify_password(secret.expose().as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
+            .is_ok()
 }
 
 #[cfg(test)]
@@ -365,6 +416,55 @@ mod tests {
             "unexpected argument '<API key value>' and '<API key value>'"
         );
         assert_eq!(redact_values("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn every_parameter_is_bounded() {
+        assert_eq!(
+            HashParams::parse("m=1048576,t=64,p=16"),
+            Ok(HashParams {
+                m_kib: 1048576,
+                t: 64,
+                p: 16
+            })
+        );
+        assert_eq!(
+            HashParams::parse("m=8,t=1,p=1"),
+            Ok(HashParams {
+                m_kib: 8,
+                t: 1,
+                p: 1
+            })
+        );
+        for (spec, says) in [
+            ("m=4000000000,t=1,p=1", "8..=1048576"),
+            ("m=1048577", "8..=1048576"),
+            ("m=7", "8..=1048576"),
+            ("t=0", "1..=64"),
+            ("t=65", "1..=64"),
+            ("p=0", "1..=16"),
+            ("p=17", "1..=16"),
+            ("m=64,p=16", "8 KiB per lane"),
+            ("m=-1", "8..=1048576"),
+            ("m=99999999999999999999", "8..=1048576"),
+        ] {
+            let e = HashParams::parse(spec).expect_err(spec);
+            assert!(
+                e.contains(says) && e.contains(HashParams::ENV),
+                "{spec}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stored_hash_with_parameters_out_of_range_verifies_nothing() {
+        let k = generate();
+        let h = hash(&k, HashParams::TEST);
+        let huge = h.replace("m=256,t=1,p=1", "m=4000000000,t=1,p=1");
+        assert_ne!(h, huge);
+        assert!(!verify(&k, &huge));
+        let slow = h.replace("m=256,t=1,p=1", "m=256,t=100000,p=1");
+        assert!(!verify(&k, &slow));
     }
 
     #[test]

@@ -16,7 +16,9 @@ pub struct YamlError {
 }
 
 /// Parses `text` into `T`, naming the item, line and column of any error.
+/// The text is first held to [`check_limits`].
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    check_limits(text)?;
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -54,4 +56,478 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
 /// Writes `value` as YAML to `out`, for documents too large to build as one string.
 pub fn to_writer<T: Serialize, W: std::io::Write>(out: W, value: &T) -> Result<(), String> {
     serde_yaml::to_writer(out, value).map_err(|e| e.to_string())
+}
+
+/// The largest YAML document iamkeys reads, in bytes. Generous: a generated
+/// fixture with 1,000,000 keys is about 144 MB.
+pub const MAX_BYTES: usize = 256 * 1024 * 1024;
+
+/// The deepest nesting of collections (block indentation levels plus open
+/// `[` and `{`) iamkeys reads. A fixture needs 7.
+pub const MAX_DEPTH: usize = 32;
+
+/// Reads a YAML file as text, refusing one larger than [`MAX_BYTES`]
+/// before reading it, and never reading past the limit (and one byte to
+/// tell it was passed) from a file that grows or a pipe.
+pub fn read_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let too_big = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "the file is larger than {} MiB, the most iamkeys reads",
+                MAX_BYTES >> 20
+            ),
+        )
+    };
+    let f = std::fs::File::open(path)?;
+    if f.metadata().is_ok_and(|m| m.len() > MAX_BYTES as u64) {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    f.take(MAX_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("the file is not UTF-8 text: {e}"),
+        )
+    })
+}
+
+fn limit_error(line: usize, column: usize, message: String) -> YamlError {
+    YamlError {
+        path: String::new(),
+        line: Some(line),
+        column: Some(column),
+        message,
+    }
+}
+
+/// Where the scanner is between lines.
+enum Mode {
+    /// Between tokens.
+    Tokens,
+    /// Inside a plain (unquoted) scalar, which may go on over lines.
+    Plain,
+    /// Inside a quoted scalar (the quote), which may go on over lines.
+    Quoted(u8),
+    /// In the lines of a block scalar (`|` or `>`): its indentation once
+    /// known, else the least it can be and the widest blank line so far.
+    Block {
+        indent: Option<usize>,
+        least: usize,
+        blank: usize,
+    },
+}
+
+/// Is this byte the start of a character (not a UTF-8 continuation byte)?
+fn starts_char(b: u8) -> bool {
+    b & 0xC0 != 0x80
+}
+
+fn blank_or_end(b: Option<&u8>) -> bool {
+    matches!(b, None | Some(b' ' | b'\t'))
+}
+
+/// The lines of `text`, split where the YAML parser splits them: at `\n`,
+/// `\r\n`, `\r`, NEL, LS and PS.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let (brk, next) = match b[i] {
+                b'\n' => (1, 0),
+                b'\r' => (1, usize::from(b.get(i + 1) == Some(&b'\n'))),
+                0xC2 if b.get(i + 1) == Some(&0x85) => (2, 0),
+                0xE2 if b.get(i + 1) == Some(&0x80)
+                    && matches!(b.get(i + 2), Some(0xA8 | 0xA9)) =>
+                {
+                    (3, 0)
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            rest = Some(&s[i + brk + next..]);
+            return Some(&s[..i]);
+        }
+        rest = None;
+        Some(s)
+    })
+}
+
+/// Holds a YAML document to the limits iamkeys sets on every file it reads,
+/// before any parser sees it, in one pass over the text: at most
+/// [`MAX_BYTES`], nesting at most [`MAX_DEPTH`] deep, and no anchors (`&a`)
+/// or aliases (`*a`), which let a small file expand without bound. The
+/// scan follows the tokenizer of the YAML parser (quotes, comments, plain
+/// and block scalars, indentation) so text inside a scalar or a comment is
+/// never mistaken for an anchor, and never hides one.
+pub fn check_limits(text: &str) -> Result<(), YamlError> {
+    if text.len() > MAX_BYTES {
+        return Err(YamlError {
+            path: String::new(),
+            line: None,
+            column: None,
+            message: format!(
+                "the file is {} bytes: iamkeys reads YAML files up to {} MiB",
+                text.len(),
+                MAX_BYTES >> 20
+            ),
+        });
+    }
+    // The parser's block indentation levels (columns), and open `[`/`{`.
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    let mut mode = Mode::Tokens;
+    // Where a simple key (`key: value`) could start: (line, column).
+    let mut key_at: Option<(usize, usize)> = None;
+    let mut key_allowed = true;
+    for (n, line) in lines(text).enumerate() {
+        let line_no = n + 1;
+        let b = line.as_bytes();
+        let spaces = b.iter().take_while(|&&c| c == b' ').count();
+        let mut i = 0;
+        let mut col = 0;
+        match &mut mode {
+            Mode::Block {
+                indent,
+                least,
+                blank,
+            } => {
+                if spaces == b.len() {
+                    if indent.is_none() {
+                        *blank = (*blank).max(spaces);
+                    }
+                    continue;
+                }
+                let want = *indent.get_or_insert((*blank).max(*least).max(spaces));
+                if spaces >= want {
+                    continue;
+                }
+                mode = Mode::Tokens;
+            }
+            Mode::Plain => {
+                let first = b.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+                if first == b.len() {
+                    continue;
+                }
+                let inside = indents.last().map_or(0, |&c| c + 1);
+                let marker = first == 0 && document_marker(b);
+                if (flow == 0 && first < inside) || marker || b[first] == b'#' {
+                    mode = Mode::Tokens;
+                }
+            }
+            Mode::Tokens | Mode::Quoted(_) => {}
+        }
+        if flow == 0 {
+            key_allowed = true;
+        }
+        while i < b.len() {
+            let c = b[i];
+            match mode {
+                Mode::Quoted(q) => {
+                    if q == b'"' && c == b'\\' {
+                        // An escape: the next character is text.
+                        col += 1;
+                        i += 1;
+                        while i + 1 < b.len() && !starts_char(b[i + 1]) {
+                            i += 1;
+                        }
+                    } else if c == q {
+                        if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                            col += 1;
+                            i += 1;
+                        } else {
+                            mode = Mode::Tokens;
+                            key_allowed = false;
+                        }
+                    }
+                }
+                Mode::Plain => {
+                    let ends = match c {
+                        b':' => {
+                            blank_or_end(b.get(i + 1))
+                                || (flow > 0
+                                    && matches!(
+                                        b.get(i + 1),
+                                        Some(b',' | b'?' | b'[' | b']' | b'{' | b'}')
+                                    ))
+                        }
+                        b',' | b'[' | b']' | b'{' | b'}' => flow > 0,
+                        b' ' | b'\t' => {
+                            let run = b[i..].iter().take_while(|&&c| c == b' ' || c == b'\t');
+                            let j = i + run.count();
+                            if b.get(j) != Some(&b'#') {
+                                // Blanks inside the scalar: step over them at once.
+                                col += j - i;
+                                i = j;
+                                continue;
+                            }
+                            true
+                        }
+                        _ => false,
+                    };
+                    if ends {
+                        mode = Mode::Tokens;
+                        key_allowed = false;
+                        continue;
+                    }
+                }
+                Mode::Block { .. } => unreachable!("a block scalar's header ends its line"),
+                Mode::Tokens => {
+                    if c == b' ' || c == b'\t' {
+                        i += 1;
+                        col += 1;
+                        continue;
+                    }
+                    if c == b'#' {
+                        break;
+                    }
+                    if col == 0 && b[i..].starts_with("\u{feff}".as_bytes()) {
+                        // The parser skips a byte order mark at a line's start.
+                        i += 3;
+                        col += 1;
+                        continue;
+                    }
+                    if flow == 0 {
+                        while indents.last().is_some_and(|&top| top > col) {
+                            indents.pop();
+                        }
+                    }
+                    if key_at.is_some_and(|(l, _)| l != line_no) {
+                        key_at = None;
+                    }
+                    let next = b.get(i + 1);
+                    let depth_error = |depth: usize| {
+                        limit_error(
+                            line_no,
+                            col + 1,
+                            format!(
+                                "collections nest {depth} deep here: iamkeys reads YAML nested at most {MAX_DEPTH} deep"
+                            ),
+                        )
+                    };
+                    let roll = |at: usize, indents: &mut Vec<usize>, flow: usize| {
+                        if flow == 0 && indents.last().is_none_or(|&top| at > top) {
+                            indents.push(at);
+                            if indents.len() > MAX_DEPTH {
+                                return Err(depth_error(indents.len()));
+                            }
+                        }
+                        Ok(())
+                    };
+                    match c {
+                        b'%' if col == 0 => break,
+                        b'-' | b'.' if col == 0 && document_marker(b) => {
+                            indents.clear();
+                            key_at = None;
+                            key_allowed = c == b'-';
+                            i += 3;
+                            col += 3;
+                            continue;
+                        }
+                        b'&' | b'*' => {
+                            let what = if c == b'&' { "an anchor" } else { "an alias" };
+                            let name: String = line[i..]
+                                .chars()
+                                .take_while(|ch| !ch.is_whitespace() && !",[]{}".contains(*ch))
+                                .take(40)
+                                .collect();
+                            return Err(limit_error(
+                                line_no,
+                                line[..i].chars().count() + 1,
+                                format!(
+                                    "{what} ({name}): iamkeys refuses YAML anchors and aliases (&name, *name); write the value out instead"
+                                ),
+                            ));
+                        }
+                        b'[' | b'{' => {
+                            if key_allowed {
+                                key_at = Some((line_no, col));
+                            }
+                            flow += 1;
+                            if indents.len() + flow > MAX_DEPTH {
+                                return Err(depth_error(indents.len() + flow));
+                            }
+                            key_allowed = true;
+                        }
+                        b']' | b'}' => {
+                            flow = flow.saturating_sub(1);
+                            key_allowed = false;
+                        }
+                        b',' => key_allowed = true,
+                        b'-' if blank_or_end(next) => {
+                            roll(col, &mut indents, flow)?;
+                            key_at = None;
+                            key_allowed = true;
+                        }
+                        b'?' if flow > 0 || blank_or_end(next) => {
+                            roll(col, &mut indents, flow)?;
+                            key_at = None;
+                            key_allowed = true;
+                        }
+                        b':' if flow > 0 || blank_or_end(next) => {
+                            let at = key_at.take().map_or(col, |(_, c)| c);
+                            roll(at, &mut indents, flow)?;
+                            key_allowed = flow == 0;
+                        }
+                        b'!' => {
+                            if key_allowed {
+                                key_at = Some((line_no, col));
+                            }
+                            let verbatim = next == Some(&b'<');
+                            while i + 1 < b.len()
+                                && !matches!(b[i + 1], b' ' | b'\t')
+                                && (verbatim
+                                    || !matches!(b[i + 1], b',' | b'[' | b']' | b'{' | b'}'))
+                            {
+                                if verbatim && b[i] == b'>' {
+                                    break;
+                                }
+                                i += 1;
+                                col += usize::from(starts_char(b[i]));
+                            }
+                            key_allowed = false;
+                        }
+                        b'|' | b'>' if flow == 0 => {
+                            let step = b[i + 1..]
+                                .iter()
+                                .take_while(|c| matches!(c, b'+' | b'-' | b'0'..=b'9'))
+                                .find(|c| c.is_ascii_digit())
+                                .map(|d| usize::from(d - b'0'));
+                            let least = indents.last().map_or(0, |&top| top + 1);
+                            mode = Mode::Block {
+                                indent: step.map(|s| indents.last().map_or(s, |&top| top + s)),
+                                least: least.max(1),
+                                blank: 0,
+                            };
+                            break;
+                        }
+                        b'\'' | b'"' => {
+                            if key_allowed {
+                                key_at = Some((line_no, col));
+                            }
+                            mode = Mode::Quoted(c);
+                        }
+                        _ => {
+                            if key_allowed {
+                                key_at = Some((line_no, col));
+                            }
+                            mode = Mode::Plain;
+                        }
+                    }
+                }
+            }
+            i += 1;
+            col += 1;
+            while i < b.len() && !starts_char(b[i]) {
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Does the line start with a document marker (`---` or `...` then a blank)?
+fn document_marker(b: &[u8]) -> bool {
+    (b.starts_with(b"---") || b.starts_with(b"...")) && blank_or_end(b.get(3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(text: &str) -> YamlError {
+        check_limits(text).expect_err(text)
+    }
+
+    #[test]
+    fn anchors_and_aliases_are_refused_with_their_line() {
+        for (text, line, column) in [
+            ("a: &x 1\nb: *x\n", 1, 4),
+            ("a: [1, *x]\n", 1, 8),
+            ("a: {\"k\":*x}\n", 1, 9),
+            ("- *x\n", 1, 3),
+            ("? *x\n: 1\n", 1, 3),
+            ("a: !!str *x\n", 1, 10),
+            ("a: \"q\"\n*x: 1\n", 2, 1),
+            ("# note\u{85}*x: 1\n", 2, 1),
+            ("a: |\n  text\n*x: 1\n", 3, 1),
+            ("a: x # c\n*b: 1\n", 2, 1),
+            ("a: 'it''s'\nb: *x\n", 2, 4),
+            ("a: \"\\\"\"\nb: *x\n", 2, 4),
+            ("--- *x\n", 1, 5),
+            ("a:\n  - b: 1\n  - &c d\n", 3, 5),
+            ("- ünï: &x 1\n", 1, 8),
+            ("a: [x,\n*y]\n", 2, 1),
+            ("a: b\n<<: *base\n", 2, 5),
+        ] {
+            let e = refused(text);
+            assert_eq!(
+                (e.line, e.column),
+                (Some(line), Some(column)),
+                "{text:?}: {e:?}"
+            );
+            assert!(e.message.contains("anchors and aliases"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn text_that_only_looks_like_an_anchor_is_read() {
+        for text in [
+            "name: R&D *stars* a*b &c\n",
+            "d: \"a *b &c [[[ {{{\"\n",
+            "d: 'it''s *x &y ['\n",
+            "d: x # *c &d [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+            "d: |\n  *x &y [[[[\n\n  more\nk: v\n",
+            "d: >-\n    *x\n    &y\nk: v\n",
+            "d: |2\n   *x\nk: v\n",
+            "d: foo\n  *bar &baz\nk: v\n",
+            "d: \"multi\n  *line &x\"\nk: v\n",
+            "d: [a*b, c&d, 'e *f']\n",
+            "- a: 1\n  b: |\n    *x\n- c\n",
+            "t: !!str x\n",
+            "%YAML 1.1\n---\na: 1\n",
+            "a:\n- x\n- y\n",
+        ] {
+            check_limits(text).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+            let _: serde_yaml::Value = serde_yaml::from_str(text).expect(text);
+        }
+    }
+
+    #[test]
+    fn nesting_is_capped() {
+        let ok = format!(
+            "a: {}{}\n",
+            "[".repeat(MAX_DEPTH - 1),
+            "]".repeat(MAX_DEPTH - 1)
+        );
+        check_limits(&ok).unwrap();
+        let deep = format!("a: {}{}\n", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(refused(&deep).message.contains("nest"));
+        let dashes = format!("{}x\n", "- ".repeat(MAX_DEPTH + 1));
+        assert!(refused(&dashes).message.contains("nest"));
+        let mut indented = String::new();
+        for d in 0..=MAX_DEPTH {
+            indented.push_str(&format!("{}k{d}:\n", " ".repeat(d)));
+        }
+        assert!(refused(&indented).message.contains("nest"));
+        // Closing brackets inside quotes and comments do not count.
+        let tricky = format!("a: [\"]]]\", ']]' # ]]]\n{}\n", "[".repeat(MAX_DEPTH));
+        assert!(refused(&tricky).message.contains("nest"));
+    }
+
+    #[test]
+    fn size_is_capped() {
+        let big = "#".repeat(MAX_BYTES + 1);
+        assert!(refused(&big).message.contains("MiB"));
+    }
 }

@@ -115,22 +115,9 @@ impl From<LeakArg> for LeakAction {
     }
 }
 
-/// RFC 3339 with an offset: `2027-01-01T00:00:00Z`. A bare date is refused.
+/// RFC 3339 with an offset, to the second: `2027-01-01T00:00:00Z` (see [`crate::time`]).
 pub fn parse_time(s: &str) -> Result<Timestamp, String> {
-    if !s.contains('T') && !s.contains('t') {
-        return Err(format!(
-            "{s:?} is not a time: give RFC 3339 with an offset, like 2027-01-01T00:00:00Z"
-        ));
-    }
-    let t = s.parse::<Timestamp>().map_err(|e| {
-        format!("{s:?} is not an RFC 3339 time with an offset, like 2027-01-01T00:00:00Z ({e})")
-    })?;
-    if t.subsec_nanosecond() != 0 {
-        return Err(format!(
-            "{s:?}: give the time to the second, like 2027-01-01T00:00:00Z"
-        ));
-    }
-    Ok(t)
+    crate::time::parse(s)
 }
 
 /// The page size: 1 to 100, as IBM's `pagesize`.

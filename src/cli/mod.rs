@@ -289,11 +289,7 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
 }
 
 fn gen_fixture(spec: &fixture::GenSpec, file: Option<&Path>, out: &mut dyn Write) -> CliResult {
-    if spec.own_keys > 999 {
-        return Err(bad_input(
-            "--own-keys must be at most 999 (the per-identity limit, less the bootstrap key)",
-        ));
-    }
+    spec.check().map_err(bad_input)?;
     let (fx, _) = fixture::generate(spec);
     match file {
         Some(p) => {

@@ -193,8 +193,8 @@ pub type PersonaRoles = Vec<(String, Vec<String>)>;
 pub const THROTTLE_FREE_FAILURES: usize = 5;
 pub const THROTTLE_WINDOW_SECS: i64 = 300;
 
-const MAX_NAME: usize = 240;
-const MAX_DESCRIPTION: usize = 1024;
+const MAX_NAME: usize = crate::text::MAX_NAME;
+const MAX_DESCRIPTION: usize = crate::text::MAX_DESCRIPTION;
 
 pub struct Service {
     store: Box<dyn Storage>,
@@ -265,28 +265,12 @@ fn not_a_value(given: &str, expected: &str) -> Result<()> {
 }
 
 fn check_text(what: &str, value: &str, max: usize, required: bool) -> Result<String> {
-    let v = value.trim();
-    if secret::looks_like_key(v) {
+    if secret::looks_like_key(value) {
         return Err(ServiceError::BadInput(format!(
             "the {what} contains an API key value: a key value is never stored in a {what}"
         )));
     }
-    if required && v.is_empty() {
-        return Err(ServiceError::BadInput(format!(
-            "the {what} must not be empty"
-        )));
-    }
-    if v.chars().count() > max {
-        return Err(ServiceError::BadInput(format!(
-            "the {what} is longer than {max} characters"
-        )));
-    }
-    if v.chars().any(|c| c.is_control()) {
-        return Err(ServiceError::BadInput(format!(
-            "the {what} contains control characters"
-        )));
-    }
-    Ok(v.to_string())
+    crate::text::check(what, value, max, required).map_err(ServiceError::BadInput)
 }
 
 /// Names for iam_ids within one account: members' emails, service IDs' names.

@@ -304,7 +304,7 @@ impl Keymap {
         let Some(path) = config_dir.map(|d| d.join("keymap.yaml")) else {
             return (Keymap::builtin(), None);
         };
-        match std::fs::read_to_string(&path) {
+        match crate::yaml::read_file(&path) {
             Ok(text) => match Keymap::with_overrides(&text, &path.display().to_string()) {
                 Ok(k) => (k, None),
                 Err(e) => (Keymap::builtin(), Some(format!("keymap ignored: {e}"))),

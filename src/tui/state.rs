@@ -622,7 +622,7 @@ impl Form {
                     id: FieldId::Expiry,
                     label: "Expires",
                     value: FieldValue::Text(Input::default()),
-                    hint: "never, or 2027-01-01 / 2027-01-01T00:00:00Z",
+                    hint: "never, or a time like 2027-01-01T00:00:00Z",
                 },
                 Field {
                     id: FieldId::Lock,
@@ -707,25 +707,17 @@ impl Form {
     }
 }
 
-/// Reads the expiry field: empty for none, a date (end of that day, UTC)
-/// or an RFC 3339 time with an offset.
+/// Reads the expiry field: empty (or `never`) for none, else an RFC 3339
+/// time with an offset, by the same strict rules as `--expires-at` and
+/// fixtures ([`crate::time::parse`]).
 pub fn parse_expiry(text: &str) -> Result<Option<Timestamp>, String> {
     let t = text.trim();
     if t.is_empty() || t.eq_ignore_ascii_case("never") {
         return Ok(None);
     }
-    if let Ok(ts) = t.parse::<Timestamp>() {
-        return Ok(Some(ts));
-    }
-    if let Ok(d) = t.parse::<jiff::civil::Date>() {
-        return jiff::tz::TimeZone::UTC
-            .to_timestamp(d.at(23, 59, 59, 0))
-            .map(Some)
-            .map_err(|e| format!("the expiry {t:?} is out of range: {e}"));
-    }
-    Err(format!(
-        "the expiry {t:?} is not a date (2027-01-01) or an RFC 3339 time (2027-01-01T00:00:00Z)"
-    ))
+    crate::time::parse(t)
+        .map(Some)
+        .map_err(|e| format!("the expiry: {e}"))
 }
 
 #[derive(Debug)]

@@ -207,7 +207,7 @@ impl Theme {
         let Some(path) = config_dir.map(|d| d.join("theme.yaml")) else {
             return (Theme::builtin(colors), None);
         };
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::yaml::read_file(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return (Theme::builtin(colors), None);

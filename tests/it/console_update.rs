@@ -227,7 +227,7 @@ fn create_then_reveal_once_then_copy_and_download() {
     c.press("tab");
     c.type_text("made in the console");
     c.press("tab space tab space tab");
-    c.type_text("2099-01-01");
+    c.type_text("2099-01-01T23:59:59Z");
     c.press("enter");
     let Some(Popup::Reveal(r)) = c.st.popups.last() else {
         panic!("no reveal: {}", c.status());

@@ -506,7 +506,8 @@ fn mouse_and_resizing_in_a_real_terminal() {
 fn stored_escape_sequences_never_reach_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/test/evil.yaml");
-    let data = seed_from(dir.path(), Some(&fx));
+    let data = dir.path().join("data");
+    crate::common::seed_unchecked(&data, &fx);
     let mut c = as_persona(dir.path(), &data, "mallory@evil.example", &[]);
     c.wait_for("␛[31mred");
     c.keys("i");

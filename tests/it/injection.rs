@@ -17,12 +17,7 @@ fn escape_sequences_in_stored_text_are_shown_inert() {
     let dir = tmp.path().join("data");
     let fx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/test/evil.yaml");
     let run = |args: &[&str]| iamkeys(&dir).args(args).output().unwrap();
-    let seeded = run(&["seed", fx.to_str().unwrap()]);
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    common::seed_unchecked(&dir, &fx);
 
     let list = run(&[
         "--as",
