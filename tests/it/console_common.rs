@@ -66,6 +66,34 @@ impl Console {
         c
     }
 
+    /// Signed in as `email` on a store seeded from `fixture` (a path
+    /// under the project's fixtures/test/).
+    pub fn from_fixture(fixture: &str, email: &str) -> Console {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+        iamkeys::cli::seed(&data, Some(&file), false, HashParams::TEST).expect("seed");
+        let svc = open_after_seed(&data);
+        let mut st = State::new(
+            Keymap::builtin(),
+            Theme::builtin(true),
+            true,
+            "test store".into(),
+        );
+        st.download_dir = dir.path().to_path_buf();
+        let mut c = Console {
+            svc,
+            st,
+            copied: Vec::new(),
+            quit: false,
+            dir,
+        };
+        let session = c.svc.sign_in_as(email, None).expect("persona");
+        let effects = c.st.start(Some(session));
+        c.settle(effects);
+        c
+    }
+
     /// Signed in as a persona, on "My IBM Cloud API keys".
     pub fn signed_in(email: &str) -> Console {
         let mut c = Console::demo();
@@ -178,7 +206,16 @@ impl Console {
                     secrets.push(r.created.row.key.id.clone());
                     secrets.push(r.created.row.key.entity_tag.clone());
                 }
-                Popup::Details { row, .. } => secrets.push(row.key.entity_tag.clone()),
+                Popup::Details { row, .. } => {
+                    secrets.push(row.key.entity_tag.clone());
+                    // Events of this run carry the time it ran.
+                    for h in &row.key.history {
+                        if h.timestamp.as_second() > recent {
+                            let at = iamkeys::tui::draw::date_time(h.timestamp);
+                            s = s.replace(&at, "YYYY-MM-DD hh:mm:ss UTC");
+                        }
+                    }
+                }
                 _ => {}
             }
         }

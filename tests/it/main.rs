@@ -7,6 +7,7 @@ mod console_common;
 mod access_matrix;
 mod cli;
 mod console_hostile_text;
+mod console_layout;
 mod console_random_walk;
 mod console_snapshots;
 mod console_update;
