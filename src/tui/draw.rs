@@ -430,26 +430,9 @@ fn hints(st: &State, ctx: Context, items: &[(Command, &str)], area: Rect, frame:
             let essential = matches!(cmd, Command::Help | Command::Quit | Command::Close);
             (key(*cmd), *label, essential)
         })
-        .filter(|(k, _, _)| !k.is_empty())
         .collect();
     let room = (area.width as usize).saturating_sub(1);
-    let cost = |(k, l, _): &(String, &str, bool)| width(k) + 1 + width(l) + 3;
-    let mut keep = vec![false; keyed.len()];
-    let mut used = 0;
-    for pass in [true, false] {
-        for (i, item) in keyed.iter().enumerate() {
-            if item.2 == pass && !keep[i] && used + cost(item) <= room + 3 {
-                keep[i] = true;
-                used += cost(item);
-            }
-        }
-    }
-    let chosen: Vec<(String, &str)> = keyed
-        .iter()
-        .zip(keep)
-        .filter(|(_, k)| *k)
-        .map(|((k, l, _), _)| (k.clone(), *l))
-        .collect();
+    let chosen = fit_hints(&keyed, room);
     let line = popups::hint_spans(&st.theme, &chosen, room);
     frame.render_widget(
         Paragraph::new(line),
@@ -459,6 +442,32 @@ fn hints(st: &State, ctx: Context, items: &[(Command, &str)], area: Rect, frame:
             ..area
         },
     );
+}
+
+/// The hints that fit in `room` cells: the essential ones (help, quit,
+/// close) first, then the others in order while they fit; in the order
+/// given. Hints without a key are left out.
+pub(crate) fn fit_hints<'a>(
+    items: &[(String, &'a str, bool)],
+    room: usize,
+) -> Vec<(String, &'a str)> {
+    let cost = |(k, l, _): &(String, &str, bool)| width(k) + 1 + width(l) + 3;
+    let mut keep = vec![false; items.len()];
+    let mut used = 0;
+    for essential in [true, false] {
+        for (i, item) in items.iter().enumerate() {
+            if item.2 == essential && !item.0.is_empty() && used + cost(item) <= room + 3 {
+                keep[i] = true;
+                used += cost(item);
+            }
+        }
+    }
+    items
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|((k, l, _), _)| (k.clone(), *l))
+        .collect()
 }
 
 /// Whether a text field has the focus, so plain characters type.

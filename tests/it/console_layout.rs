@@ -287,3 +287,14 @@ fn the_page_hints_keep_help_and_quit_and_are_never_cut() {
     );
     assert!(hints.contains("F1 help"), "{hints}");
 }
+
+#[test]
+fn a_refused_name_brings_its_field_back_on_screen() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.resize(60, 15);
+    // From the last field, with no name.
+    c.press("c backtab enter");
+    let screen = c.screen(60, 15);
+    assert!(screen.contains("▸ Name"), "{screen}");
+    assert!(screen.contains("✗ the name must not be empty"), "{screen}");
+}

@@ -686,6 +686,13 @@ fn sign_in_hints_are_true_for_the_focused_field() {
         hints.contains("q quit") && hints.contains("Tab key field"),
         "{hints}"
     );
+    // At the minimum size too: help and quit are the hints that stay.
+    let narrow = c.screen(60, 15);
+    let hints = narrow.lines().last().unwrap_or("");
+    assert!(
+        hints.contains("q quit") && hints.contains("? help"),
+        "{hints}"
+    );
     // In the key field q and ? type: the hints offer what works there.
     c.press("tab");
     let hints = hint_line(&mut c);

@@ -109,7 +109,13 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled("Or sign in as a demo persona", t.label),
-                Span::styled("  (demo store: personas need no key)", t.muted),
+                Span::styled(
+                    fit(
+                        "  (demo store: personas need no key)",
+                        (heading.width as usize).saturating_sub(28),
+                    ),
+                    t.muted,
+                ),
             ])),
             heading,
         );
@@ -191,7 +197,7 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
             st.keymap.hint(ctx, c)
         }
     };
-    let mut items = vec![(k(Context::SignIn, Command::Confirm), "sign in")];
+    let mut items = vec![(k(Context::SignIn, Command::Confirm), "sign in", false)];
     if focus == SignInFocus::Personas {
         items.push((
             format!(
@@ -200,6 +206,7 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
                 k(Context::SignIn, Command::Up)
             ),
             "choose",
+            false,
         ));
     }
     if !st.sign_in.personas.is_empty() {
@@ -208,18 +215,19 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
         } else {
             "key field"
         };
-        items.push((k(Context::SignIn, Command::NextArea), to));
+        items.push((k(Context::SignIn, Command::NextArea), to, false));
     }
     if st.session.is_some() {
-        items.push((k(Context::SignIn, Command::Close), "back"));
+        items.push((k(Context::SignIn, Command::Close), "back", true));
     } else if focus == SignInFocus::Key {
-        items.push((k(Context::SignIn, Command::Close), "quit"));
+        items.push((k(Context::SignIn, Command::Close), "quit", true));
     }
-    items.push((k(Context::Global, Command::Help), "help"));
+    items.push((k(Context::Global, Command::Help), "help", true));
     if focus == SignInFocus::Personas {
-        items.push((k(Context::Global, Command::Quit), "quit"));
+        items.push((k(Context::Global, Command::Quit), "quit", true));
     }
-    let line = hint_spans(t, &items, keys.width.saturating_sub(1) as usize);
+    let room = keys.width.saturating_sub(1) as usize;
+    let line = hint_spans(t, &fit_hints(&items, room), room);
     frame.render_widget(
         Paragraph::new(line),
         Rect {

@@ -1281,6 +1281,7 @@ fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
             Err(f) => {
                 if let Some(Popup::Form(form)) = st.popups.last_mut() {
                     form.error = Some(f.message.clone());
+                    focus_named_field(form, &f.message);
                 }
                 st.error(f.message);
                 Vec::new()
@@ -1308,6 +1309,7 @@ fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
                         f.message.clone()
                     });
                     form.stale |= f.stale;
+                    focus_named_field(form, &f.message);
                 }
                 st.error(f.message);
                 if f.stale { st.load() } else { Vec::new() }
@@ -1378,6 +1380,21 @@ fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
             }
             Vec::new()
         }
+    }
+}
+
+/// Moves a dialog's focus to the field an error names ("the name must not
+/// be empty"), so the field the message is about is the one on screen.
+fn focus_named_field(form: &mut Form, message: &str) {
+    let message = message.to_lowercase();
+    let named = |id: FieldId| match id {
+        FieldId::Name => message.contains("the name "),
+        FieldId::Description => message.contains("the description "),
+        FieldId::Expiry => message.contains("the expir"),
+        FieldId::LeakAction | FieldId::Sessions | FieldId::Lock => false,
+    };
+    if let Some(i) = form.fields.iter().position(|f| named(f.id)) {
+        form.focus = i;
     }
 }
 
