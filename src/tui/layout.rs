@@ -58,7 +58,9 @@ pub fn wrap(lines: Vec<Line<'_>>, width: u16, indent: usize) -> Vec<Line<'static
         let mut first = true;
         loop {
             let avail = if first { width } else { width - indent };
-            let (take, skip) = split_at_width(&cells, avail);
+            // On the first row, spaces inside the label (the first `indent`
+            // cells) are padding, not places to break.
+            let (take, skip) = split_at_width(&cells, avail, if first { indent } else { 0 });
             let mut row: Vec<(char, Style)> = Vec::new();
             if !first {
                 row.extend(std::iter::repeat_n((' ', Style::default()), indent));
@@ -88,7 +90,7 @@ impl AlignmentOpt for Line<'static> {
 
 /// How many cells of `cells` go on a row of `avail` cells, and how many
 /// spaces after them are dropped at the break.
-fn split_at_width(cells: &[(char, Style)], avail: usize) -> (usize, usize) {
+fn split_at_width(cells: &[(char, Style)], avail: usize, min_break: usize) -> (usize, usize) {
     let mut used = 0;
     let mut end = cells.len();
     for (i, (c, _)) in cells.iter().enumerate() {
@@ -106,7 +108,7 @@ fn split_at_width(cells: &[(char, Style)], avail: usize) -> (usize, usize) {
     if let Some(sp) = cells[..=end.min(cells.len() - 1)]
         .iter()
         .rposition(|(c, _)| *c == ' ')
-        .filter(|&sp| sp > 0 && cells[..sp].iter().any(|(c, _)| *c != ' '))
+        .filter(|&sp| sp > min_break && cells[..sp].iter().any(|(c, _)| *c != ' '))
     {
         return (sp, 1);
     }
@@ -303,6 +305,9 @@ mod tests {
         let rows = wrap(vec![Line::raw("abcdefghij")], 4, 0);
         assert_eq!(text(&rows), ["abcd", "efgh", "ij"]);
         assert_eq!(wrap(vec![Line::raw("")], 4, 0).len(), 1);
+        // A padded label is not a place to break.
+        let rows = wrap(vec![Line::raw("CRN      crn:v1:abcdefgh")], 20, 9);
+        assert_eq!(text(&rows), ["CRN      crn:v1:abcd", "         efgh"]);
     }
 
     #[test]
