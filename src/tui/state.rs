@@ -956,6 +956,8 @@ impl State {
             text: text.into(),
             tone: Tone::Info,
         });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
     }
 
     fn ok(&mut self, text: impl Into<String>) {
@@ -963,6 +965,8 @@ impl State {
             text: text.into(),
             tone: Tone::Ok,
         });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
     }
 
     fn error(&mut self, text: impl Into<String>) {
@@ -970,6 +974,8 @@ impl State {
             text: text.into(),
             tone: Tone::Error,
         });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
     }
 
     fn load_personas(&mut self) -> Vec<Effect> {

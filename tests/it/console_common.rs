@@ -165,6 +165,13 @@ impl Console {
     /// The screen as text, at a size.
     pub fn screen(&mut self, w: u16, h: u16) -> String {
         self.resize(w, h);
+        self.screen_now()
+    }
+
+    /// The screen at the size the console last heard of, without telling
+    /// it again: what the terminal shows between resizes.
+    pub fn screen_now(&mut self) -> String {
+        let (w, h) = self.st.size;
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         term.draw(|f| draw::draw(f, &self.st)).expect("draw");
         let buf = term.backend().buffer().clone();

@@ -298,3 +298,21 @@ fn a_refused_name_brings_its_field_back_on_screen() {
     assert!(screen.contains("▸ Name"), "{screen}");
     assert!(screen.contains("✗ the name must not be empty"), "{screen}");
 }
+
+#[test]
+fn a_long_message_keeps_the_selected_key_on_screen() {
+    let mut c = Console::signed_in("grace@acme.example");
+    console_common::choose_view(&mut c, ViewFilter::AllUserApiKeys);
+    c.resize(60, 15);
+    c.press("G");
+    let name = c.selected_name().unwrap();
+    // Creating is not possible in this view: a message that wraps.
+    c.press("c");
+    assert!(c.status().len() > 60, "{}", c.status());
+    let screen = c.screen_now();
+    let selected = screen
+        .lines()
+        .find(|l| l.contains('▌'))
+        .unwrap_or_else(|| panic!("{name} is not on screen:\n{screen}"));
+    assert!(selected.contains(&name), "{selected}");
+}
