@@ -431,9 +431,14 @@ fn hints(st: &State, ctx: Context, items: &[(Command, &str)], area: Rect, frame:
             (key(*cmd), *label, essential)
         })
         .collect();
+    hint_bar(frame, &st.theme, &keyed, area);
+}
+
+/// A row of key hints (`key`, `label`, essential) after a one-cell margin,
+/// as many as fit, the essential ones first.
+pub(crate) fn hint_bar(frame: &mut Frame, t: &Theme, items: &[(String, &str, bool)], area: Rect) {
     let room = (area.width as usize).saturating_sub(1);
-    let chosen = fit_hints(&keyed, room);
-    let line = popups::hint_spans(&st.theme, &chosen, room);
+    let line = popups::hint_spans(t, &fit_hints(items, room), room);
     frame.render_widget(
         Paragraph::new(line),
         Rect {

@@ -43,9 +43,16 @@ pub struct Console {
 impl Console {
     /// The sign-in screen of the built-in demo.
     pub fn demo() -> Console {
+        Console::seeded(None)
+    }
+
+    /// The sign-in screen of a store seeded from `fixture` (a path in the
+    /// project, such as fixtures/test/long.yaml), or of the demo.
+    fn seeded(fixture: Option<&str>) -> Console {
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
-        iamkeys::cli::seed(&data, None, false, HashParams::TEST).expect("seed the demo");
+        let file = fixture.map(|f| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f));
+        iamkeys::cli::seed(&data, file.as_deref(), false, HashParams::TEST).expect("seed");
         let svc = open_after_seed(&data);
         let mut st = State::new(
             Keymap::builtin(),
@@ -66,41 +73,21 @@ impl Console {
         c
     }
 
-    /// Signed in as `email` on a store seeded from `fixture` (a path
-    /// under the project's fixtures/test/).
+    /// Signed in as `email` on a store seeded from `fixture`.
     pub fn from_fixture(fixture: &str, email: &str) -> Console {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = dir.path().join("data");
-        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
-        iamkeys::cli::seed(&data, Some(&file), false, HashParams::TEST).expect("seed");
-        let svc = open_after_seed(&data);
-        let mut st = State::new(
-            Keymap::builtin(),
-            Theme::builtin(true),
-            true,
-            "test store".into(),
-        );
-        st.download_dir = dir.path().to_path_buf();
-        let mut c = Console {
-            svc,
-            st,
-            copied: Vec::new(),
-            quit: false,
-            dir,
-        };
-        let session = c.svc.sign_in_as(email, None).expect("persona");
-        let effects = c.st.start(Some(session));
-        c.settle(effects);
-        c
+        Console::seeded(Some(fixture)).sign_in(email)
+    }
+
+    fn sign_in(mut self, email: &str) -> Console {
+        let session = self.svc.sign_in_as(email, None).expect("persona");
+        let effects = self.st.start(Some(session));
+        self.settle(effects);
+        self
     }
 
     /// Signed in as a persona, on "My IBM Cloud API keys".
     pub fn signed_in(email: &str) -> Console {
-        let mut c = Console::demo();
-        let session = c.svc.sign_in_as(email, None).expect("persona");
-        let effects = c.st.start(Some(session));
-        c.settle(effects);
-        c
+        Console::demo().sign_in(email)
     }
 
     /// Runs effects the way the runtime does, but at once.

@@ -9,7 +9,6 @@ use crate::text::{fit, inert, width};
 
 use super::super::keymap::{Command, Context};
 use super::super::state::{SignInFocus, State};
-use super::popups::hint_spans;
 use super::*;
 
 // ---- sign-in -------------------------------------------------------------------
@@ -226,16 +225,7 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
     if focus == SignInFocus::Personas {
         items.push((k(Context::Global, Command::Quit), "quit", true));
     }
-    let room = keys.width.saturating_sub(1) as usize;
-    let line = hint_spans(t, &fit_hints(&items, room), room);
-    frame.render_widget(
-        Paragraph::new(line),
-        Rect {
-            x: keys.x + 1,
-            width: keys.width.saturating_sub(1),
-            ..keys
-        },
-    );
+    hint_bar(frame, t, &items, keys);
     let store = Rect {
         y: l.frame.bottom(),
         height: 1,
