@@ -169,7 +169,9 @@ pub fn sign_in_layout(area: Rect, st: &State) -> SignInLayout {
 
 /// A menu popup's rectangle and the screen row of its first item.
 pub fn menu_geometry(st: &State, popup: &Popup, area: Rect) -> Option<(Rect, u16)> {
-    let clamp = |r: Rect| r.clamp(area);
+    // Menus, like dialogs, leave the status line and the hints readable.
+    let room = super::layout::popup_room(area);
+    let clamp = |r: Rect| r.clamp(room);
     match popup {
         Popup::ViewMenu { .. } => {
             let l = page_layout(area, st);
@@ -217,7 +219,7 @@ pub fn menu_geometry(st: &State, popup: &Popup, area: Rect) -> Option<(Rect, u16
                 && page.cursor - page.offset < l.table_body.height as usize
             {
                 let row_y = l.table_body.y + (page.cursor - page.offset) as u16;
-                let y = if row_y + 1 + h <= area.bottom() {
+                let y = if row_y + 1 + h <= room.bottom() {
                     row_y + 1
                 } else {
                     row_y.saturating_sub(h)

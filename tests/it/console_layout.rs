@@ -316,3 +316,25 @@ fn a_long_message_keeps_the_selected_key_on_screen() {
         .unwrap_or_else(|| panic!("{name} is not on screen:\n{screen}"));
     assert!(selected.contains(&name), "{selected}");
 }
+
+#[test]
+fn menus_leave_the_status_line_and_the_hints_readable() {
+    let mut c = Console::signed_in("grace@acme.example");
+    console_common::choose_view(&mut c, ViewFilter::AllUserApiKeys);
+    for ((w, h), row) in SIZES.iter().flat_map(|s| [(*s, "g"), (*s, "G")]) {
+        c.resize(w, h);
+        c.press(row);
+        c.press("enter");
+        assert!(matches!(c.st.popups.last(), Some(Popup::Actions { .. })));
+        let screen = c.screen(w, h);
+        let rows: Vec<&str> = screen.lines().collect();
+        for row in &rows[rows.len() - 2..] {
+            assert!(
+                !row.contains('╰') && !row.contains('│'),
+                "{w}x{h}:\n{screen}"
+            );
+        }
+        assert!(rows[rows.len() - 1].contains("Esc close"), "{screen}");
+        c.press("esc");
+    }
+}
