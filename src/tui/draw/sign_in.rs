@@ -124,6 +124,9 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
                 l.personas,
             );
         }
+        // The roles take what the name and email columns leave (a cell for
+        // the highlight mark, one between columns); cut text ends with "…".
+        let roles_w = (l.personas.width as usize).saturating_sub(1 + 26 + 24 + 2);
         let rows = st.sign_in.personas.iter().map(|p| {
             let roles: Vec<String> = p
                 .roles
@@ -155,7 +158,7 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
             Row::new(vec![
                 Cell::from(name),
                 Cell::from(Span::styled(inert(&p.user.email).into_owned(), t.muted)),
-                Cell::from(roles.join(" · ")),
+                Cell::from(fit(&roles.join(" · "), roles_w).into_owned()),
             ])
         });
         let table = Table::new(
