@@ -14,14 +14,17 @@ use crate::service::KeyRow;
 use crate::text::{fit, inert, width};
 
 use super::keymap::{Command, Context};
-use super::state::{Area, Popup, SPINNER, Screen, State, Tone, sort_label};
+use super::layout::{Col, table_columns};
+use super::state::{Area, Popup, SPINNER, Screen, State, Tone, sort_title};
 use super::theme::Theme;
 
 mod popups;
 mod sign_in;
 
+use super::layout::wrap;
+
 use popups::draw_popup;
-pub use popups::{help_lines, scroll_limit};
+pub use popups::{help_lines, scroll_limit, scroll_page};
 use sign_in::draw_sign_in;
 
 pub const MIN_WIDTH: u16 = 60;
@@ -83,7 +86,7 @@ pub fn page_layout(area: Rect, st: &State) -> PageLayout {
         Constraint::Length(3),
         Constraint::Length(notice_h),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(status_height(st, area.width)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -166,7 +169,9 @@ pub fn sign_in_layout(area: Rect, st: &State) -> SignInLayout {
 
 /// A menu popup's rectangle and the screen row of its first item.
 pub fn menu_geometry(st: &State, popup: &Popup, area: Rect) -> Option<(Rect, u16)> {
-    let clamp = |r: Rect| r.clamp(area);
+    // Menus, like dialogs, leave the status line and the hints readable.
+    let room = super::layout::popup_room(area);
+    let clamp = |r: Rect| r.clamp(room);
     match popup {
         Popup::ViewMenu { .. } => {
             let l = page_layout(area, st);
@@ -214,7 +219,7 @@ pub fn menu_geometry(st: &State, popup: &Popup, area: Rect) -> Option<(Rect, u16
                 && page.cursor - page.offset < l.table_body.height as usize
             {
                 let row_y = l.table_body.y + (page.cursor - page.offset) as u16;
-                let y = if row_y + 1 + h <= area.bottom() {
+                let y = if row_y + 1 + h <= room.bottom() {
                     row_y + 1
                 } else {
                     row_y.saturating_sub(h)
@@ -352,7 +357,9 @@ fn header_right(st: &State, cells: u16) -> (String, String) {
     (String::new(), fit(&short_account, avail).into_owned())
 }
 
-fn status_line(st: &State, area: Rect, frame: &mut Frame) {
+/// The status line as rows: a long message wraps onto up to
+/// [`STATUS_MAX_ROWS`] rows instead of being cut.
+fn status_rows(st: &State, cells: u16) -> Vec<Line<'static>> {
     let t = &st.theme;
     let line = if let Some(label) = st.busy.last() {
         Line::from(vec![
@@ -375,32 +382,111 @@ fn status_line(st: &State, area: Rect, frame: &mut Frame) {
     } else {
         Line::raw("")
     };
-    frame.render_widget(Paragraph::new(line), area);
+    let mut rows = wrap(vec![line], cells.saturating_sub(1), 3);
+    if rows.len() > STATUS_MAX_ROWS {
+        rows.truncate(STATUS_MAX_ROWS);
+        if let Some(last) = rows.last_mut() {
+            let text: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
+            let style = last.spans.last().map(|s| s.style).unwrap_or_default();
+            *last = Line::styled(
+                fit(&format!("{text}  "), cells.saturating_sub(1) as usize).into_owned(),
+                style,
+            );
+        }
+    }
+    rows
 }
 
+/// The most rows a status message takes.
+pub const STATUS_MAX_ROWS: usize = 3;
+
+pub(crate) fn status_height(st: &State, cells: u16) -> u16 {
+    status_rows(st, cells).len() as u16
+}
+
+fn status_line(st: &State, area: Rect, frame: &mut Frame) {
+    let rows = status_rows(st, area.width);
+    frame.render_widget(Paragraph::new(rows), area);
+}
+
+/// The footer's key hints. Those that must always be seen (help, quit,
+/// close) are kept first; the others follow in order while they fit, and
+/// all are shown in the order given.
 fn hints(st: &State, ctx: Context, items: &[(Command, &str)], area: Rect, frame: &mut Frame) {
-    let t = &st.theme;
-    let mut spans = vec![Span::raw(" ")];
-    let mut used = 1;
-    for (cmd, label) in items {
-        let ctx = if st.keymap.key_for(ctx, *cmd).is_some() {
+    let typing = typing(st);
+    let key = |cmd: Command| {
+        let ctx = if st.keymap.key_for(ctx, cmd).is_some() {
             ctx
         } else {
             Context::Global
         };
-        let key = st.keymap.hint(ctx, *cmd);
-        if key.is_empty() {
-            continue;
+        if typing {
+            st.keymap.hint_typing(ctx, cmd)
+        } else {
+            st.keymap.hint(ctx, cmd)
         }
-        let w = width(&key) + width(label) + 3;
-        if used + w > area.width as usize {
-            break;
+    };
+    let keyed: Vec<(String, &str, bool)> = items
+        .iter()
+        .map(|(cmd, label)| {
+            let essential = matches!(cmd, Command::Help | Command::Quit | Command::Close);
+            (key(*cmd), *label, essential)
+        })
+        .collect();
+    hint_bar(frame, &st.theme, &keyed, area);
+}
+
+/// A row of key hints (`key`, `label`, essential) after a one-cell margin,
+/// as many as fit, the essential ones first.
+pub(crate) fn hint_bar(frame: &mut Frame, t: &Theme, items: &[(String, &str, bool)], area: Rect) {
+    let room = (area.width as usize).saturating_sub(1);
+    let line = popups::hint_spans(t, &fit_hints(items, room), room);
+    frame.render_widget(
+        Paragraph::new(line),
+        Rect {
+            x: area.x + 1,
+            width: area.width.saturating_sub(1),
+            ..area
+        },
+    );
+}
+
+/// The hints that fit in `room` cells: the essential ones (help, quit,
+/// close) first, then the others in order while they fit; in the order
+/// given. Hints without a key are left out.
+pub(crate) fn fit_hints<'a>(
+    items: &[(String, &'a str, bool)],
+    room: usize,
+) -> Vec<(String, &'a str)> {
+    let cost = |(k, l, _): &(String, &str, bool)| width(k) + 1 + width(l) + 3;
+    let mut keep = vec![false; items.len()];
+    let mut used = 0;
+    for essential in [true, false] {
+        for (i, item) in items.iter().enumerate() {
+            if item.2 == essential && !item.0.is_empty() && used + cost(item) <= room + 3 {
+                keep[i] = true;
+                used += cost(item);
+            }
         }
-        used += w;
-        spans.push(Span::styled(key, t.key));
-        spans.push(Span::styled(format!(" {label}   "), t.muted));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    items
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|((k, l, _), _)| (k.clone(), *l))
+        .collect()
+}
+
+/// Whether a text field has the focus, so plain characters type.
+fn typing(st: &State) -> bool {
+    match st.popups.last() {
+        Some(Popup::Form(form)) => form
+            .fields
+            .get(form.focus)
+            .is_some_and(|f| matches!(f.value, super::state::FieldValue::Text(_))),
+        Some(_) => false,
+        None => st.screen == Screen::Page && st.page.focus == Area::Search,
+    }
 }
 
 fn draw_page(frame: &mut Frame, area: Rect, st: &State) {
@@ -506,15 +592,14 @@ fn footer_items(st: &State) -> (Context, Vec<(Command, &'static str)>) {
                 (Command::Close, "close"),
             ],
         ),
-        Some(Popup::Form(_)) => (
-            Context::Form,
-            vec![
-                (Command::NextField, "next field"),
-                (Command::Toggle, "toggle"),
-                (Command::Confirm, "save"),
-                (Command::Close, "cancel"),
-            ],
-        ),
+        Some(Popup::Form(_)) => {
+            let mut items = vec![(Command::NextField, "next field")];
+            if !typing(st) {
+                items.push((Command::Toggle, "toggle"));
+            }
+            items.extend([(Command::Confirm, "save"), (Command::Close, "cancel")]);
+            (Context::Form, items)
+        }
         Some(Popup::Reveal(_)) => (
             Context::Reveal,
             vec![
@@ -540,9 +625,22 @@ fn footer_items(st: &State) -> (Context, Vec<(Command, &'static str)>) {
                 (Command::Close, "close"),
             ],
         ),
-        Some(Popup::Settings { .. }) => (
-            Context::Form,
-            vec![(Command::Toggle, "toggle"), (Command::Close, "close")],
+        Some(Popup::Settings { refusal, .. }) => {
+            let mut items = Vec::new();
+            if refusal.is_none() {
+                items.push((Command::Toggle, "turn on/off"));
+            }
+            items.push((Command::Close, "close"));
+            (Context::Form, items)
+        }
+        None if st.page.focus == Area::Search => (
+            Context::Page,
+            vec![
+                (Command::Open, "done"),
+                (Command::Down, "to the keys"),
+                (Command::Close, "stop typing"),
+                (Command::Help, "help"),
+            ],
         ),
         None => {
             let mut items = vec![
@@ -567,45 +665,106 @@ fn footer_items(st: &State) -> (Context, Vec<(Command, &'static str)>) {
     }
 }
 
-/// The table's columns for a view at a width.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Col {
-    Name,
-    Description,
-    Owner,
-    Created,
-    Status,
-    LastUsed,
+/// Column widths for `avail` cells: each column as wide as its title and
+/// the rows on screen need. When that is too much, every column keeps a
+/// floor and the rest goes by priority: the name first (up to two fifths
+/// of the room), then the status, the owner and the description, then the
+/// name again.
+fn column_widths(
+    cols: &[Col],
+    titles: &[String],
+    rows: &[Vec<String>],
+    avail: usize,
+) -> Vec<usize> {
+    let need: Vec<usize> = (0..cols.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| width(&r[i]))
+                .chain([width(&titles[i])])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let floor = |c: &Col| match c {
+        Col::Name => Some(12),
+        Col::Owner | Col::Description | Col::Status => Some(8),
+        Col::Created | Col::LastUsed => None,
+    };
+    let mut widths: Vec<usize> = cols
+        .iter()
+        .zip(&need)
+        .map(|(c, n)| floor(c).map_or(*n, |f| f.min(*n)))
+        .collect();
+    let mut left = avail.saturating_sub(widths.iter().sum());
+    let grow = |col: Col, cap: usize, widths: &mut Vec<usize>, left: &mut usize| {
+        if let Some(i) = cols.iter().position(|c| *c == col) {
+            let more = need[i].min(cap).saturating_sub(widths[i]).min(*left);
+            widths[i] += more;
+            *left -= more;
+        }
+    };
+    grow(Col::Name, (avail * 2 / 5).max(12), &mut widths, &mut left);
+    grow(Col::Status, usize::MAX, &mut widths, &mut left);
+    // The owner and the description share what is left, a cell at a time,
+    // so neither starves the other.
+    let shared: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c, Col::Owner | Col::Description))
+        .map(|(i, _)| i)
+        .collect();
+    while left > 0 {
+        let mut grew = false;
+        for &i in &shared {
+            if left > 0 && widths[i] < need[i] {
+                widths[i] += 1;
+                left -= 1;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    grow(Col::Name, usize::MAX, &mut widths, &mut left);
+    widths
 }
 
-fn columns(view: ViewFilter, w: u16) -> Vec<(Col, &'static str, Constraint)> {
-    let owner = match view {
-        ViewFilter::AllServiceIdApiKeys => Some("Service ID"),
-        ViewFilter::AllUserApiKeys => Some("Owner"),
-        ViewFilter::ClassicInfrastructure => Some("User"),
-        ViewFilter::MyApiKeys => None,
-    };
-    let wide = w >= 100;
-    let mut cols = vec![(Col::Name, "Name", Constraint::Fill(3))];
-    let desc = if owner.is_some() { 3 } else { 5 };
-    // On narrow screens the owner matters more than the description,
-    // which the details still show.
-    if owner.is_none() || wide {
-        cols.push((Col::Description, "Description", Constraint::Fill(desc)));
+/// Names cut to `cells` so that names that differ still read differently:
+/// where a cut would make two the same, both keep their start and end.
+fn fit_distinct(names: &[String], cells: usize) -> Vec<String> {
+    let cut: Vec<String> = names.iter().map(|n| fit(n, cells).into_owned()).collect();
+    (0..cut.len())
+        .map(|i| {
+            let clash = (0..cut.len()).any(|j| cut[j] == cut[i] && names[j] != names[i]);
+            if clash {
+                fit_middle(&names[i], cells)
+            } else {
+                cut[i].clone()
+            }
+        })
+        .collect()
+}
+
+/// `s` cut in the middle to `cells`: its start, `…`, its end.
+fn fit_middle(s: &str, cells: usize) -> String {
+    if width(s) <= cells || cells < 3 {
+        return fit(s, cells).into_owned();
     }
-    if let Some(o) = owner {
-        cols.push((Col::Owner, o, Constraint::Fill(4)));
+    let chars: Vec<char> = s.chars().collect();
+    let tail_w = (cells - 1) / 2;
+    let head_w = cells - 1 - tail_w;
+    let head: String = fit(s, head_w + 1).trim_end_matches('…').to_string();
+    let mut tail = String::new();
+    for c in chars.iter().rev() {
+        let mut t = c.to_string();
+        t.push_str(&tail);
+        if width(&t) > tail_w {
+            break;
+        }
+        tail = t;
     }
-    cols.push((Col::Created, "Date created", Constraint::Length(12)));
-    cols.push((
-        Col::Status,
-        "Status",
-        Constraint::Length(if wide { 18 } else { 10 }),
-    ));
-    if wide || owner.is_none() {
-        cols.push((Col::LastUsed, "Last used", Constraint::Length(11)));
-    }
-    cols
+    format!("{head}…{tail}")
 }
 
 pub fn date(ts: Timestamp) -> String {
@@ -653,7 +812,9 @@ fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
     let page = &st.page;
     let shown = page.visible.len();
     let total = page.rows.len();
-    let count = if page.search.is_empty() {
+    let count = if !page.loaded {
+        "loading…".to_string()
+    } else if page.search.is_empty() {
         format!("{total} {}", if total == 1 { "key" } else { "keys" })
     } else {
         format!(
@@ -671,7 +832,7 @@ fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
         Span::styled(
             format!(
                 "{} {} ",
-                sort_label(page.sort),
+                sort_title(page.sort, page.view),
                 if page.desc { "↓" } else { "↑" }
             ),
             t.label,
@@ -710,60 +871,116 @@ fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
     }
 
     let inner_w = l.table.width.saturating_sub(2);
-    let cols = columns(page.view, l.table.width);
+    let cols = table_columns(page.view, l.table.width);
     let short = inner_w < 98;
-    let header = Row::new(cols.iter().map(|(c, name, _)| {
-        let sorted = match c {
-            Col::Name => page.sort == crate::service::SortField::Name,
-            Col::Description => page.sort == crate::service::SortField::Description,
-            Col::Created => page.sort == crate::service::SortField::CreatedAt,
-            _ => false,
-        };
-        let text = if sorted {
-            format!("{name} {}", if page.desc { "↓" } else { "↑" })
-        } else {
-            (*name).to_string()
-        };
-        Cell::from(text)
-    }))
-    .style(t.table_header);
+    let arrow = if page.desc { " ↓" } else { " ↑" };
+    let titles: Vec<String> = cols
+        .iter()
+        .map(|c| {
+            let mut t = c.title(page.view).to_string();
+            if c.sort() == Some(page.sort) {
+                t.push_str(arrow);
+            }
+            t
+        })
+        .collect();
 
     let body_h = l.table_body.height as usize;
     let start = page.offset.min(shown);
     let end = (start + body_h).min(shown);
-    // Only the rows on screen are built.
-    let rows = page.visible[start..end]
+    // Only the rows on screen are built, and sized.
+    let on_screen: Vec<&KeyRow> = page.visible[start..end]
         .iter()
         .filter_map(|&i| page.rows.get(i))
+        .collect();
+    let me = st.session.as_ref().map(|s| s.user.iam_id.as_str());
+    let owner_text = |r: &KeyRow| {
+        let mut o = inert(&r.owner).into_owned();
+        if r.key.kind != KeyKind::ServiceId && me == Some(r.key.iam_id.as_str()) {
+            o.push_str(" (you)");
+        }
+        o
+    };
+    let texts: Vec<Vec<String>> = on_screen
+        .iter()
         .map(|r| {
-            let cells = cols.iter().map(|(c, _, _)| match c {
-                Col::Name => Cell::from(inert(&r.key.name).into_owned()),
-                Col::Description => Cell::from(Span::styled(
-                    inert(&r.key.description).into_owned(),
-                    t.muted,
-                )),
-                Col::Owner => {
-                    let mut spans = vec![Span::raw(inert(&r.owner).into_owned())];
-                    if r.key.kind != KeyKind::ServiceId
-                        && st
-                            .session
-                            .as_ref()
-                            .is_some_and(|s| s.user.iam_id == r.key.iam_id)
-                    {
-                        spans.push(Span::styled(" (you)", t.muted));
+            cols.iter()
+                .map(|c| match c {
+                    Col::Name => inert(&r.key.name).into_owned(),
+                    Col::Description => inert(&r.key.description).into_owned(),
+                    Col::Owner => owner_text(r),
+                    Col::Created => date(r.key.created_at),
+                    Col::Status => badges(r, st.now, t, short)
+                        .spans
+                        .iter()
+                        .map(|s| s.content.as_ref())
+                        .collect::<String>()
+                        .trim_end()
+                        .to_string(),
+                    Col::LastUsed => r
+                        .key
+                        .activity
+                        .last_authn
+                        .map_or_else(|| "never".to_string(), date),
+                })
+                .collect()
+        })
+        .collect();
+    // The highlight symbol takes one cell; columns are two cells apart.
+    let avail = (inner_w as usize)
+        .saturating_sub(1)
+        .saturating_sub(2 * cols.len().saturating_sub(1));
+    let widths = column_widths(&cols, &titles, &texts, avail);
+    let names: Vec<String> = texts.iter().map(|r| r[0].clone()).collect();
+    let names = fit_distinct(&names, widths[0]);
+
+    let header = Row::new(
+        titles
+            .iter()
+            .zip(&widths)
+            .map(|(title, w)| Cell::from(fit(title, *w).into_owned())),
+    )
+    .style(t.table_header);
+    let rows = on_screen
+        .iter()
+        .zip(&texts)
+        .zip(names)
+        .map(|((r, text), name)| {
+            let cells = cols.iter().zip(text).zip(&widths).map(|((c, s), w)| {
+                let cut = || fit(s, *w).into_owned();
+                match c {
+                    Col::Name => Cell::from(name.clone()),
+                    Col::Description => Cell::from(Span::styled(cut(), t.muted)),
+                    Col::Owner => {
+                        let text = cut();
+                        match text.strip_suffix(" (you)") {
+                            Some(owner) => Cell::from(Line::from(vec![
+                                Span::raw(owner.to_string()),
+                                Span::styled(" (you)", t.muted),
+                            ])),
+                            None => Cell::from(text),
+                        }
                     }
-                    Cell::from(Line::from(spans))
+                    Col::Created => Cell::from(cut()),
+                    Col::Status if width(s) > *w => {
+                        // Badges that do not fit read as text, cut with "…".
+                        let b = badges(r, st.now, t, short);
+                        let style = b.spans.first().map_or(t.muted, |s| s.style);
+                        Cell::from(Span::styled(fit(s.trim_start(), *w).into_owned(), style))
+                    }
+                    Col::Status => Cell::from(badges(r, st.now, t, short)),
+                    Col::LastUsed => match r.key.activity.last_authn {
+                        Some(_) => Cell::from(cut()),
+                        None => Cell::from(Span::styled("never", t.muted)),
+                    },
                 }
-                Col::Created => Cell::from(date(r.key.created_at)),
-                Col::Status => Cell::from(badges(r, st.now, t, short)),
-                Col::LastUsed => Cell::from(match r.key.activity.last_authn {
-                    Some(ts) => Span::raw(date(ts)),
-                    None => Span::styled("never", t.muted),
-                }),
             });
             Row::new(cells)
         });
-    let widths: Vec<Constraint> = cols.iter().map(|(_, _, w)| *w).collect();
+    let widths: Vec<Constraint> = widths
+        .iter()
+        .map(|w| Constraint::Length(*w as u16))
+        .collect();
     let table = Table::new(rows, widths)
         .header(header)
         .block(b)

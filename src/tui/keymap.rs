@@ -337,6 +337,17 @@ impl Keymap {
             .and_then(|b| b.keys.first().copied())
     }
 
+    /// The first key bound to `command` in `ctx` that still works while a
+    /// text field has the focus (not a plain character, which types).
+    pub fn hint_typing(&self, ctx: Context, command: Command) -> String {
+        self.bindings(ctx)
+            .iter()
+            .find(|b| b.command == command)
+            .and_then(|b| b.keys.iter().find(|k| k.typed_char().is_none()))
+            .map(|k| k.to_string())
+            .unwrap_or_default()
+    }
+
     /// `key_for` as text, or an empty string.
     pub fn hint(&self, ctx: Context, command: Command) -> String {
         self.key_for(ctx, command)

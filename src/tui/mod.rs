@@ -9,6 +9,7 @@
 pub mod draw;
 pub mod input;
 pub mod keymap;
+pub mod layout;
 pub mod state;
 pub mod theme;
 pub mod worker;

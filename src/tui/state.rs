@@ -243,7 +243,7 @@ pub struct Page {
     /// Indices into `rows` of the rows matching the search, in sort order.
     pub visible: Vec<usize>,
     pub search: Input,
-    pub sort: SortField,
+    pub sort: SortCol,
     pub desc: bool,
     /// Index into `visible`.
     pub cursor: usize,
@@ -266,7 +266,7 @@ impl Default for Page {
             index: RowIndex::default(),
             visible: Vec::new(),
             search: Input::default(),
-            sort: SortField::Name,
+            sort: SortCol::Name,
             desc: false,
             cursor: 0,
             selected: None,
@@ -407,7 +407,7 @@ impl Page {
 pub struct RowIndex {
     /// Name, description, owner and id, lowercased, separated by newlines.
     haystacks: Vec<Box<str>>,
-    /// Ascending orders of row indices, one per [`SortField`], ties by id.
+    /// Ascending orders of row indices, one per [`SortCol`], ties by id.
     orders: [Vec<u32>; 4],
 }
 
@@ -433,7 +433,10 @@ impl RowIndex {
                 h.into_boxed_str()
             })
             .collect();
-        let orders = SortField::ALL.map(|f| sort_order(rows, f));
+        let orders = SortCol::ALL.map(|c| match c {
+            SortCol::Owner => owner_order(rows),
+            other => sort_order(rows, other.field()),
+        });
         RowIndex { haystacks, orders }
     }
 
@@ -445,8 +448,8 @@ impl RowIndex {
         self.haystacks.is_empty()
     }
 
-    fn order(&self, field: SortField) -> &[u32] {
-        let i = SortField::ALL.iter().position(|f| *f == field).unwrap_or(0);
+    fn order(&self, col: SortCol) -> &[u32] {
+        let i = SortCol::ALL.iter().position(|c| *c == col).unwrap_or(0);
         &self.orders[i]
     }
 
@@ -465,6 +468,49 @@ impl RowIndex {
             .get(i)
             .is_some_and(|h| h.contains(needle_lower))
     }
+}
+
+/// What the table is sorted by: one of its columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortCol {
+    #[default]
+    Name,
+    Description,
+    /// The owner (a user's email or a service ID's name), as the column
+    /// shows it.
+    Owner,
+    Created,
+}
+
+impl SortCol {
+    pub const ALL: [SortCol; 4] = [
+        SortCol::Name,
+        SortCol::Description,
+        SortCol::Owner,
+        SortCol::Created,
+    ];
+
+    /// The service's nearest sort, for the order a listing arrives in.
+    pub fn field(self) -> SortField {
+        match self {
+            SortCol::Name => SortField::Name,
+            SortCol::Description => SortField::Description,
+            SortCol::Owner => SortField::CreatedBy,
+            SortCol::Created => SortField::CreatedAt,
+        }
+    }
+}
+
+/// Row indices by the owner column's text, ties by id.
+fn owner_order(rows: &[KeyRow]) -> Vec<u32> {
+    let keys: Vec<String> = rows.iter().map(|r| r.owner.to_lowercase()).collect();
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        keys[a as usize]
+            .cmp(&keys[b as usize])
+            .then_with(|| rows[a as usize].key.id.cmp(&rows[b as usize].key.id))
+    });
+    order
 }
 
 /// Row indices in the order of [`crate::service::sort_rows`] (ascending),
@@ -587,6 +633,8 @@ pub struct Form {
     pub error: Option<String>,
     /// Edit: the key changed in the store since the dialog opened.
     pub stale: bool,
+    /// The first field on screen, when not all fit.
+    pub scroll: usize,
 }
 
 impl Form {
@@ -616,7 +664,7 @@ impl Form {
                     id: FieldId::Sessions,
                     label: "Session support",
                     value: FieldValue::Flag(false),
-                    hint: "Space: sign-in sessions with this key",
+                    hint: "Space: may create CLI login sessions, which can be reviewed and revoked",
                 },
                 Field {
                     id: FieldId::Expiry,
@@ -634,6 +682,7 @@ impl Form {
             focus: 0,
             error: None,
             stale: false,
+            scroll: 0,
         }
     }
 
@@ -667,6 +716,7 @@ impl Form {
             focus: 0,
             error: None,
             stale: false,
+            scroll: 0,
         }
     }
 
@@ -726,8 +776,9 @@ pub struct Reveal {
     pub shown: bool,
     pub copied: bool,
     pub downloaded: Option<PathBuf>,
-    /// Quitting was asked once before the value was copied or saved.
-    pub quit_warned: bool,
+    /// Quitting or closing was asked once before the value was copied or
+    /// saved, and the user was warned.
+    pub warned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -738,6 +789,16 @@ pub enum Pending {
         name: String,
     },
     CreateClassic,
+    /// Lock or disable a key.
+    Set {
+        action: KeyAction,
+        key_id: String,
+        tag: String,
+    },
+    /// Turn the account's API key creation restriction on or off.
+    Restrict {
+        on: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -823,7 +884,7 @@ pub struct State {
 
 mod update;
 
-pub use update::{sort_label, update};
+pub use update::{sort_title, update};
 
 pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -887,6 +948,8 @@ impl State {
             text: text.into(),
             tone: Tone::Info,
         });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
     }
 
     fn ok(&mut self, text: impl Into<String>) {
@@ -894,6 +957,8 @@ impl State {
             text: text.into(),
             tone: Tone::Ok,
         });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
     }
 
     fn error(&mut self, text: impl Into<String>) {
@@ -901,6 +966,8 @@ impl State {
             text: text.into(),
             tone: Tone::Error,
         });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
     }
 
     fn load_personas(&mut self) -> Vec<Effect> {
@@ -932,7 +999,7 @@ impl State {
             generation: self.generation,
             session,
             view: self.page.view,
-            sort: self.page.sort,
+            sort: self.page.sort.field(),
             desc: self.page.desc,
         };
         vec![self.run("Loading API keys", job)]

@@ -43,9 +43,16 @@ pub struct Console {
 impl Console {
     /// The sign-in screen of the built-in demo.
     pub fn demo() -> Console {
+        Console::seeded(None)
+    }
+
+    /// The sign-in screen of a store seeded from `fixture` (a path in the
+    /// project, such as fixtures/test/long.yaml), or of the demo.
+    fn seeded(fixture: Option<&str>) -> Console {
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
-        iamkeys::cli::seed(&data, None, false, HashParams::TEST).expect("seed the demo");
+        let file = fixture.map(|f| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f));
+        iamkeys::cli::seed(&data, file.as_deref(), false, HashParams::TEST).expect("seed");
         let svc = open_after_seed(&data);
         let mut st = State::new(
             Keymap::builtin(),
@@ -66,13 +73,21 @@ impl Console {
         c
     }
 
+    /// Signed in as `email` on a store seeded from `fixture`.
+    pub fn from_fixture(fixture: &str, email: &str) -> Console {
+        Console::seeded(Some(fixture)).sign_in(email)
+    }
+
+    fn sign_in(mut self, email: &str) -> Console {
+        let session = self.svc.sign_in_as(email, None).expect("persona");
+        let effects = self.st.start(Some(session));
+        self.settle(effects);
+        self
+    }
+
     /// Signed in as a persona, on "My IBM Cloud API keys".
     pub fn signed_in(email: &str) -> Console {
-        let mut c = Console::demo();
-        let session = c.svc.sign_in_as(email, None).expect("persona");
-        let effects = c.st.start(Some(session));
-        c.settle(effects);
-        c
+        Console::demo().sign_in(email)
     }
 
     /// Runs effects the way the runtime does, but at once.
@@ -137,6 +152,13 @@ impl Console {
     /// The screen as text, at a size.
     pub fn screen(&mut self, w: u16, h: u16) -> String {
         self.resize(w, h);
+        self.screen_now()
+    }
+
+    /// The screen at the size the console last heard of, without telling
+    /// it again: what the terminal shows between resizes.
+    pub fn screen_now(&mut self) -> String {
+        let (w, h) = self.st.size;
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         term.draw(|f| draw::draw(f, &self.st)).expect("draw");
         let buf = term.backend().buffer().clone();
@@ -178,7 +200,16 @@ impl Console {
                     secrets.push(r.created.row.key.id.clone());
                     secrets.push(r.created.row.key.entity_tag.clone());
                 }
-                Popup::Details { row, .. } => secrets.push(row.key.entity_tag.clone()),
+                Popup::Details { row, .. } => {
+                    secrets.push(row.key.entity_tag.clone());
+                    // Events of this run carry the time it ran.
+                    for h in &row.key.history {
+                        if h.timestamp.as_second() > recent {
+                            let at = iamkeys::tui::draw::date_time(h.timestamp);
+                            s = s.replace(&at, "YYYY-MM-DD hh:mm:ss UTC");
+                        }
+                    }
+                }
                 _ => {}
             }
         }

@@ -133,3 +133,72 @@ fn too_small() {
         insta::assert_snapshot!(format!("too_small_{w}x{h}"), screen);
     }
 }
+
+/// The sizes of the layout snapshots, the 60×15 minimum first.
+const ALL_SIZES: [(u16, u16); 3] = [(60, 15), (80, 24), (120, 40)];
+
+#[test]
+fn details_with_a_long_history_scrolled_to_the_end() {
+    let mut c = crate::console_layout::long_history();
+    for (w, h) in ALL_SIZES {
+        c.resize(w, h);
+        c.press("G");
+        insta::assert_snapshot!(format!("details_long_history_end_{w}x{h}"), c.screen(w, h));
+    }
+}
+
+#[test]
+fn create_dialog_with_the_focus_on_the_last_field() {
+    let mut c = Console::signed_in("ada@acme.example");
+    c.press("c");
+    c.type_text("ci-runner");
+    c.press("backtab");
+    for (w, h) in ALL_SIZES {
+        insta::assert_snapshot!(format!("create_dialog_last_field_{w}x{h}"), c.screen(w, h));
+    }
+}
+
+#[test]
+fn table_with_long_names_in_each_sort() {
+    use iamkeys::tui::state::SortCol;
+
+    let mut c = Console::from_fixture(crate::console_layout::LONG, crate::console_layout::ADMIN);
+    console_common::choose_view(&mut c, iamkeys::access::ViewFilter::AllUserApiKeys);
+    for (w, h) in ALL_SIZES {
+        c.resize(w, h);
+        // From the name sort, `s` through every column on screen.
+        while c.st.page.sort != SortCol::Name {
+            c.press("s");
+        }
+        loop {
+            let sort = format!("{:?}", c.st.page.sort).to_lowercase();
+            insta::assert_snapshot!(format!("long_names_by_{sort}_{w}x{h}"), c.screen(w, h));
+            c.press("s");
+            if c.st.page.sort == SortCol::Name {
+                break;
+            }
+        }
+    }
+}
+
+#[test]
+fn sign_in_on_a_store_that_is_not_a_demo() {
+    let mut c = Console::demo();
+    c.st.demo = false;
+    c.st.sign_in.personas.clear();
+    for (w, h) in ALL_SIZES {
+        insta::assert_snapshot!(format!("sign_in_not_demo_{w}x{h}"), c.screen(w, h));
+    }
+}
+
+#[test]
+fn confirmations_of_lock_disable_and_the_restriction() {
+    let mut c = Console::signed_in("ada@acme.example");
+    for (name, keys) in [("lock", "l"), ("disable", "D"), ("restrict", "A space")] {
+        c.press(keys);
+        for (w, h) in ALL_SIZES {
+            insta::assert_snapshot!(format!("confirm_{name}_{w}x{h}"), c.screen(w, h));
+        }
+        c.press("esc esc");
+    }
+}

@@ -340,15 +340,57 @@ fn delete_asks_naming_the_key_then_deletes() {
 fn lock_and_disable_toggle_through_the_service() {
     let mut c = Console::signed_in("grace@acme.example");
     c.select("grace-cli");
-    c.press("l");
+    c.press("l y");
     assert!(c.st.page.selected_row().unwrap().key.locked);
     c.press("D");
     assert!(c.status().contains("locked"), "{}", c.status());
-    c.press("l D");
+    // Unlocking and enabling need no confirmation.
+    c.press("l D y");
     let row = c.st.page.selected_row().unwrap();
     assert!(!row.key.locked && row.key.disabled);
     c.press("D");
     assert!(!c.st.page.selected_row().unwrap().key.disabled);
+}
+
+/// The confirmation naming the key, as the top popup.
+fn confirmation(c: &Console) -> Vec<String> {
+    match c.st.popups.last() {
+        Some(Popup::Confirm(confirm)) => {
+            let mut lines = vec![confirm.title.clone()];
+            lines.extend(confirm.lines.iter().cloned());
+            lines
+        }
+        other => panic!("no confirmation: {other:?}"),
+    }
+}
+
+#[test]
+fn lock_and_disable_ask_first_naming_the_key() {
+    let mut c = Console::signed_in("grace@acme.example");
+    c.select("grace-cli");
+    for (keys, verb) in [("l", "Lock"), ("D", "Disable")] {
+        c.press(keys);
+        let lines = confirmation(&c);
+        assert!(lines[1].starts_with(verb), "{lines:?}");
+        assert!(lines[1].contains("\"grace-cli\""), "{lines:?}");
+        c.press("n");
+        let row = c.st.page.selected_row().unwrap();
+        assert!(
+            !row.key.locked && !row.key.disabled,
+            "\"no\" changes nothing"
+        );
+    }
+    // From the actions menu too.
+    c.press("enter");
+    let Some(Popup::Actions { items, .. }) = c.st.popups.last() else {
+        panic!("no actions menu");
+    };
+    let lock = items.iter().position(|a| *a == KeyAction::Lock).unwrap();
+    c.press(&"j ".repeat(lock));
+    c.press("enter");
+    assert!(confirmation(&c)[1].contains("grace-cli"));
+    c.press("esc");
+    assert!(!c.st.page.selected_row().unwrap().key.locked);
 }
 
 #[test]
@@ -360,7 +402,7 @@ fn classic_key_creation_for_a_user_without_one() {
     assert!(matches!(c.st.popups.last(), Some(Popup::Confirm(_))));
     c.press("y");
     assert!(matches!(c.st.popups.last(), Some(Popup::Reveal(_))));
-    c.press("esc");
+    c.press("esc esc");
     assert!(!c.st.page.can_create(), "only one classic key per user");
     c.press("c");
     assert!(c.status().contains("already have"), "{}", c.status());
@@ -374,9 +416,19 @@ fn account_settings_toggle_the_restriction_for_those_allowed() {
         c.st.popups.last(),
         Some(Popup::Settings { refusal: None, .. })
     ));
+    // Account-wide: asked first, naming the account; "no" changes nothing.
     c.press("space");
+    let lines = confirmation(&c);
+    assert!(lines[1].contains("Acme Corp (acme)"), "{lines:?}");
+    c.press("n");
+    assert!(c.st.page.can_create());
+    assert!(matches!(c.st.popups.last(), Some(Popup::Settings { .. })));
+    c.press("space y");
     assert!(!c.st.page.can_create(), "the owner lacks the creator role");
-    c.press("space esc");
+    assert!(matches!(c.st.popups.last(), Some(Popup::Settings { .. })));
+    c.press("space");
+    assert!(confirmation(&c)[1].starts_with("Stop restricting"));
+    c.press("y esc");
     assert!(c.st.page.can_create());
 
     let mut k = Console::signed_in("katherine@acme.example");
@@ -594,6 +646,103 @@ fn quitting_over_an_unsaved_new_key_asks_once() {
     c.type_text("copied");
     c.press("enter c q");
     assert!(c.quit, "a copied key needs no warning");
+}
+
+#[test]
+fn closing_an_unsaved_new_key_warns_like_quitting() {
+    let mut c = Console::signed_in("katherine@acme.example");
+    c.press("c");
+    c.type_text("unsaved");
+    c.press("enter esc");
+    assert!(matches!(c.st.popups.last(), Some(Popup::Reveal(_))));
+    assert!(
+        c.status()
+            .starts_with("The API key was neither copied nor downloaded and will not be shown again: press Esc again"),
+        "{}",
+        c.status()
+    );
+    c.press("esc");
+    assert!(c.st.popups.is_empty(), "the second Esc closes");
+    assert!(!c.quit);
+
+    let mut c = Console::signed_in("katherine@acme.example");
+    c.press("c");
+    c.type_text("saved");
+    c.press("enter w esc");
+    assert!(c.st.popups.is_empty(), "a downloaded key closes at once");
+}
+
+/// The key hints at the bottom of an 80×24 screen.
+fn hint_line(c: &mut Console) -> String {
+    c.screen(80, 24).lines().last().unwrap_or("").to_string()
+}
+
+#[test]
+fn sign_in_hints_are_true_for_the_focused_field() {
+    // The demo: the persona list has the focus, q quits from there.
+    let mut c = Console::demo();
+    let hints = hint_line(&mut c);
+    assert!(
+        hints.contains("q quit") && hints.contains("Tab key field"),
+        "{hints}"
+    );
+    // At the minimum size too: help and quit are the hints that stay.
+    let narrow = c.screen(60, 15);
+    let hints = narrow.lines().last().unwrap_or("");
+    assert!(
+        hints.contains("q quit") && hints.contains("? help"),
+        "{hints}"
+    );
+    // In the key field q and ? type: the hints offer what works there.
+    c.press("tab");
+    let hints = hint_line(&mut c);
+    assert!(
+        !hints.contains("q quit") && !hints.contains("? help"),
+        "{hints}"
+    );
+    assert!(
+        hints.contains("Esc quit") && hints.contains("F1 help"),
+        "{hints}"
+    );
+    assert!(hints.contains("Tab personas"), "{hints}");
+    c.type_text("q?");
+    assert_eq!(c.st.sign_in.key.value(), "q?");
+    assert!(!c.quit && c.st.popups.is_empty());
+    c.press("f1");
+    assert!(matches!(c.st.popups.last(), Some(Popup::Help { .. })));
+    c.press("esc esc");
+    assert!(c.quit, "Esc quits from the key field");
+}
+
+#[test]
+fn small_wording_of_the_details_and_settings() {
+    let mut c = Console::signed_in("katherine@acme.example");
+    c.press("i");
+    let screen = c.screen(120, 40);
+    assert!(screen.contains("History (1 event)"), "{screen}");
+    c.press("esc A");
+    let screen = c.screen(120, 40);
+    assert!(screen.contains("You cannot change this"), "{screen}");
+    assert!(!screen.contains("Space"), "no toggle offered:\n{screen}");
+
+    // A classic key has no action when leaked.
+    let mut c = Console::signed_in("ada@acme.example");
+    choose_view(&mut c, ViewFilter::ClassicInfrastructure);
+    c.press("i");
+    let screen = c.screen(120, 40);
+    assert!(
+        screen.contains("Classic infrastructure API key"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Action when leaked"), "{screen}");
+
+    // While the first listing loads, no count is claimed.
+    let mut c = Console::demo();
+    let session = c.svc.sign_in_as("ada@acme.example", None).unwrap();
+    let _pending = c.st.start(Some(session));
+    let screen = c.screen(120, 40);
+    assert!(!screen.contains("0 keys"), "{screen}");
+    assert!(screen.contains("loading"), "{screen}");
 }
 
 #[test]

@@ -270,6 +270,12 @@ fn walkthrough_sign_in_view_search_create_and_quit() {
     assert!(!s.contains("iamk_"), "the value is masked:\n{s}");
     c.keys("s");
     c.wait_all(&["iamk_", "e2e key", "Hide"]);
+    // Neither copied nor downloaded: Esc warns first, like q.
+    c.keys("esc");
+    c.wait_all(&[
+        "press Esc again to close anyway",
+        "API key successfully created",
+    ]);
     c.keys("esc");
     c.wait_until("the reveal to close", |s| {
         s.contains("3 keys") && !s.contains("iamk_")
@@ -532,4 +538,58 @@ fn stored_escape_sequences_never_reach_the_terminal() {
         raw.contains("␛]0;pwned") || raw.contains("␛]52"),
         "shown as pictures"
     );
+}
+
+/// The last row of the screen: the key hints.
+fn hint_row(screen: &str) -> String {
+    screen.lines().last().unwrap_or("").to_string()
+}
+
+#[test]
+fn a_store_that_is_not_a_demo_hints_only_what_works_in_the_key_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/test/small.yaml");
+    let data = seed_from(dir.path(), Some(&fixture));
+    let mut c = Console::spawn(dir.path(), &["--data-dir", data.to_str().unwrap()], &[]);
+    let s = c.wait_all(&["IBM Cloud API key", "Esc quit"]);
+    let hints = hint_row(&s);
+    assert!(
+        hints.contains("Enter sign in") && hints.contains("F1 help"),
+        "{hints}"
+    );
+    for wrong in ["q quit", "? help", "personas", "Tab"] {
+        assert!(!hints.contains(wrong), "{wrong:?} offered in {hints:?}");
+    }
+    // q types into the field, as the hints imply.
+    c.type_text("q");
+    c.wait_for("•");
+    assert!(
+        c.child.try_wait().expect("wait").is_none(),
+        "q did not quit"
+    );
+    c.keys("esc");
+    assert_eq!(c.wait_exit(), 0, "Esc quits from the key field");
+}
+
+#[test]
+fn lock_and_the_restriction_ask_first_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = seed(dir.path());
+    let mut c = as_persona(dir.path(), &data, "ada@acme.example", &[]);
+    c.wait_all(&["My IBM Cloud API keys · 2 keys", "ada-laptop"]);
+    c.keys("l");
+    c.wait_all(&["Lock the API key \"ada-laptop\"?", "y yes"]);
+    c.keys("n");
+    let s = c.wait_for("Cancelled");
+    assert!(!s.contains("locked"), "nothing was locked:\n{s}");
+    c.keys("D");
+    c.wait_for("Disable the API key \"ada-laptop\"?");
+    c.keys("esc A");
+    c.wait_for("Account settings");
+    c.type_text(" ");
+    c.wait_for("Restrict API key creation in the account Acme Corp (acme)?");
+    c.keys("y");
+    c.wait_all(&["API key creation is now restricted", "[x] On"]);
+    c.keys("q");
+    assert_eq!(c.wait_exit(), 0);
 }

@@ -8,6 +8,7 @@ mod access_matrix;
 mod cli;
 mod cli_polish;
 mod console_hostile_text;
+mod console_layout;
 mod console_random_walk;
 mod console_snapshots;
 mod console_update;

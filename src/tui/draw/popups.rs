@@ -1,10 +1,10 @@
 //! Popups: menus, details, dialogs, the one-time reveal, help.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Margin, Rect};
+use ratatui::layout::{Alignment, Margin, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 
 use crate::domain::KeyKind;
 use crate::service::KeyRow;
@@ -17,12 +17,7 @@ use super::*;
 
 // ---- popups ------------------------------------------------------------------------
 
-fn popup_area(area: Rect, w: u16, h: u16) -> Rect {
-    area.centered(
-        Constraint::Length(w.min(area.width.saturating_sub(2))),
-        Constraint::Length(h.min(area.height.saturating_sub(2))),
-    )
-}
+use super::super::layout::{FIELD_ROWS, form_layout, popup_area, wrap};
 
 pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popup) {
     let t = &st.theme;
@@ -102,19 +97,9 @@ pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popu
                 .map(|l| width(l) as u16)
                 .max()
                 .unwrap_or(30)
-                .max(40)
+                .clamp(40, 76)
                 + 6;
-            let h = c.lines.len() as u16 + 5;
-            let r = popup_area(area, w, h);
-            frame.render_widget(Clear, r);
-            let b = block(t, title(t, c.title.clone()), true).border_style(if c.danger {
-                t.status_error
-            } else {
-                t.border_focus
-            });
-            let inner = r.inner(Margin::new(2, 1));
-            frame.render_widget(b, r);
-            let mut lines: Vec<Line> = c
+            let text: Vec<Line> = c
                 .lines
                 .iter()
                 .enumerate()
@@ -126,10 +111,9 @@ pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popu
                     }
                 })
                 .collect();
-            lines.push(Line::raw(""));
             let yes = st.keymap.hint(Context::Confirm, Command::Confirm);
             let no = st.keymap.hint(Context::Confirm, Command::Close);
-            lines.push(Line::from(vec![
+            let buttons = Line::from(vec![
                 Span::styled(
                     format!(" {} ", c.yes),
                     if c.danger { t.danger } else { t.button },
@@ -137,16 +121,17 @@ pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popu
                 Span::styled(format!(" {yes}    "), t.key),
                 Span::styled(" Cancel ", t.button_disabled),
                 Span::styled(format!(" {no}"), t.key),
-            ]));
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            ]);
+            let b = block(t, title(t, c.title.clone()), true).border_style(if c.danger {
+                t.status_error
+            } else {
+                t.border_focus
+            });
+            draw_text_popup(frame, area, w, b, text, buttons);
         }
         Popup::Settings { settings, refusal } => {
-            let r = popup_area(area, 72, 9);
-            frame.render_widget(Clear, r);
-            frame.render_widget(block(t, title(t, "Account settings"), true), r);
-            let inner = r.inner(Margin::new(2, 1));
             let on = settings.restrict_api_key_creation;
-            let mut lines = vec![
+            let text = vec![
                 Line::from(vec![
                     Span::styled("Restrict API key creation  ", t.label),
                     Span::styled(
@@ -162,24 +147,58 @@ pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popu
                     Span::styled("API keys per identity      ", t.label),
                     Span::raw(settings.api_keys_per_identity.to_string()),
                 ]),
-                Line::raw(""),
             ];
-            match refusal {
-                Some(d) => lines.push(Line::styled(
-                    format!("You cannot change this: {d}"),
-                    t.status_error,
-                )),
-                None => lines.push(Line::from(vec![
+            let last = match refusal {
+                Some(d) => Line::styled(format!("You cannot change this: {d}"), t.status_error),
+                None => Line::from(vec![
                     Span::styled(st.keymap.hint(Context::Form, Command::Toggle), t.key),
                     Span::styled(" turn the restriction on or off   ", t.muted),
                     Span::styled(st.keymap.hint(Context::Form, Command::Close), t.key),
                     Span::styled(" close", t.muted),
-                ])),
-            }
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+                ]),
+            };
+            let b = block(t, title(t, "Account settings"), true);
+            draw_text_popup(frame, area, 72, b, text, last);
         }
         Popup::Help { scroll } => draw_help(frame, area, st, *scroll),
     }
+}
+
+/// A popup of wrapped text, a blank line and a last line (buttons or a
+/// refusal, also wrapped), as tall as the text needs and the screen allows;
+/// the last line stays on screen.
+fn draw_text_popup(
+    frame: &mut Frame,
+    area: Rect,
+    w: u16,
+    b: ratatui::widgets::Block,
+    text: Vec<Line>,
+    last: Line,
+) {
+    let room = super::super::layout::popup_room(area);
+    let text_w = w.min(room.width.saturating_sub(2)).saturating_sub(4);
+    let mut rows = wrap(text, text_w, 0);
+    let last = wrap(vec![last], text_w, 2);
+    let r = popup_area(area, w, (rows.len() + 1 + last.len()) as u16 + 2);
+    let inner = r.inner(Margin::new(2, 1));
+    frame.render_widget(Clear, r);
+    frame.render_widget(b, r);
+    let keep = (inner.height as usize).saturating_sub(last.len() + 1);
+    rows.truncate(keep);
+    rows.push(Line::raw(""));
+    rows.extend(last);
+    let top = inner
+        .bottom()
+        .saturating_sub(rows.len() as u16)
+        .max(inner.y);
+    frame.render_widget(
+        Paragraph::new(rows),
+        Rect {
+            y: top,
+            height: inner.bottom() - top,
+            ..inner
+        },
+    );
 }
 
 fn draw_menu(
@@ -214,9 +233,14 @@ fn draw_menu(
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// The width of the labels in the details, where wrapped values continue.
+const LABEL_W: usize = 22;
+/// The width of the keys column in help.
+const HELP_KEY_W: usize = 22;
+
 fn field_line<'a>(t: &Theme, label: &str, value: String) -> Line<'a> {
     Line::from(vec![
-        Span::styled(format!("{label:<22}"), t.label),
+        Span::styled(format!("{label:<LABEL_W$}"), t.label),
         Span::raw(value),
     ])
 }
@@ -239,37 +263,79 @@ fn who(st: &State, row: &KeyRow, iam_id: &str) -> String {
         )
 }
 
-/// The details popup's frame and the area inside it, for `lines` lines.
-fn details_area(area: Rect, lines: u16) -> (Rect, Rect) {
-    let w = (area.width * 9 / 10).min(110);
-    let r = popup_area(area, w, (lines + 3).min(area.height.saturating_sub(2)));
-    (r, r.inner(Margin::new(2, 1)))
+/// The details popup's width at this terminal size.
+fn details_width(area: Rect) -> u16 {
+    (area.width * 9 / 10).min(110)
+}
+
+/// The details as rows at this terminal size, with the popup's frame and
+/// the part of it the rows scroll in (its last row keeps the key hints).
+fn details_rows(st: &State, row: &KeyRow, area: Rect) -> (Vec<Line<'static>>, Rect, Rect) {
+    let text_w = details_width(area)
+        .saturating_sub(4)
+        .min(area.width.saturating_sub(6));
+    let (fields, history) = details_lines(st, row);
+    // Values continue under their value; events under their date.
+    let mut rows = wrap(fields, text_w, LABEL_W);
+    rows.extend(wrap(history, text_w, 4));
+    let r = popup_area(area, details_width(area), rows.len() as u16 + 3);
+    let inner = r.inner(Margin::new(2, 1));
+    let body = Rect {
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    (rows, r, body)
 }
 
 /// The help popup's frame and the area inside it.
 fn help_area(area: Rect) -> (Rect, Rect) {
     let w = (area.width * 9 / 10).min(90);
-    let r = popup_area(area, w, area.height.saturating_sub(2));
+    let r = popup_area(area, w, area.height);
     (r, r.inner(Margin::new(2, 1)))
+}
+
+/// The help as rows at this terminal size.
+fn help_rows(st: &State, area: Rect) -> Vec<Line<'static>> {
+    let (_, inner) = help_area(area);
+    wrap(help_lines(st), inner.width, HELP_KEY_W + 2)
 }
 
 /// How far a scrolling popup can scroll at this terminal size.
 pub fn scroll_limit(st: &State, popup: &Popup, area: Rect) -> u16 {
     match popup {
         Popup::Details { row, .. } => {
-            let total = details_lines(st, row).len() as u16;
-            let (_, inner) = details_area(area, total);
-            total.saturating_sub(inner.height.saturating_sub(1))
+            let (rows, _, body) = details_rows(st, row, area);
+            (rows.len() as u16).saturating_sub(body.height)
         }
         Popup::Help { .. } => {
             let (_, inner) = help_area(area);
-            (help_lines(st).len() as u16).saturating_sub(inner.height)
+            (help_rows(st, area).len() as u16).saturating_sub(inner.height)
         }
         _ => 0,
     }
 }
 
-fn details_lines(st: &State, row: &KeyRow) -> Vec<Line<'static>> {
+/// Rows a page key (PageDown, Space) scrolls a popup by.
+pub fn scroll_page(st: &State, popup: &Popup, area: Rect) -> u16 {
+    match popup {
+        Popup::Details { row, .. } => details_rows(st, row, area).2.height.max(2) - 1,
+        Popup::Help { .. } => help_area(area).1.height.max(2) - 1,
+        _ => 1,
+    }
+}
+
+/// "12–18 of 40": which rows of a scrolled text are on screen.
+fn position(scroll: u16, shown: u16, total: usize) -> String {
+    let total = total as u16;
+    if total <= shown {
+        return String::new();
+    }
+    let last = (scroll + shown).min(total);
+    format!("{}–{last} of {total}", scroll + 1)
+}
+
+/// The details: the fields, then the history (newest first).
+fn details_lines(st: &State, row: &KeyRow) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
     let t = &st.theme;
     let k = &row.key;
     let never = || "never".to_string();
@@ -314,12 +380,15 @@ fn details_lines(st: &State, row: &KeyRow) -> Vec<Line<'static>> {
         ),
         field_line(t, "Locked", yes_no(k.locked)),
         field_line(t, "Disabled", yes_no(k.disabled)),
-        field_line(
+    ];
+    // Classic infrastructure keys have neither property.
+    if k.kind != KeyKind::Classic {
+        lines.push(field_line(
             t,
             "Action when leaked",
             k.action_when_leaked.label().to_string(),
-        ),
-    ];
+        ));
+    }
     if k.kind == KeyKind::User {
         lines.push(field_line(t, "Session support", yes_no(k.support_sessions)));
     }
@@ -342,8 +411,13 @@ fn details_lines(st: &State, row: &KeyRow) -> Vec<Line<'static>> {
         k.activity.authn_count.to_string(),
     ));
     lines.push(Line::raw(""));
+    let fields = lines;
+    let mut lines = Vec::new();
     lines.push(Line::styled(
-        format!("History ({} events)", k.history.len()),
+        match k.history.len() {
+            1 => "History (1 event)".to_string(),
+            n => format!("History ({n} events)"),
+        },
         t.title,
     ));
     for h in k.history.iter().rev() {
@@ -354,109 +428,157 @@ fn details_lines(st: &State, row: &KeyRow) -> Vec<Line<'static>> {
             Span::styled(format!("  — {}", who(st, row, &h.actor)), t.muted),
         ]));
     }
-    lines
+    (fields, lines)
 }
 
 fn draw_details(frame: &mut Frame, area: Rect, st: &State, row: &KeyRow, scroll: u16) {
     let t = &st.theme;
     let k = &row.key;
-    let lines = details_lines(st, row);
-    let total = lines.len() as u16;
-    let (r, inner) = details_area(area, total);
+    let (rows, r, body) = details_rows(st, row, area);
     frame.render_widget(Clear, r);
     let b = block(
         t,
-        title(t, format!("API key details · {}", inert(&k.name))),
+        title(
+            t,
+            fit(
+                &format!("API key details · {}", inert(&k.name)),
+                r.width.saturating_sub(4) as usize,
+            ),
+        ),
         true,
     );
     frame.render_widget(b, r);
-    let max_scroll = total.saturating_sub(inner.height.saturating_sub(1));
-    let scroll = scroll.min(max_scroll);
-    let [body, foot] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        body,
-    );
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(st.keymap.hint(Context::Details, Command::Down), t.key),
-            Span::styled("/", t.muted),
-            Span::styled(st.keymap.hint(Context::Details, Command::Up), t.key),
-            Span::styled(" scroll   ", t.muted),
-            Span::styled(st.keymap.hint(Context::Details, Command::Open), t.key),
-            Span::styled(" actions   ", t.muted),
-            Span::styled(st.keymap.hint(Context::Details, Command::Close), t.key),
-            Span::styled(" close", t.muted),
-        ])),
-        foot,
-    );
+    let total = rows.len();
+    let scroll = scroll.min((total as u16).saturating_sub(body.height));
+    frame.render_widget(Paragraph::new(rows).scroll((scroll, 0)), body);
+    let foot = Rect {
+        y: body.bottom(),
+        height: 1,
+        ..body
+    };
+    let at = position(scroll, body.height, total);
+    let k = |c: Command| st.keymap.hint(Context::Details, c);
+    let mut items = Vec::new();
+    if !at.is_empty() {
+        items.push((format!("{}/{}", k(Command::Down), k(Command::Up)), "scroll"));
+    }
+    items.push((k(Command::Open), "actions"));
+    items.push((k(Command::Close), "close"));
+    let room = (foot.width as usize).saturating_sub(width(&at) + 1);
+    frame.render_widget(Paragraph::new(hint_spans(t, &items, room)), foot);
+    if !at.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(at, t.muted)).alignment(Alignment::Right),
+            foot,
+        );
+    }
+}
+
+/// Key hints as "key label" pairs, as many as fit in `room` cells.
+pub(super) fn hint_spans<'a>(t: &Theme, items: &[(String, &str)], room: usize) -> Line<'a> {
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (key, label) in items {
+        if key.is_empty() {
+            continue;
+        }
+        let gap = if spans.is_empty() { 0 } else { 3 };
+        let w = gap + width(key) + 1 + width(label);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        if gap > 0 {
+            spans.push(Span::raw("   "));
+        }
+        spans.push(Span::styled(key.clone(), t.key));
+        spans.push(Span::styled(format!(" {label}"), t.muted));
+    }
+    Line::from(spans)
 }
 
 fn draw_form(frame: &mut Frame, area: Rect, st: &State, form: &Form) {
     let t = &st.theme;
-    let h = form.fields.len() as u16 * 2 + 7;
-    let r = popup_area(area, 76, h);
+    let l = form_layout(area, form);
+    let r = l.frame;
     frame.render_widget(Clear, r);
-    let b = block(t, title(t, form.title()), true);
-    let inner = b.inner(r).inner(Margin::new(1, 0));
+    let n = form.fields.len();
+    let below = n.saturating_sub(l.offset + l.visible);
+    let mut b = block(
+        t,
+        title(t, fit(&form.title(), r.width.saturating_sub(4) as usize)),
+        true,
+    );
+    // Fields out of sight are announced on the border, on their side.
+    if l.offset > 0 {
+        b = b.title(
+            Line::from(Span::styled(format!(" ▲ {} more ", l.offset), t.key))
+                .alignment(Alignment::Right),
+        );
+    }
+    if below > 0 {
+        b = b.title_bottom(
+            Line::from(Span::styled(format!(" ▼ {below} more "), t.key))
+                .alignment(Alignment::Right),
+        );
+    }
     frame.render_widget(b, r);
-    let mut y = inner.y;
-    if let FormKind::Create = form.kind {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
+    let intro = if form.stale {
+        Some(Line::styled(
+            "⚠ This key changed since you opened it: saving will be refused.",
+            t.warning,
+        ))
+    } else {
+        match &form.kind {
+            FormKind::Create => Some(Line::styled(
                 "The key has your access, in every account you belong to.",
                 t.muted,
             )),
-            Rect {
-                y,
-                height: 1,
-                ..inner
-            },
-        );
-    } else if !form.stale
-        && let FormKind::Edit { key_id, .. } = &form.kind
-    {
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
+            FormKind::Edit { key_id, .. } => Some(Line::from(vec![
                 Span::styled("ID  ", t.label),
                 Span::styled(key_id.clone(), t.muted),
             ])),
-            Rect {
-                y,
-                height: 1,
-                ..inner
-            },
-        );
-    } else if form.stale {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                "⚠ This key changed since you opened it: saving will be refused.",
-                t.warning,
-            )),
-            Rect {
-                y,
-                height: 1,
-                ..inner
-            },
-        );
+        }
+    };
+    if let Some(line) = intro {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        let style = line.spans.last().map_or(t.muted, |s| s.style);
+        let line = if width(&text) > l.intro.width as usize {
+            Line::styled(fit(&text, l.intro.width as usize).into_owned(), style)
+        } else {
+            line
+        };
+        frame.render_widget(Paragraph::new(line), l.intro);
     }
-    y += 2;
-    let label_w = 22u16;
-    for (i, f) in form.fields.iter().enumerate() {
-        if y >= inner.bottom() {
+    // The longest label, its focus mark and a space.
+    let longest = form
+        .fields
+        .iter()
+        .map(|f| width(f.label))
+        .max()
+        .unwrap_or(0);
+    let label_w = (longest as u16 + 3).min(l.body.width / 2);
+    let shown = form
+        .fields
+        .iter()
+        .enumerate()
+        .skip(l.offset)
+        .take(l.visible);
+    for (slot, (i, f)) in shown.enumerate() {
+        let y = l.body.y + slot as u16 * FIELD_ROWS;
+        if y >= l.body.bottom() {
             break;
         }
         let focused = i == form.focus;
         let row = Rect {
             y,
             height: 1,
-            ..inner
+            ..l.body
         };
+        let label = format!("{}{}", if focused { "▸ " } else { "  " }, f.label);
         frame.render_widget(
             Paragraph::new(Span::styled(
-                format!("{}{}", if focused { "▸ " } else { "  " }, f.label),
+                fit(&label, label_w.saturating_sub(1) as usize).into_owned(),
                 if focused { t.key } else { t.label },
             )),
             Rect {
@@ -482,8 +604,12 @@ fn draw_form(frame: &mut Frame, area: Rect, st: &State, form: &Form) {
                 );
             }
             FieldValue::Choice(l) => {
-                let spans: Vec<Span> = crate::domain::LeakAction::ALL
+                // Only the choice when all three do not fit.
+                let all = crate::domain::LeakAction::ALL;
+                let full: usize = all.iter().map(|x| width(x.label()) + 5).sum();
+                let spans: Vec<Span> = all
                     .iter()
+                    .filter(|x| full <= value_area.width as usize || *x == l)
                     .flat_map(|x| {
                         let on = x == l;
                         [
@@ -513,51 +639,51 @@ fn draw_form(frame: &mut Frame, area: Rect, st: &State, form: &Form) {
                 );
             }
         }
-        if y + 1 < inner.bottom() {
+        if y + 1 < l.body.bottom() {
             frame.render_widget(
-                Paragraph::new(Span::styled(f.hint, t.muted)),
+                Paragraph::new(Span::styled(
+                    fit(f.hint, value_area.width as usize).into_owned(),
+                    t.muted,
+                )),
                 Rect {
                     y: y + 1,
                     ..value_area
                 },
             );
         }
-        y += 2;
     }
-    let foot = Rect {
-        y: inner.bottom().saturating_sub(2),
-        height: 2,
-        ..inner
+    let mut lines = match &form.error {
+        Some(e) => wrap(
+            vec![Line::styled(format!("✗ {}", inert(e)), t.status_error)],
+            l.foot.width,
+            2,
+        ),
+        None => vec![Line::raw("")],
     };
-    let mut lines = Vec::new();
-    match &form.error {
-        Some(e) => lines.push(Line::styled(format!("✗ {}", inert(e)), t.status_error)),
-        None => lines.push(Line::raw("")),
-    }
+    lines.truncate(l.foot.height.saturating_sub(1) as usize);
     let save = if matches!(form.kind, FormKind::Create) {
         "Create"
     } else {
         "Save"
     };
-    lines.push(Line::from(vec![
+    let k = |c: Command| st.keymap.hint(Context::Form, c);
+    let mut buttons = vec![
         Span::styled(format!(" {save} "), t.button),
-        Span::styled(
-            format!(" {}   ", st.keymap.hint(Context::Form, Command::Confirm)),
-            t.key,
-        ),
+        Span::styled(format!(" {}   ", k(Command::Confirm)), t.key),
         Span::styled(" Cancel ", t.button_disabled),
-        Span::styled(
-            format!(" {}   ", st.keymap.hint(Context::Form, Command::Close)),
-            t.key,
-        ),
-        Span::styled(
-            format!(
-                "{} next field",
-                st.keymap.hint(Context::Form, Command::NextField)
-            ),
-            t.muted,
-        ),
-    ]));
+        Span::styled(format!(" {}", k(Command::Close)), t.key),
+    ];
+    let next = format!("   {} next field", k(Command::NextField));
+    let used: usize = buttons.iter().map(|s| s.width()).sum();
+    if used + width(&next) <= l.foot.width as usize {
+        buttons.push(Span::styled(next, t.muted));
+    }
+    lines.push(Line::from(buttons));
+    let foot = Rect {
+        y: l.foot.bottom().saturating_sub(lines.len() as u16),
+        height: (lines.len() as u16).min(l.foot.height),
+        ..l.foot
+    };
     frame.render_widget(Paragraph::new(lines), foot);
 }
 
@@ -638,7 +764,7 @@ pub fn help_lines(st: &State) -> Vec<Line<'static>> {
         for b in bindings {
             let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<22}", keys.join(", ")), t.key),
+                Span::styled(format!("  {:<HELP_KEY_W$}", keys.join(", ")), t.key),
                 Span::raw(inert(&b.desc).into_owned()),
             ]));
         }
@@ -646,15 +772,15 @@ pub fn help_lines(st: &State) -> Vec<Line<'static>> {
     lines.push(Line::raw(""));
     lines.push(Line::styled("Mouse", t.title));
     lines.push(Line::from(vec![
-        Span::styled(format!("  {:<22}", "click"), t.key),
+        Span::styled(format!("  {:<HELP_KEY_W$}", "click"), t.key),
         Span::raw("Select a key; click it again for its actions"),
     ]));
     lines.push(Line::from(vec![
-        Span::styled(format!("  {:<22}", "wheel"), t.key),
+        Span::styled(format!("  {:<HELP_KEY_W$}", "wheel"), t.key),
         Span::raw("Scroll"),
     ]));
     lines.push(Line::from(vec![
-        Span::styled(format!("  {:<22}", "Ctrl-C"), t.key),
+        Span::styled(format!("  {:<HELP_KEY_W$}", "Ctrl-C"), t.key),
         Span::raw("Quit, always"),
     ]));
     if let Some(dir) = &st.config_dir {
@@ -675,14 +801,24 @@ fn draw_help(frame: &mut Frame, area: Rect, st: &State, scroll: u16) {
     let t = &st.theme;
     let (r, inner) = help_area(area);
     frame.render_widget(Clear, r);
-    let b = block(t, title(t, "Help · keys"), true).title(
-        Line::from(Span::styled(" Esc close · j/k scroll ", t.muted)).alignment(Alignment::Right),
-    );
+    let rows = help_rows(st, area);
+    let total = rows.len();
+    let scroll = scroll.min((total as u16).saturating_sub(inner.height));
+    let at = position(scroll, inner.height, total);
+    let k = |c: Command| st.keymap.hint(Context::Details, c);
+    let keys = if at.is_empty() {
+        format!(" {} close ", k(Command::Close))
+    } else {
+        format!(
+            " {} · {} close · {}/{} scroll ",
+            at,
+            k(Command::Close),
+            k(Command::Down),
+            k(Command::Up)
+        )
+    };
+    let b = block(t, title(t, "Help · keys"), true)
+        .title(Line::from(Span::styled(keys, t.muted)).alignment(Alignment::Right));
     frame.render_widget(b, r);
-    let lines = help_lines(st);
-    let max = (lines.len() as u16).saturating_sub(inner.height);
-    frame.render_widget(
-        Paragraph::new(Text::from(lines)).scroll((scroll.min(max), 0)),
-        inner,
-    );
+    frame.render_widget(Paragraph::new(Text::from(rows)).scroll((scroll, 0)), inner);
 }

@@ -5,7 +5,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Margin, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, TableState};
 
-use crate::text::{fit, inert};
+use crate::text::{fit, inert, width};
 
 use super::super::keymap::{Command, Context};
 use super::super::state::{SignInFocus, State};
@@ -13,12 +13,16 @@ use super::*;
 
 // ---- sign-in -------------------------------------------------------------------
 
+/// Beside the title above the sign-in box, where it fits whole.
+const TAGLINE: &str = " · create, edit, lock, disable and delete the keys you may manage";
+
 pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
     let t = &st.theme;
+    let status_h = status_height(st, area.width);
     let [header, _, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
-        Constraint::Length(2),
+        Constraint::Length(status_h + 1),
     ])
     .areas(area);
     frame.render_widget(Block::new().style(t.header), header);
@@ -41,7 +45,11 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
             Paragraph::new(Line::from(vec![
                 Span::styled("IBM Cloud API keys", t.title),
                 Span::styled(
-                    " · create, edit, lock, disable and delete the keys you may manage",
+                    if welcome.width as usize >= 18 + width(TAGLINE) {
+                        TAGLINE
+                    } else {
+                        ""
+                    },
                     t.muted,
                 ),
             ]))
@@ -83,7 +91,10 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
     };
     frame.render_widget(
         Paragraph::new(Span::styled(
-            "The value is masked and verified off screen. Enter signs in.",
+            fit(
+                "The value is masked and verified off screen. Enter signs in.",
+                help.width as usize,
+            ),
             t.muted,
         )),
         help,
@@ -97,7 +108,13 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled("Or sign in as a demo persona", t.label),
-                Span::styled("  (demo store: personas need no key)", t.muted),
+                Span::styled(
+                    fit(
+                        "  (demo store: personas need no key)",
+                        (heading.width as usize).saturating_sub(28),
+                    ),
+                    t.muted,
+                ),
             ])),
             heading,
         );
@@ -107,6 +124,9 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
                 l.personas,
             );
         }
+        // The roles take what the name and email columns leave (a cell for
+        // the highlight mark, one between columns); cut text ends with "…".
+        let roles_w = (l.personas.width as usize).saturating_sub(1 + 26 + 24 + 2);
         let rows = st.sign_in.personas.iter().map(|p| {
             let roles: Vec<String> = p
                 .roles
@@ -138,7 +158,7 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
             Row::new(vec![
                 Cell::from(name),
                 Cell::from(Span::styled(inert(&p.user.email).into_owned(), t.muted)),
-                Cell::from(roles.join(" · ")),
+                Cell::from(fit(&roles.join(" · "), roles_w).into_owned()),
             ])
         });
         let table = Table::new(
@@ -170,18 +190,45 @@ pub(super) fn draw_sign_in(frame: &mut Frame, area: Rect, st: &State) {
         frame.render_stateful_widget(table, with_header, &mut ts);
     }
     let [status, keys] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(footer);
+        Layout::vertical([Constraint::Length(status_h), Constraint::Length(1)]).areas(footer);
     status_line(st, status, frame);
-    let mut items = vec![
-        (Command::Confirm, "sign in"),
-        (Command::NextArea, "key field / personas"),
-    ];
-    if st.session.is_some() {
-        items.push((Command::Close, "back"));
+    let k = |ctx: Context, c: Command| {
+        if focus == SignInFocus::Key {
+            st.keymap.hint_typing(ctx, c)
+        } else {
+            st.keymap.hint(ctx, c)
+        }
+    };
+    let mut items = vec![(k(Context::SignIn, Command::Confirm), "sign in", false)];
+    if focus == SignInFocus::Personas {
+        items.push((
+            format!(
+                "{}/{}",
+                k(Context::SignIn, Command::Down),
+                k(Context::SignIn, Command::Up)
+            ),
+            "choose",
+            false,
+        ));
     }
-    items.push((Command::Help, "help"));
-    items.push((Command::Quit, "quit"));
-    hints(st, Context::SignIn, &items, keys, frame);
+    if !st.sign_in.personas.is_empty() {
+        let to = if focus == SignInFocus::Key {
+            "personas"
+        } else {
+            "key field"
+        };
+        items.push((k(Context::SignIn, Command::NextArea), to, false));
+    }
+    if st.session.is_some() {
+        items.push((k(Context::SignIn, Command::Close), "back", true));
+    } else if focus == SignInFocus::Key {
+        items.push((k(Context::SignIn, Command::Close), "quit", true));
+    }
+    items.push((k(Context::Global, Command::Help), "help", true));
+    if focus == SignInFocus::Personas {
+        items.push((k(Context::Global, Command::Quit), "quit", true));
+    }
+    hint_bar(frame, t, &items, keys);
     let store = Rect {
         y: l.frame.bottom(),
         height: 1,

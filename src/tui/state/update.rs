@@ -6,10 +6,11 @@ use zeroize::Zeroizing;
 
 use crate::access::{KeyAction, ViewFilter};
 use crate::domain::LeakAction;
-use crate::service::{Created, KeyRow, KeyUpdate, NewKey, SortField};
+use crate::service::{Created, KeyRow, KeyUpdate, NewKey};
 
 use super::super::draw;
 use super::super::keymap::{Command, Context, Key};
+use super::super::layout;
 use super::*;
 
 // ---- update ---------------------------------------------------------------------
@@ -27,6 +28,7 @@ pub fn update(st: &mut State, action: Action) -> Vec<Effect> {
         Action::Resize(w, h) => {
             st.size = (w, h);
             st.scroll();
+            clamp_scroll(st);
             st.needs_draw = true;
             Vec::new()
         }
@@ -46,7 +48,9 @@ pub fn update(st: &mut State, action: Action) -> Vec<Effect> {
         Action::Done(outcome) => {
             st.needs_draw = true;
             st.finish();
-            on_outcome(st, outcome)
+            let effects = on_outcome(st, outcome);
+            clamp_scroll(st);
+            effects
         }
     }
 }
@@ -153,8 +157,11 @@ fn sign_in_key(st: &mut State, key: Key) -> Vec<Effect> {
         Some(Command::Close) => {
             if st.session.is_some() {
                 st.screen = Screen::Page;
+                Vec::new()
+            } else {
+                // Nothing to go back to: Esc leaves, as the hint says.
+                quit(st)
             }
-            Vec::new()
         }
         _ => {
             if focus == SignInFocus::Personas
@@ -277,29 +284,19 @@ fn page_command(st: &mut State, cmd: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::SortNext => {
-            let all = SortField::ALL;
-            let i = all.iter().position(|f| *f == st.page.sort).unwrap_or(0);
-            st.page.sort = all[(i + 1) % all.len()];
+            let width = draw::page_layout(st.area(), st).table.width;
+            let cols = layout::sortable(st.page.view, width);
+            let next = match cols.iter().position(|c| *c == st.page.sort) {
+                Some(i) => cols[(i + 1) % cols.len()],
+                None => cols.first().copied().unwrap_or_default(),
+            };
+            st.page.sort = next;
             st.page.desc = false;
-            st.page.resort();
-            st.scroll();
-            st.info(format!(
-                "Sorted by {} {}",
-                sort_label(st.page.sort),
-                if st.page.desc { "↓" } else { "↑" }
-            ));
-            Vec::new()
+            sorted(st)
         }
         Command::SortReverse => {
             st.page.desc = !st.page.desc;
-            st.page.resort();
-            st.scroll();
-            st.info(format!(
-                "Sorted by {} {}",
-                sort_label(st.page.sort),
-                if st.page.desc { "↓" } else { "↑" }
-            ));
-            Vec::new()
+            sorted(st)
         }
         Command::Create => start_create(st),
         Command::Details => key_action(st, KeyAction::View),
@@ -389,13 +386,26 @@ fn page_command(st: &mut State, cmd: Command) -> Vec<Effect> {
     }
 }
 
-pub fn sort_label(f: SortField) -> &'static str {
-    match f {
-        SortField::Name => "Name",
-        SortField::Description => "Description",
-        SortField::CreatedAt => "Date created",
-        SortField::CreatedBy => "Created by",
-    }
+/// The sort's name: the title of its column in `view`.
+pub fn sort_title(sort: SortCol, view: ViewFilter) -> &'static str {
+    let col = match sort {
+        SortCol::Name => layout::Col::Name,
+        SortCol::Description => layout::Col::Description,
+        SortCol::Owner => layout::Col::Owner,
+        SortCol::Created => layout::Col::Created,
+    };
+    col.title(view)
+}
+
+fn sorted(st: &mut State) -> Vec<Effect> {
+    st.page.resort();
+    st.scroll();
+    st.info(format!(
+        "Sorted by {} {}",
+        sort_title(st.page.sort, st.page.view),
+        if st.page.desc { "↓" } else { "↑" }
+    ));
+    Vec::new()
 }
 
 fn move_cursor(st: &mut State, delta: isize) -> Vec<Effect> {
@@ -519,6 +529,50 @@ fn row_action(st: &mut State, action: KeyAction, row: KeyRow) -> Vec<Effect> {
             }));
             Vec::new()
         }
+        KeyAction::Lock | KeyAction::Disable => {
+            let name = crate::text::inert(&row.key.name).into_owned();
+            let (title, question, effect, yes) = if action == KeyAction::Lock {
+                (
+                    "Lock API key",
+                    format!("Lock the API key \"{name}\"?"),
+                    "A locked key cannot be edited or deleted until it is unlocked.",
+                    "Lock",
+                )
+            } else {
+                (
+                    "Disable API key",
+                    format!("Disable the API key \"{name}\"?"),
+                    "Anything that uses it cannot authenticate until it is enabled again.",
+                    "Disable",
+                )
+            };
+            st.popups.push(Popup::Confirm(Confirm {
+                title: title.into(),
+                lines: vec![question, row.key.id.clone(), effect.into()],
+                yes,
+                danger: action == KeyAction::Disable,
+                pending: Pending::Set {
+                    action,
+                    key_id,
+                    tag,
+                },
+            }));
+            Vec::new()
+        }
+        KeyAction::Unlock | KeyAction::Enable => vec![set_job(st, session, action, key_id, tag)],
+        KeyAction::Create => start_create(st),
+    }
+}
+
+/// The job that locks, unlocks, disables or enables a key.
+fn set_job(
+    st: &mut State,
+    session: Session,
+    action: KeyAction,
+    key_id: String,
+    tag: String,
+) -> Effect {
+    match action {
         KeyAction::Lock | KeyAction::Unlock => {
             let on = action == KeyAction::Lock;
             let label = if on {
@@ -526,7 +580,7 @@ fn row_action(st: &mut State, action: KeyAction, row: KeyRow) -> Vec<Effect> {
             } else {
                 "Unlocking the API key"
             };
-            vec![st.run(
+            st.run(
                 label,
                 Job::SetLocked {
                     session,
@@ -534,16 +588,16 @@ fn row_action(st: &mut State, action: KeyAction, row: KeyRow) -> Vec<Effect> {
                     tag,
                     on,
                 },
-            )]
+            )
         }
-        KeyAction::Disable | KeyAction::Enable => {
+        _ => {
             let on = action == KeyAction::Disable;
             let label = if on {
                 "Disabling the API key"
             } else {
                 "Enabling the API key"
             };
-            vec![st.run(
+            st.run(
                 label,
                 Job::SetDisabled {
                     session,
@@ -551,15 +605,18 @@ fn row_action(st: &mut State, action: KeyAction, row: KeyRow) -> Vec<Effect> {
                     tag,
                     on,
                 },
-            )]
+            )
         }
-        KeyAction::Create => start_create(st),
     }
 }
 
 // ---- popups ---------------------------------------------------------------------
 
 fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
+    let page = st
+        .popups
+        .last()
+        .map_or(1, |p| draw::scroll_page(st, p, st.area()));
     let Some(top) = st.popups.last_mut() else {
         return Vec::new();
     };
@@ -583,8 +640,8 @@ fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
             match st.keymap.lookup(Context::Details, key) {
                 Some(Command::Down) => *scroll = scroll.saturating_add(1),
                 Some(Command::Up) => *scroll = scroll.saturating_sub(1),
-                Some(Command::PageDown) => *scroll = scroll.saturating_add(10),
-                Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),
+                Some(Command::PageDown) => *scroll = scroll.saturating_add(page),
+                Some(Command::PageUp) => *scroll = scroll.saturating_sub(page),
                 Some(Command::Top) => *scroll = 0,
                 Some(Command::Bottom) => *scroll = u16::MAX,
                 Some(Command::Close) => {
@@ -610,11 +667,11 @@ fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
                 Vec::new()
             }
             Some(Command::PageDown) => {
-                *scroll = scroll.saturating_add(10);
+                *scroll = scroll.saturating_add(page);
                 Vec::new()
             }
             Some(Command::PageUp) => {
-                *scroll = scroll.saturating_sub(10);
+                *scroll = scroll.saturating_sub(page);
                 Vec::new()
             }
             Some(Command::Top) => {
@@ -649,9 +706,14 @@ fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
     }
 }
 
-/// Keeps a scrolled popup within its text, so scrolling back starts at once.
+/// Keeps a scrolled popup within its text, so scrolling back starts at
+/// once, and a dialog's focused field on screen.
 fn clamp_scroll(st: &mut State) {
     let area = st.area();
+    if let Some(Popup::Form(form)) = st.popups.last_mut() {
+        form.scroll = layout::form_layout(area, form).offset;
+        return;
+    }
     let limit = match st.popups.last() {
         Some(p) => draw::scroll_limit(st, p, area),
         None => return,
@@ -904,21 +966,26 @@ fn reveal_key(st: &mut State, key: Key) -> Vec<Effect> {
             let path = st.download_dir.join("apikey.json");
             vec![st.run("Writing apikey.json", Job::Download { created, path })]
         }
-        Some(Command::Close) => {
-            st.popups.pop();
-            st.info("The API key value is gone from this console");
-            Vec::new()
-        }
         _ => {
-            let unsaved = !reveal.copied && reveal.downloaded.is_none();
-            if unsaved
-                && !reveal.quit_warned
-                && st.keymap.lookup(Context::Global, key) == Some(Command::Quit)
-            {
-                reveal.quit_warned = true;
-                st.error(
-                    "The API key was neither copied nor downloaded and will not be shown again: press q again to quit anyway",
-                );
+            let close = cmd == Some(Command::Close);
+            let quit = !close && st.keymap.lookup(Context::Global, key) == Some(Command::Quit);
+            if (close || quit) && !reveal.copied && reveal.downloaded.is_none() && !reveal.warned {
+                // Leaving loses the value for good: warn once, the same way
+                // for closing the dialog and for quitting.
+                reveal.warned = true;
+                let (again, to) = if close {
+                    (st.keymap.hint(Context::Reveal, Command::Close), "close")
+                } else {
+                    (st.keymap.hint(Context::Global, Command::Quit), "quit")
+                };
+                st.error(format!(
+                    "The API key was neither copied nor downloaded and will not be shown again: press {again} again to {to} anyway"
+                ));
+                return Vec::new();
+            }
+            if close {
+                st.popups.pop();
+                st.info("The API key value is gone from this console");
                 return Vec::new();
             }
             global(st, key).unwrap_or_default()
@@ -958,6 +1025,15 @@ fn confirm_yes(st: &mut State) -> Vec<Effect> {
             "Creating the classic infrastructure API key",
             Job::CreateClassic { session },
         )],
+        Pending::Set {
+            action,
+            key_id,
+            tag,
+        } => vec![set_job(st, session, action, key_id, tag)],
+        Pending::Restrict { on } => vec![st.run(
+            "Saving the account settings",
+            Job::SetRestrict { session, on },
+        )],
     }
 }
 
@@ -976,13 +1052,36 @@ fn settings_key(st: &mut State, key: Key) -> Vec<Effect> {
                 return Vec::new();
             }
             let on = !settings.restrict_api_key_creation;
-            let Some(session) = st.session.clone() else {
-                return Vec::new();
+            let account = match (st.page.account_name(), st.session.as_ref()) {
+                (Some(name), Some(s)) => format!(
+                    "{} ({})",
+                    crate::text::inert(name),
+                    crate::text::inert(&s.account_id)
+                ),
+                (None, Some(s)) => crate::text::inert(&s.account_id).into_owned(),
+                _ => return Vec::new(),
             };
-            vec![st.run(
-                "Saving the account settings",
-                Job::SetRestrict { session, on },
-            )]
+            let (title, question, effect) = if on {
+                (
+                    "Restrict API key creation",
+                    format!("Restrict API key creation in the account {account}?"),
+                    "Account-wide: only users with the \"User API key creator\" role may then create user API keys, the owner included.",
+                )
+            } else {
+                (
+                    "Stop restricting API key creation",
+                    format!("Stop restricting API key creation in the account {account}?"),
+                    "Account-wide: every user of the account may then create user API keys.",
+                )
+            };
+            st.popups.push(Popup::Confirm(Confirm {
+                title: title.into(),
+                lines: vec![question, effect.into()],
+                yes: "Yes",
+                danger: on,
+                pending: Pending::Restrict { on },
+            }));
+            Vec::new()
         }
         Some(Command::Close) => {
             st.popups.pop();
@@ -1175,13 +1274,14 @@ fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
                     shown: false,
                     copied: false,
                     downloaded: None,
-                    quit_warned: false,
+                    warned: false,
                 })));
                 st.load()
             }
             Err(f) => {
                 if let Some(Popup::Form(form)) = st.popups.last_mut() {
                     form.error = Some(f.message.clone());
+                    focus_named_field(form, &f.message);
                 }
                 st.error(f.message);
                 Vec::new()
@@ -1209,6 +1309,7 @@ fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
                         f.message.clone()
                     });
                     form.stale |= f.stale;
+                    focus_named_field(form, &f.message);
                 }
                 st.error(f.message);
                 if f.stale { st.load() } else { Vec::new() }
@@ -1279,6 +1380,21 @@ fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
             }
             Vec::new()
         }
+    }
+}
+
+/// Moves a dialog's focus to the field an error names ("the name must not
+/// be empty"), so the field the message is about is the one on screen.
+fn focus_named_field(form: &mut Form, message: &str) {
+    let message = message.to_lowercase();
+    let named = |id: FieldId| match id {
+        FieldId::Name => message.contains("the name "),
+        FieldId::Description => message.contains("the description "),
+        FieldId::Expiry => message.contains("the expir"),
+        FieldId::LeakAction | FieldId::Sessions | FieldId::Lock => false,
+    };
+    if let Some(i) = form.fields.iter().position(|f| named(f.id)) {
+        form.focus = i;
     }
 }
 
