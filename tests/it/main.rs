@@ -15,6 +15,7 @@ mod e2e_console;
 mod fixtures;
 mod hostile_input;
 mod injection;
+mod records;
 mod secrets;
 mod service;
 mod store_trust;
