@@ -434,3 +434,55 @@ fn counters_saturate_at_their_maximum() {
     assert!(tag.starts_with("18446744073709551615-"), "{tag}");
     assert_ne!(tag, "18446744073709551615-0123456789abcdef");
 }
+
+/// Record layouts are frozen once released: a change to these types would
+/// make stores written by this release unreadable. A new layout is a new
+/// record version beside them.
+#[test]
+fn the_schema_2_key_record_layout_is_frozen() {
+    let t: Timestamp = "2026-01-02T03:04:05Z".parse().unwrap();
+    let v1 = KeyRecordV1 {
+        id: "k".into(),
+        kind: record::KindRecord::ServiceId,
+        name: "n".into(),
+        description: "d".into(),
+        account_id: "a".into(),
+        iam_id: "i".into(),
+        entity_tag: "1-x".into(),
+        created_at: t,
+        created_by: "c".into(),
+        modified_at: t,
+        locked: true,
+        disabled: false,
+        action_when_leaked: record::LeakRecord::Delete,
+        support_sessions: true,
+        expires_at: None,
+        managed_by: Some("m".into()),
+        activity: record::ActivityRecord {
+            last_authn: Some(t),
+            authn_count: u64::MAX,
+        },
+        history: vec![HistoryRecord {
+            timestamp: t,
+            actor: "unknown".into(),
+            action: "sign-in failed".into(),
+            message: "w".into(),
+        }],
+        lookup: None,
+        hash: Some("h".into()),
+    };
+    let v2 = record::KeyRecordV2::from(v1);
+    assert_eq!(v2.failed_sign_ins, [t.as_millisecond() + 999]);
+    let bytes = v2.encode();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    // The tag, the schema-1 fields in order, then the failure times.
+    let expected = concat!(
+        "02016b01016e01640161016903312d7814323032362d30312d30325430333a30",
+        "343a30355a016314323032362d30312d30325430333a30343a30355a01000201",
+        "0001016d0114323032362d30312d30325430333a30343a30355affffffffffff",
+        "ffffff010114323032362d30312d30325430333a30343a30355a07756e6b6e6f",
+        "776e0e7369676e2d696e206661696c656401770001016801dec1cccaef66",
+    );
+    assert_eq!(hex, expected, "the schema-2 key record layout changed");
+    assert_eq!(record::decode_key(&bytes).unwrap(), v2);
+}
