@@ -569,6 +569,27 @@ fn migrate_1_to_2(dir: &Path, db: &Db, meta: &Tree) -> Result<()> {
 
 type TxResult = std::result::Result<(), ConflictableTransactionError<StoreError>>;
 
+/// `key` as the caller changed it, with what sign-ins recorded meanwhile.
+/// Sign-ins change a key's activity and history without a new entity tag,
+/// so they may have come after the caller read it: the stored activity
+/// stands (changes never touch it), and the caller's new history entries
+/// follow the stored ones.
+fn keep_sign_ins(key: &ApiKey, stored: ApiKey) -> ApiKey {
+    let read = key
+        .history
+        .iter()
+        .zip(&stored.history)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut history = stored.history;
+    history.extend_from_slice(&key.history[read..]);
+    ApiKey {
+        activity: stored.activity,
+        history,
+        ..key.clone()
+    }
+}
+
 fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(e)
 }
@@ -697,7 +718,7 @@ impl Storage for SledStore {
         self.transact_key(|keys, owner, kind, lookup| -> TxResult {
             let current = keys.get(key.id.as_bytes())?;
             // The throttle's state is the store's: an edit keeps it.
-            let failed = match (expected_tag, current) {
+            let record = match (expected_tag, current) {
                 (None, Some(_)) => {
                     return Err(abort(StoreError::Conflict {
                         current: String::new(),
@@ -712,11 +733,11 @@ impl Storage for SledStore {
                             current: stored.entity_tag,
                         }));
                     }
-                    failed
+                    encode_key(&keep_sign_ins(key, stored), &failed)
                 }
-                (None, None) => SignInFailures::default(),
+                (None, None) => encode_key(key, &SignInFailures::default()),
             };
-            keys.insert(key.id.as_bytes(), encode_key(key, &failed))?;
+            keys.insert(key.id.as_bytes(), record)?;
             owner.insert(
                 owner_key(&key.account_id, &key.iam_id, key.kind, &key.id),
                 &[],

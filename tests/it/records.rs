@@ -13,7 +13,8 @@ use iamkeys::domain::{ApiKey, SignInFailures, THROTTLE_MAX_WAIT_SECS, THROTTLE_W
 use iamkeys::secret::HashParams;
 use iamkeys::service::{Service, ServiceError};
 use iamkeys::store::record::{self, HistoryRecord, KEY_RECORD_V2, KeyRecordV1};
-use jiff::Timestamp;
+use iamkeys::store::{Admission, SledStore, Storage};
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use crate::common::iamkeys;
@@ -485,4 +486,42 @@ fn the_schema_2_key_record_layout_is_frozen() {
     );
     assert_eq!(hex, expected, "the schema-2 key record layout changed");
     assert_eq!(record::decode_key(&bytes).unwrap(), v2);
+}
+
+/// Sign-ins record activity, history and throttle state without a new
+/// entity tag: an edit made from an earlier read must not undo them.
+#[test]
+fn an_edit_keeps_what_sign_ins_recorded_meanwhile() {
+    let (_tmp, dir) = seeded();
+    let id = stored(&dir, "grandchild-key").id;
+    let store = SledStore::open(&dir).unwrap();
+    let read = store.key(&id).unwrap().unwrap();
+    // Meanwhile: a wrong guess and a sign-in.
+    let now = Timestamp::now();
+    let fail = |k: &mut ApiKey| k.record(now, "unknown", "sign-in failed", "wrong value");
+    assert_eq!(store.admit_sign_in(&id, now).unwrap(), Admission::Admitted);
+    store.settle_sign_in(&id, now, false, &fail).unwrap();
+    let at = now + SignedDuration::from_millis(1);
+    assert_eq!(store.admit_sign_in(&id, at).unwrap(), Admission::Admitted);
+    store
+        .settle_sign_in(&id, at, true, &|k| k.activity.authn_count += 1)
+        .unwrap();
+    // The edit, from the earlier read.
+    let mut edited = read.clone();
+    edited.name = "renamed".into();
+    edited.entity_tag = ApiKey::next_entity_tag(Some(&read.entity_tag));
+    edited.record(now, "someone", "edit", "renamed");
+    store.put_key(&edited, Some(&read.entity_tag)).unwrap();
+    let k = store.key(&id).unwrap().unwrap();
+    assert_eq!(k.name, "renamed");
+    assert_eq!(k.activity.authn_count, 1);
+    let actions: Vec<&str> = k.history.iter().map(|h| h.action.as_str()).collect();
+    assert_eq!(actions[actions.len() - 2..], ["sign-in failed", "edit"]);
+    assert_eq!(k.history.len(), read.history.len() + 2);
+    // The throttle still counts the wrong guess: four more, and the next waits.
+    for _ in 0..4 {
+        assert_eq!(store.admit_sign_in(&id, now).unwrap(), Admission::Admitted);
+        store.settle_sign_in(&id, now, false, &fail).unwrap();
+    }
+    assert_eq!(store.admit_sign_in(&id, now).unwrap(), Admission::Wait(1));
 }
