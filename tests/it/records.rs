@@ -525,3 +525,33 @@ fn an_edit_keeps_what_sign_ins_recorded_meanwhile() {
     }
     assert_eq!(store.admit_sign_in(&id, now).unwrap(), Admission::Wait(1));
 }
+
+#[test]
+fn an_unreadable_schema_1_record_stops_the_migration_and_changes_nothing() {
+    let (_tmp, dir) = v1_store();
+    let id = {
+        let db = raw(&dir);
+        let keys = db.open_tree("keys").unwrap();
+        let (id, _) = keys.iter().next_back().unwrap().unwrap();
+        keys.insert(&id, &b"\xff\xff\xff"[..]).unwrap();
+        db.flush().unwrap();
+        String::from_utf8(id.to_vec()).unwrap()
+    };
+    let out = iamkeys(&dir).arg("check").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is damaged"), "{err}");
+    assert!(
+        err.contains(&format!("the schema-1 record of key {id} cannot be read")),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let db = raw(&dir);
+    assert_eq!(schema_version(&db), "1");
+    let keys = db.open_tree("keys").unwrap();
+    let readable = keys
+        .iter()
+        .filter(|i| record::decode_key_v1(&i.as_ref().unwrap().1).is_ok())
+        .count();
+    assert_eq!(readable, keys.len() - 1, "the other records are untouched");
+}
