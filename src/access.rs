@@ -169,7 +169,11 @@ pub enum Denied {
     SignIn(&'static str),
     #[error("--as signs in a persona only on a store seeded from a demo fixture")]
     NotDemo,
-    #[error("too many failed sign-ins for this key: wait {0} seconds")]
+    #[error(
+        "too many failed sign-ins for this key: wait {secs} second{plural}",
+        secs = .0,
+        plural = if *.0 == 1 { "" } else { "s" }
+    )]
     Throttled(u64),
 }
 

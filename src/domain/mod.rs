@@ -268,7 +268,7 @@ impl ApiKey {
             .and_then(|t| t.split('-').next())
             .and_then(|n| n.parse::<u64>().ok())
             .unwrap_or(0)
-            + 1;
+            .saturating_add(1);
         let rand = uuid::Uuid::new_v4().simple().to_string();
         format!("{rev}-{}", &rand[..16])
     }
@@ -320,5 +320,84 @@ impl Status {
             v.push("expired");
         }
         v
+    }
+}
+
+/// Failed sign-ins tolerated per key within [`THROTTLE_WINDOW_SECS`] before
+/// the next attempt must wait.
+pub const THROTTLE_FREE_FAILURES: usize = 5;
+pub const THROTTLE_WINDOW_SECS: i64 = 300;
+/// The longest wait: 1 s after the free failures, doubling up to this.
+pub const THROTTLE_MAX_WAIT_SECS: i64 = 256;
+/// How many failure times a key keeps at most; waits stop growing long
+/// before, so older ones change nothing.
+pub const SIGN_IN_FAILURES_KEPT: usize = 64;
+
+/// A key's recent failed sign-ins, in milliseconds since the epoch, oldest
+/// first: the sign-in throttle's whole state. The store checks and records
+/// an attempt in one atomic step ([`SignInFailures::admit`]), counting it
+/// as failed until its outcome is known, so that concurrent guesses cannot
+/// pass the check together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInFailures {
+    times: Vec<i64>,
+}
+
+impl SignInFailures {
+    pub fn from_times(mut times: Vec<i64>) -> SignInFailures {
+        times.sort_unstable();
+        SignInFailures { times }
+    }
+
+    pub fn times(&self) -> &[i64] {
+        &self.times
+    }
+
+    /// How long an attempt at `now_ms` must still wait, in milliseconds.
+    /// The first [`THROTTLE_FREE_FAILURES`] failures within the window are
+    /// free; after that each attempt must wait from the last failure, 1 s
+    /// after the fifth and twice as long after each further one, up to
+    /// [`THROTTLE_MAX_WAIT_SECS`]. Computed from the stored times only, so
+    /// a wait never ends early at a change of second, and a clock set back
+    /// never makes it longer than that maximum.
+    pub fn wait_ms(&self, now_ms: i64) -> Option<i64> {
+        let window_start = now_ms.saturating_sub(THROTTLE_WINDOW_SECS * 1000);
+        let recent = self.times.iter().filter(|t| **t > window_start).count();
+        if recent < THROTTLE_FREE_FAILURES {
+            return None;
+        }
+        let extra = (recent - THROTTLE_FREE_FAILURES).min(8) as u32;
+        let wait = (1i64 << extra).min(THROTTLE_MAX_WAIT_SECS) * 1000;
+        let last = *self.times.last()?;
+        let left = last.saturating_add(wait).saturating_sub(now_ms);
+        (left > 0).then_some(left.min(wait))
+    }
+
+    /// [`SignInFailures::wait_ms`] in whole seconds, rounded up.
+    pub fn wait_secs(&self, now_ms: i64) -> Option<u64> {
+        self.wait_ms(now_ms).map(|ms| (ms as u64).div_ceil(1000))
+    }
+
+    /// Admits an attempt at `now_ms`, counting it as a failure until
+    /// [`SignInFailures::settle`], or refuses it with the wait in seconds.
+    /// Failures older than the window are forgotten.
+    pub fn admit(&mut self, now_ms: i64) -> Result<(), u64> {
+        if let Some(wait) = self.wait_secs(now_ms) {
+            return Err(wait);
+        }
+        let window_start = now_ms.saturating_sub(THROTTLE_WINDOW_SECS * 1000);
+        self.times.retain(|t| *t > window_start);
+        let at = self.times.partition_point(|t| *t <= now_ms);
+        self.times.insert(at, now_ms);
+        let skip = self.times.len().saturating_sub(SIGN_IN_FAILURES_KEPT);
+        self.times.drain(..skip);
+        Ok(())
+    }
+
+    /// Takes back the attempt admitted at `at_ms`: it gave the right value.
+    pub fn settle(&mut self, at_ms: i64) {
+        if let Some(i) = self.times.iter().rposition(|t| *t == at_ms) {
+            self.times.remove(i);
+        }
     }
 }

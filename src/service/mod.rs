@@ -14,7 +14,7 @@ use crate::domain::{
     Account, AccountSettings, Activity, ApiKey, KeyKind, LeakAction, ServiceId, User,
 };
 use crate::secret::{self, ApiKeySecret, HashParams, KeyFormatError};
-use crate::store::{Problem, SledStore, Storage, StoreError, StoreInfo};
+use crate::store::{Admission, Problem, SledStore, Storage, StoreError, StoreInfo};
 
 pub use json::{KeyJson, ListJson};
 
@@ -188,10 +188,7 @@ pub struct AccountSummary {
 /// A persona's accounts, each with the roles held there ("Owner" first).
 pub type PersonaRoles = Vec<(String, Vec<String>)>;
 
-/// Failed sign-ins tolerated per key within [`THROTTLE_WINDOW_SECS`] before
-/// the next attempt must wait.
-pub const THROTTLE_FREE_FAILURES: usize = 5;
-pub const THROTTLE_WINDOW_SECS: i64 = 300;
+pub use crate::domain::{THROTTLE_FREE_FAILURES, THROTTLE_MAX_WAIT_SECS, THROTTLE_WINDOW_SECS};
 
 const MAX_NAME: usize = crate::text::MAX_NAME;
 const MAX_DESCRIPTION: usize = crate::text::MAX_DESCRIPTION;
@@ -419,55 +416,93 @@ impl Service {
     /// Signs in with an API key value: one index lookup and one argon2
     /// verification. Only an enabled, unexpired user key opens a session; it
     /// opens it in every account of its user.
+    ///
+    /// The throttle admits the attempt before the value is verified, in one
+    /// step of the store with counting it as failed (see
+    /// [`Storage::admit_sign_in`]); a right value takes that back.
     pub fn sign_in_key(&self, value: &str, account: Option<&str>) -> Result<Session> {
         let secret = secret::parse(value)?;
         let unknown = Denied::SignIn("the API key is unknown or wrong");
-        let Some(mut key) = self.store.key_by_lookup(secret.lookup())? else {
+        let Some(key) = self.store.key_by_lookup(secret.lookup())? else {
             return Err(unknown.into());
         };
+        let at = Timestamp::now();
         let now = now();
-        if let Some(wait) = throttle_wait(&key, now) {
-            tracing::warn!(key_id = %key.id, wait, "sign-in throttled after repeated failures");
-            return Err(Denied::Throttled(wait).into());
+        match self.store.admit_sign_in(&key.id, at) {
+            Ok(Admission::Admitted) => {}
+            Ok(Admission::Wait(wait)) => {
+                tracing::warn!(key_id = %key.id, wait, "sign-in throttled after repeated failures");
+                return Err(Denied::Throttled(wait).into());
+            }
+            Err(StoreError::Gone) => return Err(unknown.into()),
+            Err(e) => return Err(e.into()),
         }
         let ok = key
             .hash
             .as_deref()
             .is_some_and(|h| secret::verify(&secret, h));
         drop(secret);
+        let settle =
+            |update: &dyn Fn(&mut ApiKey)| match self.store.settle_sign_in(&key.id, at, ok, update)
+            {
+                Err(StoreError::Gone) => Err(ServiceError::from(unknown.clone())),
+                other => Ok(other?),
+            };
         if !ok {
             tracing::warn!(key_id = %key.id, "sign-in with a wrong value refused");
-            key.record(
-                now,
-                "unknown",
-                "sign-in failed",
-                "A sign-in with a wrong value for this key was refused",
-            );
-            self.store.touch_key(&key)?;
+            settle(&|k| {
+                k.record(
+                    now,
+                    "unknown",
+                    "sign-in failed",
+                    "A sign-in with a wrong value for this key was refused",
+                )
+            })?;
             return Err(unknown.into());
         }
-        if key.kind != KeyKind::User {
-            return Err(Denied::SignIn(
-                "service ID and classic infrastructure API keys cannot sign in to iamkeys: use a user API key",
-            )
-            .into());
-        }
-        if key.disabled {
-            return Err(Denied::SignIn("the API key is disabled").into());
-        }
-        if key.is_expired(now) {
-            return Err(Denied::SignIn("the API key has expired").into());
-        }
-        let user = self
-            .store
-            .user(&key.iam_id)?
-            .ok_or(Denied::SignIn("the key's user no longer exists"))?;
-        let account_id = self.choose_account(&user, account, Some(&key.account_id))?;
-        key.activity = Activity {
-            last_authn: Some(now),
-            authn_count: key.activity.authn_count + 1,
+        let refusal = |key: &ApiKey| {
+            if key.kind != KeyKind::User {
+                Some(Denied::SignIn(
+                    "service ID and classic infrastructure API keys cannot sign in to iamkeys: use a user API key",
+                ))
+            } else if key.disabled {
+                Some(Denied::SignIn("the API key is disabled"))
+            } else if key.is_expired(now) {
+                Some(Denied::SignIn("the API key has expired"))
+            } else {
+                None
+            }
         };
-        self.store.touch_key(&key)?;
+        let opened = (|| {
+            if let Some(denied) = refusal(&key) {
+                return Err(denied.into());
+            }
+            let user = self
+                .store
+                .user(&key.iam_id)?
+                .ok_or(Denied::SignIn("the key's user no longer exists"))?;
+            let account_id = self.choose_account(&user, account, Some(&key.account_id))?;
+            Ok((user, account_id))
+        })();
+        let (user, account_id) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                settle(&|_| {})?;
+                return Err(e);
+            }
+        };
+        // The stored key decides: it may have been disabled meanwhile.
+        let stored = settle(&|k| {
+            if refusal(k).is_none() {
+                k.activity = Activity {
+                    last_authn: Some(now),
+                    authn_count: k.activity.authn_count.saturating_add(1),
+                };
+            }
+        })?;
+        if let Some(denied) = refusal(&stored) {
+            return Err(denied.into());
+        }
         tracing::info!(key_id = %key.id, user = %user.email, account = %account_id, "signed in with an API key");
         Ok(Session {
             user,
@@ -1076,25 +1111,4 @@ impl Service {
 
 fn views_contains(account: &Account, me: &str, view: ViewFilter) -> bool {
     access::may_use_view(account, me, view).is_ok()
-}
-
-/// How long a sign-in against this key must wait, after repeated failures.
-/// The first [`THROTTLE_FREE_FAILURES`] failures in the window are free;
-/// each further one doubles the wait, up to the window.
-pub fn throttle_wait(key: &ApiKey, now: Timestamp) -> Option<u64> {
-    let window_start = now.as_second() - THROTTLE_WINDOW_SECS;
-    let recent: Vec<i64> = key
-        .history
-        .iter()
-        .filter(|h| h.action == "sign-in failed" && h.timestamp.as_second() > window_start)
-        .map(|h| h.timestamp.as_second())
-        .collect();
-    if recent.len() < THROTTLE_FREE_FAILURES {
-        return None;
-    }
-    let extra = (recent.len() - THROTTLE_FREE_FAILURES) as u32;
-    let wait = (1i64 << extra.min(8)).min(THROTTLE_WINDOW_SECS);
-    let last = *recent.iter().max().expect("non-empty");
-    let until = last + wait;
-    (until > now.as_second()).then(|| (until - now.as_second()) as u64)
 }

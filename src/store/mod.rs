@@ -3,16 +3,23 @@
 //! server-backed store for teams) can be added without touching the service
 //! or the access rules.
 
+pub mod record;
 mod sled_store;
 
 use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
 
 use crate::domain::{Account, ApiKey, KeyKind, ServiceId, User};
 
 pub use sled_store::SledStore;
 
-/// The schema this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema this build writes and reads. An older store is migrated when
+/// it is opened (see [`record`]).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema this build still migrates from.
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -66,6 +73,15 @@ pub struct Seed {
     pub keys: Vec<ApiKey>,
 }
 
+/// The throttle's answer to a sign-in attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// The value may be verified; the attempt counts as failed until settled.
+    Admitted,
+    /// Too many recent failures: try again in this many seconds.
+    Wait(u64),
+}
+
 /// One problem found by [`Storage::check`].
 pub type Problem = String;
 
@@ -106,8 +122,22 @@ pub trait Storage: Send + Sync {
     /// Removes a key and its indexes in one transaction and flushes, if its
     /// entity tag is still `expected_tag`.
     fn delete_key(&self, id: &str, expected_tag: &str) -> Result<()>;
-    /// Records activity or history without an entity-tag change (sign-ins).
-    fn touch_key(&self, key: &ApiKey) -> Result<()>;
+    /// Admits a sign-in attempt against key `id` at `at`, or refuses it, in
+    /// one atomic step with counting it: see [`SignInFailures::admit`].
+    ///
+    /// [`SignInFailures::admit`]: crate::domain::SignInFailures::admit
+    fn admit_sign_in(&self, id: &str, at: Timestamp) -> Result<Admission>;
+    /// Settles the attempt admitted at `at`: with `right`, the value was
+    /// right and the failure counted at admission is taken back. `update`
+    /// records activity or history on the stored key, without an entity-tag
+    /// change; the key as stored afterwards is returned.
+    fn settle_sign_in(
+        &self,
+        id: &str,
+        at: Timestamp,
+        right: bool,
+        update: &dyn Fn(&mut ApiKey),
+    ) -> Result<ApiKey>;
 
     /// Verifies that records and indexes agree.
     fn check(&self) -> Result<Vec<Problem>>;

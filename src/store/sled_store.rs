@@ -12,18 +12,25 @@
 //! * `keys_by_lookup`: lookup id → key id — sign-in is one lookup
 //!
 //! A key and its three indexes change in one sled transaction, followed by
-//! a flush before the caller reports success.
+//! a flush before the caller reports success. Key records are the store's
+//! own types ([`super::record`]); a store of an older schema is migrated
+//! when it is opened.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use jiff::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Db, Tree};
 
-use super::{Problem, Result, SCHEMA_VERSION, Seed, Storage, StoreError, StoreInfo};
-use crate::domain::{Account, ApiKey, KeyKind, ServiceId, User};
+use super::record::{self, KeyRecordV2};
+use super::{
+    Admission, OLDEST_SCHEMA_VERSION, Problem, Result, SCHEMA_VERSION, Seed, Storage, StoreError,
+    StoreInfo,
+};
+use crate::domain::{Account, ApiKey, KeyKind, ServiceId, SignInFailures, User};
 
 /// sled's page cache defaults to 1 GiB; this workload's hot set (one
 /// account's index pages and the keys on screen) is far smaller.
@@ -90,14 +97,12 @@ fn service_key(account: &str, id: &str) -> Vec<u8> {
 /// binary form of the same serde data, which halves the store against
 /// JSON and with it the work sled does at every start. The few, small
 /// account and user records stay JSON.
-fn encode_key(k: &ApiKey) -> Vec<u8> {
-    postcard::to_stdvec(k).expect("key records always serialise")
+fn encode_key(k: &ApiKey, failed: &SignInFailures) -> Vec<u8> {
+    KeyRecordV2::new(k, failed).encode()
 }
 
-fn decode_key(bytes: &[u8]) -> std::result::Result<ApiKey, postcard::Error> {
-    let mut k: ApiKey = postcard::from_bytes(bytes)?;
-    k.crn = ApiKey::crn_for(&k.account_id, &k.id);
-    Ok(k)
+fn decode_key(bytes: &[u8]) -> std::result::Result<(ApiKey, SignInFailures), String> {
+    Ok(record::decode_key(bytes)?.into_key())
 }
 
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {
@@ -134,6 +139,40 @@ impl SledStore {
         sled_error(&self.dir, e)
     }
 
+    fn damaged_key(&self, e: String) -> StoreError {
+        StoreError::Damaged {
+            dir: self.dir.clone(),
+            detail: format!("a key record cannot be read ({e})"),
+        }
+    }
+
+    /// Reads a stored key in a transaction: `Gone` if it is not there.
+    fn stored_key(
+        &self,
+        keys: &TransactionalTree,
+        id: &str,
+    ) -> std::result::Result<(ApiKey, SignInFailures), ConflictableTransactionError<StoreError>>
+    {
+        let Some(bytes) = keys.get(id.as_bytes())? else {
+            return Err(abort(StoreError::Gone));
+        };
+        decode_key(&bytes).map_err(|e| abort(self.damaged_key(e)))
+    }
+
+    /// A transaction on the keys tree alone, flushed when it commits.
+    fn transact_keys<T>(
+        &self,
+        f: impl Fn(
+            &TransactionalTree,
+        ) -> std::result::Result<T, ConflictableTransactionError<StoreError>>,
+    ) -> Result<T> {
+        match self.keys.transaction(f) {
+            Ok(v) => self.flush().map(|()| v),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(self.err(e)),
+        }
+    }
+
     fn decode<T: DeserializeOwned>(&self, what: &str, bytes: &[u8]) -> Result<T> {
         serde_json::from_slice(bytes).map_err(|e| StoreError::Damaged {
             dir: self.dir.clone(),
@@ -167,7 +206,7 @@ impl SledStore {
                 .map_err(|e| sled_error(dir, e))?
                 .map(|v| String::from_utf8_lossy(&v).into_owned()))
         };
-        let version = match read_meta("schema_version")? {
+        let mut version = match read_meta("schema_version")? {
             Some(v) => v.parse::<u32>().map_err(|_| StoreError::Damaged {
                 dir: dir.to_path_buf(),
                 detail: "its schema version is unreadable".into(),
@@ -185,6 +224,10 @@ impl SledStore {
                 found: version,
                 supported: SCHEMA_VERSION,
             });
+        }
+        if version < SCHEMA_VERSION {
+            migrate(dir, &db, &meta, version)?;
+            version = SCHEMA_VERSION;
         }
         let info = StoreInfo {
             schema_version: version,
@@ -431,7 +474,8 @@ fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &str) -> Res
     let mut by_id: Vec<&ApiKey> = seed.keys.iter().collect();
     by_id.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     for k in by_id {
-        keys.insert(k.id.as_bytes(), encode_key(k)).map_err(e)?;
+        keys.insert(k.id.as_bytes(), encode_key(k, &SignInFailures::default()))
+            .map_err(e)?;
     }
     let mut owner_entries = Vec::with_capacity(seed.keys.len());
     let mut kind_entries = Vec::with_capacity(seed.keys.len());
@@ -467,7 +511,84 @@ fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &str) -> Res
     Ok(())
 }
 
+/// Brings a store of schema `from` up to [`SCHEMA_VERSION`], one step at a
+/// time. The caller holds the store's lock (the database is open). Each
+/// step rewrites its records and the schema version in one transaction,
+/// which sled recovers whole or not at all: a store killed during a step
+/// still records the old version, with the old records, and the step runs
+/// again at the next open.
+fn migrate(dir: &Path, db: &Db, meta: &Tree, from: u32) -> Result<()> {
+    if from < OLDEST_SCHEMA_VERSION {
+        return Err(StoreError::Damaged {
+            dir: dir.to_path_buf(),
+            detail: format!("its schema version {from} is unknown"),
+        });
+    }
+    for version in from..SCHEMA_VERSION {
+        match version {
+            1 => migrate_1_to_2(dir, db, meta)?,
+            _ => unreachable!("every schema version before the current one has a step"),
+        }
+        tracing::info!(from = version, to = version + 1, "store migrated");
+    }
+    Ok(())
+}
+
+/// Schema 1 → 2: every key record from the bare schema-1 layout into the
+/// tagged schema-2 envelope. Other records are JSON and unchanged.
+fn migrate_1_to_2(dir: &Path, db: &Db, meta: &Tree) -> Result<()> {
+    use sled::Transactional;
+    let e = |e: sled::Error| sled_error(dir, e);
+    let keys = db.open_tree("keys").map_err(e)?;
+    let mut records = Vec::with_capacity(keys.len());
+    for item in keys.iter() {
+        let (id, bytes) = item.map_err(e)?;
+        let v1 = record::decode_key_v1(&bytes).map_err(|why| StoreError::Damaged {
+            dir: dir.to_path_buf(),
+            detail: format!(
+                "the schema-1 record of key {} cannot be read ({why})",
+                String::from_utf8_lossy(&id)
+            ),
+        })?;
+        records.push((id, KeyRecordV2::from(v1).encode()));
+    }
+    let version = 2u32.to_string();
+    let r = (&keys, meta).transaction(|(keys, meta)| -> TxResult {
+        for (id, bytes) in &records {
+            keys.insert(id, bytes.as_slice())?;
+        }
+        meta.insert("schema_version", version.as_bytes())?;
+        Ok(())
+    });
+    match r {
+        Ok(()) => db.flush().map(|_| ()).map_err(e),
+        Err(TransactionError::Abort(err)) => Err(err),
+        Err(TransactionError::Storage(err)) => Err(e(err)),
+    }
+}
+
 type TxResult = std::result::Result<(), ConflictableTransactionError<StoreError>>;
+
+/// `key` as the caller changed it, with what sign-ins recorded meanwhile.
+/// Sign-ins change a key's activity and history without a new entity tag,
+/// so they may have come after the caller read it: the stored activity
+/// stands (changes never touch it), and the caller's new history entries
+/// follow the stored ones.
+fn keep_sign_ins(key: &ApiKey, stored: ApiKey) -> ApiKey {
+    let read = key
+        .history
+        .iter()
+        .zip(&stored.history)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut history = stored.history;
+    history.extend_from_slice(&key.history[read..]);
+    ApiKey {
+        activity: stored.activity,
+        history,
+        ..key.clone()
+    }
+}
 
 fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(e)
@@ -539,10 +660,7 @@ impl Storage for SledStore {
 
     fn key(&self, id: &str) -> Result<Option<ApiKey>> {
         match self.keys.get(id).map_err(|e| self.err(e))? {
-            Some(v) => Ok(Some(decode_key(&v).map_err(|e| StoreError::Damaged {
-                dir: self.dir.clone(),
-                detail: format!("a key record cannot be read ({e})"),
-            })?)),
+            Some(v) => Ok(Some(decode_key(&v).map_err(|e| self.damaged_key(e))?.0)),
             None => Ok(None),
         }
     }
@@ -597,10 +715,10 @@ impl Storage for SledStore {
     }
 
     fn put_key(&self, key: &ApiKey, expected_tag: Option<&str>) -> Result<()> {
-        let encoded = encode_key(key);
         self.transact_key(|keys, owner, kind, lookup| -> TxResult {
             let current = keys.get(key.id.as_bytes())?;
-            match (expected_tag, current) {
+            // The throttle's state is the store's: an edit keeps it.
+            let record = match (expected_tag, current) {
                 (None, Some(_)) => {
                     return Err(abort(StoreError::Conflict {
                         current: String::new(),
@@ -608,21 +726,18 @@ impl Storage for SledStore {
                 }
                 (Some(_), None) => return Err(abort(StoreError::Gone)),
                 (Some(tag), Some(bytes)) => {
-                    let stored: ApiKey = decode_key(&bytes).map_err(|e| {
-                        abort(StoreError::Damaged {
-                            dir: self.dir.clone(),
-                            detail: format!("a key record cannot be read ({e})"),
-                        })
-                    })?;
+                    let (stored, failed) =
+                        decode_key(&bytes).map_err(|e| abort(self.damaged_key(e)))?;
                     if stored.entity_tag != tag {
                         return Err(abort(StoreError::Conflict {
                             current: stored.entity_tag,
                         }));
                     }
+                    encode_key(&keep_sign_ins(key, stored), &failed)
                 }
-                (None, None) => {}
-            }
-            keys.insert(key.id.as_bytes(), encoded.as_slice())?;
+                (None, None) => encode_key(key, &SignInFailures::default()),
+            };
+            keys.insert(key.id.as_bytes(), record)?;
             owner.insert(
                 owner_key(&key.account_id, &key.iam_id, key.kind, &key.id),
                 &[],
@@ -637,15 +752,7 @@ impl Storage for SledStore {
 
     fn delete_key(&self, id: &str, expected_tag: &str) -> Result<()> {
         self.transact_key(|keys, owner, kind, lookup| -> TxResult {
-            let Some(bytes) = keys.get(id.as_bytes())? else {
-                return Err(abort(StoreError::Gone));
-            };
-            let stored: ApiKey = decode_key(&bytes).map_err(|e| {
-                abort(StoreError::Damaged {
-                    dir: self.dir.clone(),
-                    detail: format!("a key record cannot be read ({e})"),
-                })
-            })?;
+            let (stored, _) = self.stored_key(keys, id)?;
             if stored.entity_tag != expected_tag {
                 return Err(abort(StoreError::Conflict {
                     current: stored.entity_tag,
@@ -666,14 +773,35 @@ impl Storage for SledStore {
         })
     }
 
-    fn touch_key(&self, key: &ApiKey) -> Result<()> {
-        let encoded = encode_key(key);
-        self.transact_key(|keys, _, _, _| -> TxResult {
-            if keys.get(key.id.as_bytes())?.is_none() {
-                return Err(abort(StoreError::Gone));
+    fn admit_sign_in(&self, id: &str, at: Timestamp) -> Result<Admission> {
+        let at = at.as_millisecond();
+        self.transact_keys(|keys| {
+            let (key, mut failed) = self.stored_key(keys, id)?;
+            Ok(match failed.admit(at) {
+                Err(wait) => Admission::Wait(wait),
+                Ok(()) => {
+                    keys.insert(id.as_bytes(), encode_key(&key, &failed))?;
+                    Admission::Admitted
+                }
+            })
+        })
+    }
+
+    fn settle_sign_in(
+        &self,
+        id: &str,
+        at: Timestamp,
+        right: bool,
+        update: &dyn Fn(&mut ApiKey),
+    ) -> Result<ApiKey> {
+        self.transact_keys(|keys| {
+            let (mut key, mut failed) = self.stored_key(keys, id)?;
+            if right {
+                failed.settle(at.as_millisecond());
             }
-            keys.insert(key.id.as_bytes(), encoded.as_slice())?;
-            Ok(())
+            update(&mut key);
+            keys.insert(id.as_bytes(), encode_key(&key, &failed))?;
+            Ok(key)
         })
     }
 
@@ -684,7 +812,7 @@ impl Storage for SledStore {
             let (id, v) = item.map_err(|e| self.err(e))?;
             let id = String::from_utf8_lossy(&id).into_owned();
             let key: ApiKey = match decode_key(&v) {
-                Ok(k) => k,
+                Ok((k, _)) => k,
                 Err(e) => {
                     problems.push(format!("key {id}: record unreadable ({e})"));
                     continue;

@@ -19,6 +19,7 @@ mod hostile_input;
 mod injection;
 mod limits;
 mod readme;
+mod records;
 mod secrets;
 mod service;
 mod store_trust;

@@ -11,11 +11,9 @@ use iamkeys::access::{Denied, KeyAction, ViewFilter};
 use iamkeys::domain::{Account, ApiKey, HistoryEntry, KeyKind, LeakAction, ServiceId, User};
 use iamkeys::fixture;
 use iamkeys::secret::{self, HashParams};
-use iamkeys::service::{
-    self, KeyUpdate, ListQuery, NewKey, Service, ServiceError, Session, throttle_wait,
-};
-use iamkeys::store::{SledStore, Storage, StoreInfo};
-use jiff::{SignedDuration, Timestamp};
+use iamkeys::service::{self, KeyUpdate, ListQuery, NewKey, Service, ServiceError, Session};
+use iamkeys::store::{Admission, SledStore, Storage, StoreInfo};
+use jiff::Timestamp;
 use tempfile::TempDir;
 
 use crate::common;
@@ -24,7 +22,7 @@ use common::files;
 // The public test values in fixtures/test/service.yaml.
 const OWNER_KEY: &str = "iamk_TESTowner000Bd2YERhRugtTYYRbQAfFS7OG3zM75r";
 const ADMIN_KEY: &str = "iamk_TESTadmin000QZt6hnphLa9v3wLDDdFbsNF53lFDLj";
-const PLAIN_KEY: &str = "iamk_TESTplain000jLHDddZzXURZBZsLPICzsGom1qdHcQ";
+pub(crate) const PLAIN_KEY: &str = "iamk_TESTplain000jLHDddZzXURZBZsLPICzsGom1qdHcQ";
 const PLAIN_LOCKED: &str = "iamk_TESTplainLckKYSOVU2eySNT6BNwk5Q6rBLf0Ro6W3";
 const PLAIN_DISABLED: &str = "iamk_TESTplainDisBU3vTY0HgKtzqR7eNcJZ22hV1LXFK9";
 const PLAIN_EXPIRED: &str = "iamk_TESTplainExpyGDM7xsgI0ka1LmVBrlV4h3P4RhxM5";
@@ -32,7 +30,7 @@ const EXPORT_KEY: &str = "iamk_TESTexport00LdBsdFTUZRFhHuXi9rNxh8mZ2poBDe";
 const BOT_KEY: &str = "iamk_TESTbot00000dkfEmuH7LrRSuC1PooeNMN934XRcFR";
 const BETA_OWNER_KEY: &str = "iamk_TESTbeta0000RXqEmE6aUozeXr2Gdm1E6yh22GgzDG";
 const CI_KEY: &str = "iamk_TESTci000000u634n0Va6Ehh6tp19JAyzgEV3ld7ix";
-const GRANDCHILD_KEY: &str = "iamk_TESTgrand000iNH3mWDGSDr1yjFBInKycD9K0dRi9N";
+pub(crate) const GRANDCHILD_KEY: &str = "iamk_TESTgrand000iNH3mWDGSDr1yjFBInKycD9K0dRi9N";
 
 const ALL_FIXTURE_KEYS: [&str; 11] = [
     OWNER_KEY,
@@ -48,14 +46,14 @@ const ALL_FIXTURE_KEYS: [&str; 11] = [
     GRANDCHILD_KEY,
 ];
 
-fn fixture_path(name: &str) -> PathBuf {
+pub(crate) fn fixture_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/test")
         .join(name)
 }
 
 /// A fresh store seeded from fixtures/test/service.yaml.
-fn seeded() -> (TempDir, PathBuf) {
+pub(crate) fn seeded() -> (TempDir, PathBuf) {
     let tmp = TempDir::new().unwrap();
     let dir = tmp.path().join("data");
     iamkeys::cli::seed(
@@ -134,7 +132,7 @@ fn snapshot(dir: &Path) -> String {
 }
 
 /// A key as stored, read directly (bypassing the rules).
-fn stored(dir: &Path, name: &str) -> ApiKey {
+pub(crate) fn stored(dir: &Path, name: &str) -> ApiKey {
     let st = SledStore::open(dir).unwrap();
     let mut found = Vec::new();
     for id in ["alpha", "beta", "gamma"] {
@@ -183,7 +181,7 @@ fn id_of(svc: &Service, account: &str, owner_email: &str, name: &str) -> String 
 
 /// A value with a real key's lookup id and a wrong secret, in the key
 /// format (prefix, base62, CRC-32 checksum as six base62 digits).
-fn wrong_secret_for(value: &str) -> String {
+pub(crate) fn wrong_secret_for(value: &str) -> String {
     const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let body = format!("{}{}", &value[..5 + 12], "W".repeat(24));
     let mut n = crc32fast::hash(body.as_bytes()) as u64;
@@ -1025,55 +1023,10 @@ fn failed_sign_ins_are_recorded_and_throttled() {
         .collect();
     assert_eq!(failures.len(), recorded);
     assert_eq!(k.activity.authn_count, 0, "no sign-in succeeded");
-    // At the moment of the last failure, the key was throttled.
-    let last = failures.iter().map(|h| h.timestamp).max().unwrap();
-    assert!(throttle_wait(&k, last).is_some());
     assert!(failures.iter().all(|h| h.actor == "unknown"));
     // Other keys are not affected.
     let svc = open(&dir);
     svc.sign_in_key(PLAIN_KEY, None).unwrap();
-}
-
-#[test]
-fn throttle_wait_grows_with_recent_failures() {
-    let (_tmp, dir) = seeded();
-    let base = stored(&dir, "plain-key");
-    let now: Timestamp = "2026-06-01T12:00:00Z".parse().unwrap();
-    let with_failures = |ages: &[i64]| {
-        let mut k = base.clone();
-        for age in ages {
-            k.history.push(HistoryEntry {
-                timestamp: now - SignedDuration::from_secs(*age),
-                actor: "unknown".into(),
-                action: "sign-in failed".into(),
-                message: String::new(),
-            });
-        }
-        k
-    };
-    // Four recent failures are free.
-    assert_eq!(throttle_wait(&with_failures(&[0, 0, 0, 0]), now), None);
-    // The fifth makes the next attempt wait a second...
-    assert_eq!(
-        throttle_wait(&with_failures(&[0, 0, 0, 0, 0]), now),
-        Some(1)
-    );
-    // ...and each further one doubles the wait.
-    assert_eq!(
-        throttle_wait(&with_failures(&[0, 0, 0, 0, 0, 0, 0]), now),
-        Some(4)
-    );
-    // Failures older than the window are forgotten.
-    let old = service::THROTTLE_WINDOW_SECS + 1;
-    assert_eq!(
-        throttle_wait(&with_failures(&[old, old, old, old, old, old, old]), now),
-        None
-    );
-    // Once the wait has passed, the next attempt may go ahead.
-    assert_eq!(
-        throttle_wait(&with_failures(&[10, 10, 10, 10, 10]), now),
-        None
-    );
 }
 
 fn assert_no_value_on_disk(dir: &Path, values: &[String]) {
@@ -1371,8 +1324,17 @@ impl Storage for Watched {
     fn delete_key(&self, id: &str, expected_tag: &str) -> StoreResult<()> {
         self.inner.delete_key(id, expected_tag)
     }
-    fn touch_key(&self, key: &ApiKey) -> StoreResult<()> {
-        self.inner.touch_key(key)
+    fn admit_sign_in(&self, id: &str, at: Timestamp) -> StoreResult<Admission> {
+        self.inner.admit_sign_in(id, at)
+    }
+    fn settle_sign_in(
+        &self,
+        id: &str,
+        at: Timestamp,
+        right: bool,
+        update: &dyn Fn(&mut ApiKey),
+    ) -> StoreResult<ApiKey> {
+        self.inner.settle_sign_in(id, at, right, update)
     }
     fn check(&self) -> StoreResult<Vec<String>> {
         self.inner.check()
