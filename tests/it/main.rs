@@ -17,4 +17,5 @@ mod hostile_input;
 mod injection;
 mod secrets;
 mod service;
+mod store_lock;
 mod store_trust;
