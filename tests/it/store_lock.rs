@@ -81,6 +81,14 @@ fn staging_started(dir: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Waits until `seeder` has started building its store in `dir` (so it
+/// holds the lock), or has ended.
+fn wait_for_staging(dir: &Path, seeder: &mut Child) {
+    while !staging_started(dir) && seeder.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Creates a key as the fixture's owner; its id if acknowledged.
 fn create_key(dir: &Path, name: &str) -> (Output, Option<String>) {
     let out = iamkeys(dir)
@@ -121,9 +129,7 @@ fn a_second_process_during_a_seed_is_busy_or_sees_the_finished_store() {
         .map(|i| {
             let dir = tmp.path().join(format!("calibrate-{i}"));
             let mut seeder = spawn_seed(&dir, &big, false);
-            while !staging_started(&dir) && seeder.try_wait().unwrap().is_none() {
-                std::thread::sleep(Duration::from_millis(1));
-            }
+            wait_for_staging(&dir, &mut seeder);
             let started = Instant::now();
             assert!(seeder.wait().unwrap().success());
             started.elapsed()
@@ -140,9 +146,7 @@ fn a_second_process_during_a_seed_is_busy_or_sees_the_finished_store() {
             assert!(seed(&dir, &small, false).status.success());
         }
         let mut seeder = spawn_seed(&dir, &big, replace);
-        while !staging_started(&dir) && seeder.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        wait_for_staging(&dir, &mut seeder);
         let wait = rng.below(building.as_micros() as u64 * 3 / 2);
         std::thread::sleep(Duration::from_micros(wait));
         // The second process: a command on the store being replaced, or a
@@ -201,6 +205,34 @@ fn a_second_process_during_a_seed_is_busy_or_sees_the_finished_store() {
         busy > TRIALS / 4,
         "too few second processes landed during the seed"
     );
+}
+
+/// A console opened while `seed --replace` builds the new store is told
+/// "busy", instead of working on the store about to be replaced.
+#[test]
+fn a_console_opened_during_a_replace_is_busy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = gen_fixture(tmp.path(), "small.yaml", 20);
+    let big = gen_fixture(tmp.path(), "big.yaml", 3000);
+    let dir = tmp.path().join("data");
+    assert!(seed(&dir, &small, false).status.success());
+    let mut seeder = spawn_seed(&dir, &big, true);
+    while !staging_started(&dir) {
+        assert!(
+            seeder.try_wait().unwrap().is_none(),
+            "the seed ended too soon"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let data = dir.to_str().unwrap();
+    let mut console =
+        crate::e2e_console::Console::spawn(tmp.path(), &["--data-dir", data, "--as", OWNER], &[]);
+    let code = console.wait_exit();
+    let screen = console.wait_for("busy");
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains("another iamkeys process"), "{screen}");
+    let seeded = seeder.wait_with_output().unwrap();
+    assert!(seeded.status.success(), "{}", err(&seeded));
 }
 
 /// `seed --replace` killed at random moments leaves the old store or the
