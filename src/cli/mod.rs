@@ -12,7 +12,7 @@ use crate::access::{KeyAction, ViewFilter};
 use crate::fixture::{self, FixtureError};
 use crate::secret::HashParams;
 use crate::service::{Created, KeyUpdate, ListQuery, NewKey, Service, ServiceError, Session, now};
-use crate::store::{SledStore, StoreError};
+use crate::store::{DirLock, SledStore, StoreError};
 
 /// A failure of a command, with its exit code.
 #[derive(Debug)]
@@ -158,37 +158,92 @@ pub fn hash_params() -> CliResult<HashParams> {
     HashParams::from_env().map_err(bad_input)
 }
 
-/// Seeds the built-in demo into `dir` if there is no store there yet.
-pub fn ensure_demo(dir: &Path, params: HashParams) -> CliResult<bool> {
-    if SledStore::exists(dir) {
+/// Seeds the built-in demo into the locked data directory if there is no
+/// store there yet.
+pub fn ensure_demo(lock: &DirLock, params: HashParams) -> CliResult<bool> {
+    if SledStore::exists(lock.dir()) {
         return Ok(false);
     }
     let fx = fixture::demo();
     let (seed, _) = fixture::to_seed(&fx, params, now());
-    SledStore::create(dir, &seed, true, fixture::DEMO_NAME, false)?;
+    SledStore::create_locked(lock, &seed, true, fixture::DEMO_NAME, false)?;
     Ok(true)
 }
 
-/// Seeds `dir` from a fixture file (or the built-in demo); returns what to print.
+/// A fixture to seed from, and its name for the store's records.
+pub struct SeedSource {
+    fixture: fixture::Fixture,
+    name: String,
+}
+
+/// Reads the fixture `file` (or takes the built-in demo), before anything
+/// in the data directory is touched.
+pub fn seed_source(file: Option<&Path>) -> CliResult<SeedSource> {
+    Ok(match file {
+        Some(f) => SeedSource {
+            fixture: fixture::load(f)?,
+            name: f.display().to_string(),
+        },
+        None => SeedSource {
+            fixture: fixture::demo(),
+            name: fixture::DEMO_NAME.to_string(),
+        },
+    })
+}
+
+/// What seeding made: the bootstrap keys to print, and where a damaged
+/// store that was replaced now is.
+pub struct Seeded {
+    pub bootstraps: Vec<fixture::Bootstrap>,
+    pub damaged_kept: Option<PathBuf>,
+}
+
+/// Seeds `dir` from a fixture file (or the built-in demo), holding the
+/// data directory's lock meanwhile; returns what to print.
 pub fn seed(
     dir: &Path,
     file: Option<&Path>,
     replace: bool,
     params: HashParams,
 ) -> CliResult<Vec<fixture::Bootstrap>> {
-    let (fx, source) = match file {
-        Some(f) => (fixture::load(f)?, f.display().to_string()),
-        None => (fixture::demo(), fixture::DEMO_NAME.to_string()),
-    };
-    if SledStore::exists(dir) && !replace {
+    let source = seed_source(file)?;
+    let lock = DirLock::create(dir)?;
+    Ok(seed_locked(&lock, source, replace, params)?.bootstraps)
+}
+
+/// Seeds the data directory `lock` holds; the check for an existing store
+/// and the swap happen under that lock.
+pub fn seed_locked(
+    lock: &DirLock,
+    source: SeedSource,
+    replace: bool,
+    params: HashParams,
+) -> CliResult<Seeded> {
+    if SledStore::exists(lock.dir()) && !replace {
         return Err(bad_input(format!(
             "there is already a store in {}: add --replace to replace it",
-            dir.display()
+            lock.dir().display()
         )));
     }
-    let (seed, bootstraps) = fixture::to_seed(&fx, params, now());
-    SledStore::create(dir, &seed, fx.demo, &source, replace)?;
-    Ok(bootstraps)
+    let fx = &source.fixture;
+    let (seed, bootstraps) = fixture::to_seed(fx, params, now());
+    let damaged_kept = SledStore::create_locked(lock, &seed, fx.demo, &source.name, replace)?;
+    Ok(Seeded {
+        bootstraps,
+        damaged_kept,
+    })
+}
+
+/// Takes the data directory's lock, starts the log there and opens the
+/// store. The lock stays with the service, for as long as it is open.
+pub fn open_service(dir: &Path, params: HashParams) -> CliResult<Service> {
+    let lock = DirLock::acquire(dir)?;
+    crate::log::init(dir);
+    lock.log_notes();
+    Ok(Service::with_storage(
+        Box::new(SledStore::open_locked(lock)?),
+        params,
+    ))
 }
 
 /// Signs in from the global options.
@@ -254,13 +309,24 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
     let json = cli.output == Output::Json;
     match command {
         Command::Seed { file, replace } => {
-            let boots = seed(&dir, file.as_deref(), *replace, params)?;
+            let source = seed_source(file.as_deref())?;
+            // Held until the process exits, like every other command's.
+            let lock = DirLock::create(&dir)?;
             crate::log::init(&dir);
+            lock.log_notes();
+            let seeded = seed_locked(&lock, source, *replace, params)?;
             tracing::info!(source = ?file, "store seeded");
-            output::seeded(out, json, &dir, &boots).map_err(write_err)
+            if let Some(kept) = &seeded.damaged_kept {
+                tracing::warn!(kept = %kept.display(), "the damaged store was moved aside");
+                eprintln!(
+                    "iamkeys: the damaged store was moved to {} (kept, not deleted)",
+                    crate::text::inert(&kept.display().to_string())
+                );
+            }
+            output::seeded(out, json, &dir, &seeded.bootstraps).map_err(write_err)
         }
         Command::Check => {
-            let service = Service::open(&dir, params)?;
+            let service = open_service(&dir, params)?;
             let problems = service.check()?;
             output::check(out, json, &dir, &problems).map_err(write_err)?;
             if problems.is_empty() {
@@ -280,8 +346,7 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             // The process exits as soon as the command is done, and every
             // change was flushed before it was reported, so sled's teardown
             // (which at 100,000 keys costs more than the command) is skipped.
-            let service = std::mem::ManuallyDrop::new(Service::open(&dir, params)?);
-            crate::log::init(&dir);
+            let service = std::mem::ManuallyDrop::new(open_service(&dir, params)?);
             let session = sign_in(cli, &service)?;
             signed_in(&service, &session, command, json, out)
         }

@@ -3,6 +3,7 @@
 //! server-backed store for teams) can be added without touching the service
 //! or the access rules.
 
+mod lock;
 pub mod record;
 mod sled_store;
 
@@ -12,6 +13,7 @@ use jiff::Timestamp;
 
 use crate::domain::{Account, ApiKey, KeyKind, ServiceId, User};
 
+pub use lock::{DAMAGED_PREFIX, DirLock, LOCK_FILE, STORE_DIR};
 pub use sled_store::SledStore;
 
 /// The schema this build writes and reads. An older store is migrated when
@@ -40,7 +42,7 @@ pub enum StoreError {
         supported: u32,
     },
     #[error(
-        "the store in {dir} is damaged: {detail}. Restore it from a backup, or seed a new one with `iamkeys seed FILE --replace`"
+        "the store in {dir} is damaged: {detail}. Restore it from a backup, or seed a new one with `iamkeys seed FILE --replace` (the damaged files are kept aside)"
     )]
     Damaged { dir: PathBuf, detail: String },
     #[error("the store in {dir} could not be used: {detail}")]

@@ -16,8 +16,10 @@
 //! own types ([`super::record`]); a store of an older schema is migrated
 //! when it is opened.
 
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Once};
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -25,6 +27,7 @@ use serde::de::DeserializeOwned;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Db, Tree};
 
+use super::lock::{self, DirLock, STAGING_PREFIX, STORE_DIR};
 use super::record::{self, KeyRecordV2};
 use super::{
     Admission, OLDEST_SCHEMA_VERSION, Problem, Result, SCHEMA_VERSION, Seed, Storage, StoreError,
@@ -36,10 +39,9 @@ use crate::domain::{Account, ApiKey, KeyKind, ServiceId, SignInFailures, User};
 /// account's index pages and the keys on screen) is far smaller.
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The sled database's folder inside the data directory; the log sits beside it.
-pub const STORE_DIR: &str = "store";
-
 pub struct SledStore {
+    /// The data directory's lock, held as long as the store is open.
+    _lock: Option<Arc<DirLock>>,
     dir: PathBuf,
     db: Db,
     info: StoreInfo,
@@ -119,13 +121,31 @@ fn is_lock_error(e: &sled::Error) -> bool {
     }
 }
 
+thread_local! {
+    /// Set while this thread runs [`no_panic`]: its panics are not reported.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
 /// Runs `f`, turning a panic inside sled (it panics on some damaged files)
 /// into an error, without printing the panic.
+///
+/// The process-wide panic hook is wrapped once, by the first call, in one
+/// that stays silent only on a thread inside `no_panic`; it is never
+/// swapped per call, so threads opening stores at once cannot leave a
+/// silent hook behind, nor silence each other's panics.
 fn no_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    static WRAP: Once = Once::new();
+    WRAP.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
     let r = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
+    QUIET.with(|q| q.set(was));
     r.map_err(|p| {
         p.downcast_ref::<String>()
             .cloned()
@@ -187,13 +207,22 @@ impl SledStore {
         db.join("db").exists() || db.join("conf").exists()
     }
 
-    /// Opens an existing store.
+    /// Opens an existing store, taking the data directory's lock for as
+    /// long as the store is open.
     pub fn open(dir: &Path) -> Result<SledStore> {
+        Self::open_locked(DirLock::acquire(dir)?)
+    }
+
+    /// Opens the existing store in the data directory `lock` holds.
+    pub fn open_locked(lock: Arc<DirLock>) -> Result<SledStore> {
+        let dir = lock.dir();
         if !Self::exists(dir) {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
         let db = open_db(&dir.join(STORE_DIR), dir)?;
-        let store = Self::from_db(dir, db)?;
+        lock::make_private(&dir.join(STORE_DIR));
+        let mut store = Self::from_db(dir, db)?;
+        store._lock = Some(lock);
         Ok(store)
     }
 
@@ -235,6 +264,7 @@ impl SledStore {
             source: read_meta("source")?.unwrap_or_default(),
         };
         Ok(SledStore {
+            _lock: None,
             dir: dir.to_path_buf(),
             info,
             users: tree("users")?,
@@ -250,52 +280,62 @@ impl SledStore {
         })
     }
 
-    /// Creates a store in `dir` from `seed`, all or nothing: it is written
-    /// into a sibling directory, flushed, closed and then renamed into place,
-    /// so a failure or a crash leaves no half-seeded store behind. With
-    /// `replace`, an existing store is swapped out (refused while busy).
-    pub fn create(dir: &Path, seed: &Seed, demo: bool, source: &str, replace: bool) -> Result<()> {
+    /// Creates a store in `dir` from `seed`, taking the data directory's
+    /// lock (and creating the directory) for the time it takes: see
+    /// [`create_locked`](Self::create_locked).
+    pub fn create(
+        dir: &Path,
+        seed: &Seed,
+        demo: bool,
+        source: &str,
+        replace: bool,
+    ) -> Result<Option<PathBuf>> {
+        Self::create_locked(&*DirLock::create(dir)?, seed, demo, source, replace)
+    }
+
+    /// Creates a store from `seed` in the data directory `lock` holds, all
+    /// or nothing: it is written into a sibling directory, flushed, closed
+    /// and then swapped in (see [`DirLock`]), so a failure or a crash leaves
+    /// the old store or the new one, never a half-seeded one nor none. With
+    /// `replace`, an existing store is replaced; one that cannot be opened
+    /// is moved aside rather than removed, and its new path returned.
+    pub fn create_locked(
+        lock: &DirLock,
+        seed: &Seed,
+        demo: bool,
+        source: &str,
+        replace: bool,
+    ) -> Result<Option<PathBuf>> {
+        let dir = lock.dir();
         let io = |detail: String| StoreError::Io {
             dir: dir.to_path_buf(),
             detail,
         };
-        if Self::exists(dir) {
+        let old_is_damaged = if Self::exists(dir) {
             if !replace {
                 return Err(io(
                     "a store is already there: add --replace to replace it".to_string()
                 ));
             }
-            // Fails with Busy while another process holds it.
-            drop(open_db(&dir.join(STORE_DIR), dir)?);
-        }
-        let created_dir = !dir.exists();
-        std::fs::create_dir_all(dir).map_err(|e| io(e.to_string()))?;
-        let target = dir.join(STORE_DIR);
-        let staging = dir.join(format!(".{STORE_DIR}.seeding-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&staging);
+            probe(dir).is_err()
+        } else {
+            false
+        };
+        let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
         let result = (|| {
             let db = open_db(&staging, dir)?;
             write_seed(dir, &db, seed, demo, source)?;
             db.flush().map_err(|e| sled_error(dir, e))?;
             drop(db);
+            lock::make_private(&staging);
             Ok(())
         })();
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&staging);
-            if created_dir {
-                let _ = std::fs::remove_dir(dir);
-            }
+            lock.undo_created_dir();
             return Err(e);
         }
-        if target.exists() {
-            let old = dir.join(format!(".{STORE_DIR}.replaced-{}", std::process::id()));
-            std::fs::rename(&target, &old).map_err(|e| io(e.to_string()))?;
-            std::fs::rename(&staging, &target).map_err(|e| io(e.to_string()))?;
-            let _ = std::fs::remove_dir_all(&old);
-        } else {
-            std::fs::rename(&staging, &target).map_err(|e| io(e.to_string()))?;
-        }
-        Ok(())
+        lock::swap_in(lock, &staging, old_is_damaged)
     }
 
     fn flush(&self) -> Result<()> {
@@ -347,6 +387,20 @@ fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
             dir: dir.to_path_buf(),
             detail: other.to_string(),
         },
+    }
+}
+
+/// Whether the store in the data directory `dir` opens and records a
+/// schema version; the error says why not.
+fn probe(dir: &Path) -> Result<()> {
+    let db = open_db(&dir.join(STORE_DIR), dir)?;
+    let meta = db.open_tree("meta").map_err(|e| sled_error(dir, e))?;
+    match meta.get("schema_version").map_err(|e| sled_error(dir, e))? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::Damaged {
+            dir: dir.to_path_buf(),
+            detail: "it records no schema version".into(),
+        }),
     }
 }
 
@@ -869,5 +923,64 @@ impl Storage for SledStore {
             }
         }
         Ok(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::no_panic;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Many threads inside `no_panic` at once: their panics stay quiet, and
+    /// afterwards the process's own hook still reports panics.
+    #[test]
+    fn concurrent_no_panic_leaves_the_panic_hook_working() {
+        let reported = Arc::new(AtomicUsize::new(0));
+        let quiet_reported = Arc::new(AtomicUsize::new(0));
+        let previous = std::panic::take_hook();
+        {
+            let (reported, quiet_reported) = (reported.clone(), quiet_reported.clone());
+            std::panic::set_hook(Box::new(move |info| {
+                let msg = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .unwrap_or_default();
+                if msg == "a panic the hook must report" {
+                    reported.fetch_add(1, Ordering::SeqCst);
+                } else if msg == "a panic no_panic contains" {
+                    quiet_reported.fetch_add(1, Ordering::SeqCst);
+                }
+            }));
+        }
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    for _ in 0..1000 {
+                        let r = no_panic(|| -> () { panic!("a panic no_panic contains") });
+                        assert!(r.is_err());
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let after = std::thread::spawn(|| panic!("a panic the hook must report")).join();
+        assert!(after.is_err());
+        let hook_after = std::panic::take_hook();
+        std::panic::set_hook(previous);
+        drop(hook_after);
+        assert_eq!(
+            quiet_reported.load(Ordering::SeqCst),
+            0,
+            "a contained panic was reported"
+        );
+        assert_eq!(
+            reported.load(Ordering::SeqCst),
+            1,
+            "the panic hook was left silenced"
+        );
     }
 }

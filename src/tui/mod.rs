@@ -35,6 +35,7 @@ use zeroize::Zeroizing;
 
 use crate::cli::{self, Cli, Failure};
 use crate::service::{Service, Session};
+use crate::store::{DirLock, SledStore, StoreError};
 
 pub use keymap::Keymap;
 pub use state::{Action, Effect, Job, Outcome, State, update};
@@ -59,7 +60,12 @@ pub fn run(cli: &Cli) -> i32 {
         Ok(x) => x,
         Err(f) => return fail(f),
     };
-    let seeded = match cli::ensure_demo(&dir, params) {
+    // Held until the process exits: another process is told "busy".
+    let lock = match DirLock::create(&dir) {
+        Ok(l) => l,
+        Err(e) => return fail(e.into()),
+    };
+    let seeded = match cli::ensure_demo(&lock, params) {
         Ok(seeded) => seeded,
         Err(f) => return fail(f),
     };
@@ -69,7 +75,7 @@ pub fn run(cli: &Cli) -> i32 {
             dir.display()
         );
     }
-    open_and_run(cli, &dir, seeded)
+    open_and_run(cli, lock, seeded)
 }
 
 /// `iamkeys demo [FIXTURE]`: the console over a throwaway store seeded from
@@ -87,8 +93,13 @@ pub fn run_demo(cli: &Cli, fixture: Option<&Path>) -> i32 {
         std::process::id(),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
-    let code = match cli::seed(&dir, fixture, false, params) {
-        Ok(_) => open_and_run(cli, &dir, true),
+    let seeded = cli::seed_source(fixture).and_then(|source| {
+        let lock = DirLock::create(&dir)?;
+        cli::seed_locked(&lock, source, false, params)?;
+        Ok(lock)
+    });
+    let code = match seeded {
+        Ok(lock) => open_and_run(cli, lock, true),
         Err(f) => fail(f),
     };
     let _ = std::fs::remove_dir_all(&dir);
@@ -110,17 +121,20 @@ fn need_terminal() -> Result<(), cli::Failure> {
 
 /// Opens the store and signs in before the terminal is taken over, so a busy
 /// store or a refused sign-in is a plain message and an exit code.
-fn open_and_run(cli: &Cli, dir: &Path, just_seeded: bool) -> i32 {
+fn open_and_run(cli: &Cli, lock: Arc<DirLock>, just_seeded: bool) -> i32 {
     let params = match cli::hash_params() {
         Ok(p) => p,
         Err(f) => return fail(f),
     };
-    let service = match open_store(dir, params, just_seeded) {
+    let dir = lock.dir().to_path_buf();
+    let dir = dir.as_path();
+    // The console owns the terminal: the log goes to its file only.
+    crate::log::init(dir);
+    lock.log_notes();
+    let service = match open_store(lock, params, just_seeded) {
         Ok(s) => s,
         Err(e) => return fail(e.into()),
     };
-    // The console owns the terminal: the log goes to its file only.
-    crate::log::init(dir);
     tracing::info!("console opened");
     let session = if cli.as_email.is_some() || cli.apikey.is_some() {
         match cli::sign_in(cli, &service) {
@@ -159,19 +173,17 @@ fn open_and_run(cli: &Cli, dir: &Path, just_seeded: bool) -> i32 {
 /// may still be held for a moment by the closing seed handle: wait for it
 /// rather than report the store busy.
 fn open_store(
-    dir: &Path,
+    lock: Arc<DirLock>,
     params: crate::secret::HashParams,
     just_seeded: bool,
-) -> Result<Service, crate::service::ServiceError> {
+) -> Result<Service, StoreError> {
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     loop {
-        match Service::open(dir, params) {
-            Err(crate::service::ServiceError::Store(crate::store::StoreError::Busy(_)))
-                if just_seeded && std::time::Instant::now() < deadline =>
-            {
+        match SledStore::open_locked(lock.clone()) {
+            Err(StoreError::Busy(_)) if just_seeded && std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(25));
             }
-            other => return other,
+            other => return other.map(|s| Service::with_storage(Box::new(s), params)),
         }
     }
 }

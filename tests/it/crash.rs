@@ -16,15 +16,31 @@ use common::iamkeys;
 const TRIALS: usize = 50;
 
 /// A small, seeded generator, so a failing run can be repeated.
-struct Rng(u64);
+pub struct Rng(pub u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// Seeded from `var` if set, else from the clock; the seed is printed
+    /// so that a failing run can be repeated.
+    pub fn from_env(var: &str) -> Rng {
+        let seed = std::env::var(var)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+                    | 1
+            });
+        eprintln!("test seed: {var}={seed}");
+        Rng(seed)
+    }
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
@@ -77,18 +93,7 @@ fn acknowledged_changes_survive_sigkill() {
     let seeded = iamkeys(&dir).arg("seed").output().unwrap();
     assert!(seeded.status.success());
 
-    let seed = std::env::var("IAMKEYS_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    eprintln!("crash test seed: IAMKEYS_CRASH_SEED={seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::from_env("IAMKEYS_CRASH_SEED");
 
     let mut model: BTreeMap<String, Expect> = my_keys(&dir)
         .into_iter()

@@ -14,7 +14,7 @@ const CHEAP: &str = "m=256,t=1,p=1";
 const ROWS: u16 = 40;
 const COLS: u16 = 120;
 
-struct Console {
+pub(crate) struct Console {
     parser: Arc<Mutex<vt100::Parser>>,
     /// Every byte the console wrote, for checks the screen cannot show.
     raw: Arc<Mutex<Vec<u8>>>,
@@ -24,7 +24,7 @@ struct Console {
 }
 
 impl Console {
-    fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Console {
+    pub(crate) fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -81,7 +81,7 @@ impl Console {
         self.parser.lock().expect("parser").screen().contents()
     }
 
-    fn wait_for(&self, needle: &str) -> String {
+    pub(crate) fn wait_for(&self, needle: &str) -> String {
         self.wait_until(needle, |s| s.contains(needle))
     }
 
@@ -136,7 +136,7 @@ impl Console {
         self.send(text.as_bytes());
     }
 
-    fn wait_exit(&mut self) -> u32 {
+    pub(crate) fn wait_exit(&mut self) -> u32 {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {

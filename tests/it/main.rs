@@ -22,5 +22,6 @@ mod readme;
 mod records;
 mod secrets;
 mod service;
+mod store_lock;
 mod store_trust;
 mod yaml_scanner;
