@@ -3,14 +3,15 @@
 //! sides call the same functions, so a scroll limit computed by `update` is
 //! the one the screen shows.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Margin, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
 use crate::access::ViewFilter;
+use crate::text::{fit, inert, width};
 
-use super::state::{Form, SortCol};
+use super::state::{Form, Popup, SPINNER, SortCol, State, Tone};
 
 /// Rows the page keeps for itself outside popups: the header above, the
 /// status line and the key hints below.
@@ -324,4 +325,291 @@ mod tests {
         assert_eq!((r.y, r.bottom()), (1, 13));
         assert!(r.width <= 58);
     }
+}
+
+/// Where the parts of the page are, for drawing and for mouse hits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageLayout {
+    pub header: Rect,
+    pub account: Rect,
+    pub view: Rect,
+    pub search: Rect,
+    pub create: Rect,
+    pub notice: Rect,
+    pub table: Rect,
+    /// The table's rows, below its header line.
+    pub table_body: Rect,
+    pub status: Rect,
+    pub footer: Rect,
+}
+
+pub fn page_layout(area: Rect, st: &State) -> PageLayout {
+    // The reason creating is refused: one line, or two when it is long.
+    let notice_h = match notice_text(st) {
+        None => 0,
+        Some(n) => {
+            let w = (area.width as usize).max(1);
+            (width(&n) + 4).div_ceil(w).min(3) as u16
+        }
+    };
+    let [header, toolbar, notice, table, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(3),
+        Constraint::Length(notice_h),
+        Constraint::Min(3),
+        Constraint::Length(status_height(st, area.width)),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let acc_w = width(&header_right(st, area.width).1) as u16 + 1;
+    let account = Rect {
+        x: header.right().saturating_sub(acc_w),
+        width: acc_w,
+        ..header
+    };
+    let create_w = if st.page.can_create() {
+        width(create_label(st, area.width >= 110)) as u16 + 2
+    } else {
+        0
+    };
+    let view_w = 37.min(toolbar.width / 2);
+    let [view, search, create] = Layout::horizontal([
+        Constraint::Length(view_w),
+        Constraint::Fill(1),
+        Constraint::Length(create_w),
+    ])
+    .areas(toolbar);
+    let inner = table.inner(Margin::new(1, 1));
+    let table_body = Rect {
+        y: inner.y.saturating_add(1),
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    PageLayout {
+        header,
+        account,
+        view,
+        search,
+        create,
+        notice,
+        table,
+        table_body,
+        status,
+        footer,
+    }
+}
+
+/// Where the sign-in screen's parts are.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignInLayout {
+    pub frame: Rect,
+    pub key: Rect,
+    pub personas: Rect,
+}
+
+pub fn sign_in_layout(area: Rect, st: &State) -> SignInLayout {
+    let n = st.sign_in.personas.len() as u16;
+    let persona_h = if st.demo { n.max(1) + 3 } else { 0 };
+    let h = (6 + persona_h).min(area.height.saturating_sub(3));
+    let w = 104.min(area.width.saturating_sub(4));
+    let frame = area
+        .inner(Margin::new(0, 1))
+        .centered(Constraint::Length(w), Constraint::Length(h));
+    let inner = frame.inner(Margin::new(2, 1));
+    let key = Rect {
+        x: inner.x,
+        y: inner.y + 1,
+        width: inner.width,
+        height: 1.min(inner.height),
+    };
+    // Below: the field's label, the field, its help, a gap, the persona
+    // heading and the persona table's header.
+    let personas_y = inner.y + 6;
+    let personas = Rect {
+        x: inner.x,
+        y: personas_y.min(inner.bottom()),
+        width: inner.width,
+        height: inner.bottom().saturating_sub(personas_y),
+    };
+    SignInLayout {
+        frame,
+        key,
+        personas,
+    }
+}
+
+/// A menu popup's rectangle and the screen row of its first item.
+pub fn menu_geometry(st: &State, popup: &Popup, area: Rect) -> Option<(Rect, u16)> {
+    // Menus, like dialogs, leave the status line and the hints readable.
+    let room = super::layout::popup_room(area);
+    let clamp = |r: Rect| r.clamp(room);
+    match popup {
+        Popup::ViewMenu { .. } => {
+            let l = page_layout(area, st);
+            let w = st
+                .page
+                .views
+                .iter()
+                .map(|v| width(v.view.label()) as u16)
+                .max()
+                .unwrap_or(20)
+                + 6;
+            let h = st.page.views.len() as u16 + 2;
+            let r = clamp(Rect::new(l.view.x, l.view.bottom().saturating_sub(1), w, h));
+            Some((r, r.y + 1))
+        }
+        Popup::Accounts { .. } => {
+            let l = page_layout(area, st);
+            let w = st
+                .page
+                .accounts
+                .iter()
+                .map(|a| (width(&a.name) + width(&a.id)) as u16 + 8)
+                .max()
+                .unwrap_or(20)
+                .max(24);
+            let h = st.page.accounts.len() as u16 + 2;
+            let r = clamp(Rect::new(
+                area.right().saturating_sub(w + 1),
+                l.header.bottom(),
+                w,
+                h,
+            ));
+            Some((r, r.y + 1))
+        }
+        Popup::Actions { items, name, .. } => {
+            let w = (width(&inert(name)) as u16 + 6)
+                .max(30)
+                .min(area.width.saturating_sub(4));
+            let h = items.len().max(1) as u16 + 2;
+            // Beside the selected row when it is on screen: below it, or
+            // above it when there is no room below.
+            let l = page_layout(area, st);
+            let page = &st.page;
+            let r = if page.cursor >= page.offset
+                && page.cursor - page.offset < l.table_body.height as usize
+            {
+                let row_y = l.table_body.y + (page.cursor - page.offset) as u16;
+                let y = if row_y + 1 + h <= room.bottom() {
+                    row_y + 1
+                } else {
+                    row_y.saturating_sub(h)
+                };
+                clamp(Rect::new(l.table_body.x + 2, y, w, h))
+            } else {
+                area.centered(Constraint::Length(w), Constraint::Length(h))
+            };
+            Some((r, r.y + 1))
+        }
+        _ => None,
+    }
+}
+
+pub fn account_label(st: &State) -> String {
+    let name = st.page.account_name().unwrap_or("");
+    let id = st.session.as_ref().map_or("", |s| s.account_id.as_str());
+    if name.is_empty() {
+        format!("{} ▾", inert(id))
+    } else {
+        format!("{} ({}) ▾", inert(name), inert(id))
+    }
+}
+
+pub fn create_label(st: &State, wide: bool) -> &'static str {
+    match st.page.view {
+        ViewFilter::ClassicInfrastructure if wide => " Create a classic infrastructure API key + ",
+        ViewFilter::ClassicInfrastructure => " Create classic key + ",
+        _ => " Create + ",
+    }
+}
+
+pub fn notice_text(st: &State) -> Option<String> {
+    let info = st.page.view_info()?;
+    info.create_refused
+        .as_ref()
+        .map(|d| format!("Creating API keys is not possible here: {d}"))
+}
+
+/// Room the breadcrumb keeps on the left of the header.
+const BREADCRUMB_CELLS: u16 = 47;
+
+/// The signed-in user and the account for the header, as much of each as
+/// fits beside the breadcrumb.
+pub fn header_right(st: &State, cells: u16) -> (String, String) {
+    let Some(s) = &st.session else {
+        return (String::new(), String::new());
+    };
+    let avail = cells.saturating_sub(BREADCRUMB_CELLS) as usize;
+    let email = inert(&s.user.email).into_owned();
+    let full_user = if s.user.name.is_empty() {
+        email.clone()
+    } else {
+        format!("{} <{email}>", inert(&s.user.name))
+    };
+    let name = st.page.account_name().map(|n| inert(n).into_owned());
+    let short_account = format!(
+        "{} ▾",
+        name.clone()
+            .unwrap_or_else(|| inert(&s.account_id).into_owned())
+    );
+    let candidates = [
+        (full_user, account_label(st)),
+        (email.clone(), account_label(st)),
+        (email, short_account.clone()),
+        (String::new(), short_account.clone()),
+    ];
+    for (user, account) in candidates {
+        let w = width(&user) + width(&account) + if user.is_empty() { 1 } else { 4 };
+        if w <= avail {
+            return (user, account);
+        }
+    }
+    (String::new(), fit(&short_account, avail).into_owned())
+}
+
+/// The status line as rows: a long message wraps onto up to
+/// [`STATUS_MAX_ROWS`] rows instead of being cut.
+pub fn status_rows(st: &State, cells: u16) -> Vec<Line<'static>> {
+    let t = &st.theme;
+    let line = if let Some(label) = st.busy.last() {
+        Line::from(vec![
+            Span::styled(
+                format!(" {} ", SPINNER[st.spinner % SPINNER.len()]),
+                t.spinner,
+            ),
+            Span::styled(format!("{label}…"), t.status_info),
+        ])
+    } else if let Some(s) = &st.status {
+        let (mark, style) = match s.tone {
+            Tone::Info => ("ℹ", t.status_info),
+            Tone::Ok => ("✓", t.status_ok),
+            Tone::Error => ("✗", t.status_error),
+        };
+        Line::from(vec![
+            Span::styled(format!(" {mark} "), style),
+            Span::styled(inert(&s.text).into_owned(), style),
+        ])
+    } else {
+        Line::raw("")
+    };
+    let mut rows = wrap(vec![line], cells.saturating_sub(1), 3);
+    if rows.len() > STATUS_MAX_ROWS {
+        rows.truncate(STATUS_MAX_ROWS);
+        if let Some(last) = rows.last_mut() {
+            let text: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
+            let style = last.spans.last().map(|s| s.style).unwrap_or_default();
+            *last = Line::styled(
+                fit(&format!("{text}  "), cells.saturating_sub(1) as usize).into_owned(),
+                style,
+            );
+        }
+    }
+    rows
+}
+
+/// The most rows a status message takes.
+pub const STATUS_MAX_ROWS: usize = 3;
+
+pub fn status_height(st: &State, cells: u16) -> u16 {
+    status_rows(st, cells).len() as u16
 }

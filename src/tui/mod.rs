@@ -6,6 +6,7 @@
 //! run on worker tasks (`spawn_blocking`) and answer through a channel, so
 //! the screen keeps drawing (a spinner) while they run.
 
+pub mod content;
 pub mod draw;
 pub mod input;
 pub mod keymap;

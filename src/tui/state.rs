@@ -15,7 +15,6 @@ use crate::service::{
     AccountSummary, Created, KeyRow, KeyUpdate, NewKey, ServiceError, Session, SortField, ViewInfo,
 };
 
-use super::draw;
 use super::input::Input;
 use super::keymap::Keymap;
 use super::theme::Theme;
@@ -943,33 +942,6 @@ impl State {
         self.busy.pop();
     }
 
-    fn info(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            tone: Tone::Info,
-        });
-        // A long message takes rows from the table: keep the cursor in view.
-        self.scroll();
-    }
-
-    fn ok(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            tone: Tone::Ok,
-        });
-        // A long message takes rows from the table: keep the cursor in view.
-        self.scroll();
-    }
-
-    fn error(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            tone: Tone::Error,
-        });
-        // A long message takes rows from the table: keep the cursor in view.
-        self.scroll();
-    }
-
     fn load_personas(&mut self) -> Vec<Effect> {
         if !self.demo || !self.sign_in.personas.is_empty() || self.sign_in.loading {
             return Vec::new();
@@ -1005,20 +977,7 @@ impl State {
         vec![self.run("Loading API keys", job)]
     }
 
-    /// Rows of the table that fit on screen now.
-    pub fn table_rows(&self) -> usize {
-        draw::page_layout(self.area(), self)
-            .table_body
-            .height
-            .max(1) as usize
-    }
-
     pub fn area(&self) -> Rect {
         Rect::new(0, 0, self.size.0, self.size.1)
-    }
-
-    fn scroll(&mut self) {
-        let rows = self.table_rows();
-        self.page.scroll_to_cursor(rows);
     }
 }

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, TableState};
 use crate::text::{fit, inert, width};
 
 use super::super::keymap::{Command, Context};
+use super::super::layout::status_height;
 use super::super::state::{SignInFocus, State};
 use super::*;
 

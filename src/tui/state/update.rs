@@ -8,7 +8,7 @@ use crate::access::{KeyAction, ViewFilter};
 use crate::domain::LeakAction;
 use crate::service::{Created, KeyRow, KeyUpdate, NewKey};
 
-use super::super::draw;
+use super::super::content;
 use super::super::keymap::{Command, Context, Key};
 use super::super::layout;
 use super::*;
@@ -284,7 +284,7 @@ fn page_command(st: &mut State, cmd: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::SortNext => {
-            let width = draw::page_layout(st.area(), st).table.width;
+            let width = layout::page_layout(st.area(), st).table.width;
             let cols = layout::sortable(st.page.view, width);
             let next = match cols.iter().position(|c| *c == st.page.sort) {
                 Some(i) => cols[(i + 1) % cols.len()],
@@ -616,7 +616,7 @@ fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
     let page = st
         .popups
         .last()
-        .map_or(1, |p| draw::scroll_page(st, p, st.area()));
+        .map_or(1, |p| content::scroll_page(st, p, st.area()));
     let Some(top) = st.popups.last_mut() else {
         return Vec::new();
     };
@@ -715,7 +715,7 @@ fn clamp_scroll(st: &mut State) {
         return;
     }
     let limit = match st.popups.last() {
-        Some(p) => draw::scroll_limit(st, p, area),
+        Some(p) => content::scroll_limit(st, p, area),
         None => return,
     };
     if let Some(Popup::Details { scroll, .. } | Popup::Help { scroll }) = st.popups.last_mut() {
@@ -1162,7 +1162,7 @@ fn mouse(st: &mut State, ev: MouseEvent) -> Vec<Effect> {
 fn click(st: &mut State, pos: Position) -> Vec<Effect> {
     let area = st.area();
     if let Some(top) = st.popups.last() {
-        if let Some((rect, first_row)) = draw::menu_geometry(st, top, area) {
+        if let Some((rect, first_row)) = layout::menu_geometry(st, top, area) {
             if rect.contains(pos) {
                 if pos.y >= first_row {
                     let index = (pos.y - first_row) as usize;
@@ -1178,7 +1178,7 @@ fn click(st: &mut State, pos: Position) -> Vec<Effect> {
     }
     match st.screen {
         Screen::SignIn => {
-            let l = draw::sign_in_layout(area, st);
+            let l = layout::sign_in_layout(area, st);
             if l.key.contains(pos) {
                 st.sign_in.focus = Some(SignInFocus::Key);
             } else if l.personas.contains(pos) && pos.y >= l.personas.y {
@@ -1196,7 +1196,7 @@ fn click(st: &mut State, pos: Position) -> Vec<Effect> {
             Vec::new()
         }
         Screen::Page => {
-            let l = draw::page_layout(area, st);
+            let l = layout::page_layout(area, st);
             if l.view.contains(pos) {
                 st.page.focus = Area::View;
                 open_view_menu(st)
@@ -1433,4 +1433,50 @@ fn apply_page(st: &mut State, data: PageData) {
         }
     }
     st.scroll();
+}
+
+// ---- the status line and the table window ------------------------------------
+
+/// What depends on the screen's layout: the status line takes rows from
+/// the table, and the table window follows the cursor.
+impl State {
+    pub(super) fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            tone: Tone::Info,
+        });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
+    }
+
+    pub(super) fn ok(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            tone: Tone::Ok,
+        });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
+    }
+
+    pub(super) fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            tone: Tone::Error,
+        });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
+    }
+
+    /// Rows of the table that fit on screen now.
+    pub fn table_rows(&self) -> usize {
+        layout::page_layout(self.area(), self)
+            .table_body
+            .height
+            .max(1) as usize
+    }
+
+    pub(super) fn scroll(&mut self) {
+        let rows = self.table_rows();
+        self.page.scroll_to_cursor(rows);
+    }
 }
