@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod app;
 pub mod cli;
 pub mod domain;
 pub mod fixture;

@@ -17,15 +17,23 @@ fn main() -> color_eyre::Result<()> {
         std::process::exit(f.code);
     }
     let code = match &cli.command {
-        None => iamkeys::tui::run(&cli),
+        None => iamkeys::tui::run(&console_options(&cli)),
         Some(Command::Demo { fixture }) => match cli::demo_refusal(&matches) {
             Some(f) => {
                 cli::report(&f, cli.output == Output::Json);
                 f.code
             }
-            None => iamkeys::tui::run_demo(&cli, fixture.as_deref()),
+            None => iamkeys::tui::run_demo(&console_options(&cli), fixture.as_deref()),
         },
         Some(command) => cli::run(&cli, command),
     };
     std::process::exit(code);
+}
+
+/// The console's options from the command line.
+fn console_options(cli: &Cli) -> iamkeys::tui::Options<'_> {
+    iamkeys::tui::Options {
+        data_dir: cli.data_dir.as_deref(),
+        sign_in: cli::sign_in_of(cli),
+    }
 }

@@ -6,32 +6,14 @@ mod output;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+pub use crate::app::{Failure, bad_input};
 pub use args::{Cli, Command, Output};
 
+use crate::app::{self, AppResult as CliResult, other};
+
 use crate::access::{KeyAction, ViewFilter};
-use crate::fixture::{self, FixtureError};
-use crate::secret::HashParams;
-use crate::service::{Created, KeyUpdate, ListQuery, NewKey, Service, ServiceError, Session, now};
-use crate::store::{DirLock, SledStore, StoreError};
-
-/// A failure of a command, with its exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: i32,
-    pub message: String,
-}
-
-impl Failure {
-    /// What kind of failure, by exit code: the `code` of a JSON error.
-    pub fn kind(&self) -> &'static str {
-        match self.code {
-            2 => "bad_input",
-            3 => "refused",
-            4 => "not_found",
-            _ => "error",
-        }
-    }
-}
+use crate::fixture;
+use crate::service::{Created, KeyUpdate, ListQuery, NewKey, Service, ServiceError, Session};
 
 /// Reports a failure on standard error — the one place the command line
 /// does: a line of text, or with `--output json` one JSON object
@@ -103,160 +85,12 @@ pub fn demo_refusal(matches: &clap::ArgMatches) -> Option<Failure> {
     })
 }
 
-impl From<ServiceError> for Failure {
-    fn from(e: ServiceError) -> Failure {
-        Failure {
-            code: e.exit_code(),
-            message: e.to_string(),
-        }
-    }
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Failure {
-        ServiceError::from(e).into()
-    }
-}
-
-impl From<FixtureError> for Failure {
-    fn from(e: FixtureError) -> Failure {
-        Failure {
-            code: 2,
-            message: format!("invalid fixture: {e}"),
-        }
-    }
-}
-
-pub fn bad_input(message: impl Into<String>) -> Failure {
-    Failure {
-        code: 2,
-        message: message.into(),
-    }
-}
-
-fn other(message: impl Into<String>) -> Failure {
-    Failure {
-        code: 1,
-        message: message.into(),
-    }
-}
-
-pub type CliResult<T = ()> = Result<T, Failure>;
-
-/// Where the store lives: `--data-dir`, else `$IAMKEYS_DATA_DIR` (both via
-/// clap), else the platform's data directory.
-pub fn data_dir(cli: &Cli) -> CliResult<PathBuf> {
-    if let Some(d) = &cli.data_dir {
-        return Ok(d.clone());
-    }
-    directories::ProjectDirs::from("", "", "iamkeys")
-        .map(|p| p.data_dir().to_path_buf())
-        .ok_or_else(|| other("no home directory to keep the store in: give --data-dir DIR"))
-}
-
-pub fn hash_params() -> CliResult<HashParams> {
-    HashParams::from_env().map_err(bad_input)
-}
-
-/// Seeds the built-in demo into the locked data directory if there is no
-/// store there yet.
-pub fn ensure_demo(lock: &DirLock, params: HashParams) -> CliResult<bool> {
-    if SledStore::exists(lock.dir()) {
-        return Ok(false);
-    }
-    let fx = fixture::demo();
-    let (seed, _) = fixture::to_seed(&fx, params, now());
-    SledStore::create_locked(lock, &seed, true, fixture::DEMO_NAME, false)?;
-    Ok(true)
-}
-
-/// A fixture to seed from, and its name for the store's records.
-pub struct SeedSource {
-    fixture: fixture::Fixture,
-    name: String,
-}
-
-/// Reads the fixture `file` (or takes the built-in demo), before anything
-/// in the data directory is touched.
-pub fn seed_source(file: Option<&Path>) -> CliResult<SeedSource> {
-    Ok(match file {
-        Some(f) => SeedSource {
-            fixture: fixture::load(f)?,
-            name: f.display().to_string(),
-        },
-        None => SeedSource {
-            fixture: fixture::demo(),
-            name: fixture::DEMO_NAME.to_string(),
-        },
-    })
-}
-
-/// What seeding made: the bootstrap keys to print, and where a damaged
-/// store that was replaced now is.
-pub struct Seeded {
-    pub bootstraps: Vec<fixture::Bootstrap>,
-    pub damaged_kept: Option<PathBuf>,
-}
-
-/// Seeds `dir` from a fixture file (or the built-in demo), holding the
-/// data directory's lock meanwhile; returns what to print.
-pub fn seed(
-    dir: &Path,
-    file: Option<&Path>,
-    replace: bool,
-    params: HashParams,
-) -> CliResult<Vec<fixture::Bootstrap>> {
-    let source = seed_source(file)?;
-    let lock = DirLock::create(dir)?;
-    Ok(seed_locked(&lock, source, replace, params)?.bootstraps)
-}
-
-/// Seeds the data directory `lock` holds; the check for an existing store
-/// and the swap happen under that lock.
-pub fn seed_locked(
-    lock: &DirLock,
-    source: SeedSource,
-    replace: bool,
-    params: HashParams,
-) -> CliResult<Seeded> {
-    if SledStore::exists(lock.dir()) && !replace {
-        return Err(bad_input(format!(
-            "there is already a store in {}: add --replace to replace it",
-            lock.dir().display()
-        )));
-    }
-    let fx = &source.fixture;
-    let (seed, bootstraps) = fixture::to_seed(fx, params, now());
-    let damaged_kept = SledStore::create_locked(lock, &seed, fx.demo, &source.name, replace)?;
-    Ok(Seeded {
-        bootstraps,
-        damaged_kept,
-    })
-}
-
-/// Takes the data directory's lock, starts the log there and opens the
-/// store. The lock stays with the service, for as long as it is open.
-pub fn open_service(dir: &Path, params: HashParams) -> CliResult<Service> {
-    let lock = DirLock::acquire(dir)?;
-    crate::log::init(dir);
-    lock.log_notes();
-    Ok(Service::with_storage(
-        Box::new(SledStore::open_locked(lock)?),
-        params,
-    ))
-}
-
-/// Signs in from the global options.
-pub fn sign_in(cli: &Cli, service: &Service) -> CliResult<Session> {
-    match (&cli.as_email, &cli.apikey) {
-        (Some(_), Some(_)) => Err(bad_input(
-            "give either --as or --apikey (IAMKEYS_API_KEY), not both",
-        )),
-        (Some(email), None) => Ok(service.sign_in_as(email, cli.account.as_deref())?),
-        (None, Some(key)) => Ok(service.sign_in_key(key, cli.account.as_deref())?),
-        (None, None) => Err(bad_input(
-            "sign in with --apikey KEY (or IAMKEYS_API_KEY), or on a demo store with --as EMAIL",
-        )),
+/// Who the global options sign in.
+pub fn sign_in_of(cli: &Cli) -> app::SignIn<'_> {
+    app::SignIn {
+        as_email: cli.as_email.as_deref(),
+        apikey: cli.apikey.as_deref(),
+        account: cli.account.as_deref(),
     }
 }
 
@@ -304,17 +138,16 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             out,
         );
     }
-    let dir = data_dir(cli)?;
-    let params = hash_params()?;
+    let dir = app::data_dir(cli.data_dir.as_deref())?;
+    let params = app::hash_params()?;
     let json = cli.output == Output::Json;
     match command {
         Command::Seed { file, replace } => {
-            let source = seed_source(file.as_deref())?;
+            let source = app::seed_source(file.as_deref())?;
             // Held until the process exits, like every other command's.
-            let lock = DirLock::create(&dir)?;
-            crate::log::init(&dir);
-            lock.log_notes();
-            let seeded = seed_locked(&lock, source, *replace, params)?;
+            let locked = app::DataDir::lock(&dir)?;
+            app::start_log(&locked);
+            let seeded = app::seed_into(&locked, source, *replace, params)?;
             tracing::info!(source = ?file, "store seeded");
             if let Some(kept) = &seeded.damaged_kept {
                 tracing::warn!(kept = %kept.display(), "the damaged store was moved aside");
@@ -326,7 +159,7 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             output::seeded(out, json, &dir, &seeded.bootstraps).map_err(write_err)
         }
         Command::Check => {
-            let service = open_service(&dir, params)?;
+            let service = app::open_service(&dir, params)?;
             let problems = service.check()?;
             output::check(out, json, &dir, &problems).map_err(write_err)?;
             if problems.is_empty() {
@@ -346,8 +179,8 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             // The process exits as soon as the command is done, and every
             // change was flushed before it was reported, so sled's teardown
             // (which at 100,000 keys costs more than the command) is skipped.
-            let service = std::mem::ManuallyDrop::new(open_service(&dir, params)?);
-            let session = sign_in(cli, &service)?;
+            let service = std::mem::ManuallyDrop::new(app::open_service(&dir, params)?);
+            let session = app::sign_in(&sign_in_of(cli), &service)?;
             signed_in(&service, &session, command, json, out)
         }
     }
@@ -377,48 +210,12 @@ fn new_key_from(name: &str, o: &args::CreateOptions, support_sessions: bool) -> 
     }
 }
 
-/// Opens a key file before the key exists, so a file that is already there
-/// refuses the whole create.
-fn open_key_file(path: &Path) -> CliResult<std::fs::File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            bad_input(format!(
-                "{} already exists: the key file is never overwritten",
-                path.display()
-            ))
-        } else {
-            bad_input(format!("cannot create {}: {e}", path.display()))
-        }
-    })
-}
-
-/// Writes IBM's download format: `{"name", "description", "createdAt", "apikey"}`.
-pub fn write_key_file(file: &mut std::fs::File, created: &Created) -> std::io::Result<()> {
-    let doc = serde_json::json!({
-        "name": created.row.key.name,
-        "description": created.row.key.description,
-        "createdAt": created.row.key.created_at,
-        "apikey": created.secret.expose(),
-    });
-    let mut text = zeroize::Zeroizing::new(serde_json::to_vec_pretty(&doc).expect("json"));
-    text.push(b'\n');
-    file.write_all(&text)?;
-    file.sync_all()
-}
-
 fn create_with_file(
     file: Option<&Path>,
     make: impl FnOnce() -> Result<Created, ServiceError>,
 ) -> CliResult<(Created, Option<PathBuf>)> {
     let mut handle = match file {
-        Some(p) => Some((open_key_file(p)?, p.to_path_buf())),
+        Some(p) => Some((app::open_key_file(p)?, p.to_path_buf())),
         None => None,
     };
     let created = match make() {
@@ -431,7 +228,7 @@ fn create_with_file(
         }
     };
     if let Some((f, p)) = handle.as_mut() {
-        write_key_file(f, &created).map_err(|e| {
+        app::write_key_file(f, &created).map_err(|e| {
             other(format!(
                 "the key {} was created, but writing {} failed: {e}; delete the key and create another",
                 created.row.key.id,

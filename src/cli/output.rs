@@ -12,8 +12,8 @@ use super::Failure;
 use crate::access::{KeyAction, ViewFilter};
 use crate::domain::{AccountSettings, ApiKey};
 use crate::fixture::Bootstrap;
+use crate::service::Problem;
 use crate::service::{Created, KeyJson, KeyRow, Listing, PageIds, ServiceError, ViewInfo, now};
-use crate::store::Problem;
 use crate::text::{self, inert};
 
 pub fn date(t: Timestamp) -> String {

@@ -14,7 +14,8 @@ use crate::domain::{
     Account, AccountSettings, Activity, ApiKey, KeyKind, LeakAction, ServiceId, User,
 };
 use crate::secret::{self, ApiKeySecret, HashParams, KeyFormatError};
-use crate::store::{Admission, Problem, SledStore, Storage, StoreError, StoreInfo};
+use crate::store::{Admission, Storage, StoreError};
+pub use crate::store::{Problem, StoreInfo};
 
 pub use json::{KeyJson, ListJson};
 
@@ -288,7 +289,7 @@ impl Service {
     /// Opens the store in `dir`, hashing new keys with `params`.
     pub fn open(dir: &Path, params: HashParams) -> Result<Service> {
         Ok(Service {
-            store: Box::new(SledStore::open(dir)?),
+            store: crate::store::open(dir)?,
             params,
         })
     }

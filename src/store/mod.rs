@@ -144,3 +144,60 @@ pub trait Storage: Send + Sync {
     /// Verifies that records and indexes agree.
     fn check(&self) -> Result<Vec<Problem>>;
 }
+
+/// Where stores come from: a backend finds, creates and opens them. The
+/// application layer ([`crate::app`]) asks [`backend`] for one and never
+/// names an implementation, so another backend (a server that owns the
+/// store) joins behind this seam.
+pub trait Backend: Send + Sync {
+    /// Whether the data directory holds a store.
+    fn exists(&self, dir: &Path) -> bool;
+    /// Creates a store from `seed` in the data directory `lock` holds,
+    /// replacing the one there when `replace` is set; returns where a
+    /// damaged store that was replaced was kept.
+    fn create(
+        &self,
+        lock: &DirLock,
+        seed: &Seed,
+        demo: bool,
+        source: &str,
+        replace: bool,
+    ) -> Result<Option<PathBuf>>;
+    /// Opens the store of the data directory `lock` holds, for as long as
+    /// the returned storage lives.
+    fn open(&self, lock: std::sync::Arc<DirLock>) -> Result<Box<dyn Storage>>;
+}
+
+/// The local backend: a sled store in the data directory.
+pub struct Local;
+
+impl Backend for Local {
+    fn exists(&self, dir: &Path) -> bool {
+        SledStore::exists(dir)
+    }
+
+    fn create(
+        &self,
+        lock: &DirLock,
+        seed: &Seed,
+        demo: bool,
+        source: &str,
+        replace: bool,
+    ) -> Result<Option<PathBuf>> {
+        SledStore::create_locked(lock, seed, demo, source, replace)
+    }
+
+    fn open(&self, lock: std::sync::Arc<DirLock>) -> Result<Box<dyn Storage>> {
+        Ok(Box::new(SledStore::open_locked(lock)?))
+    }
+}
+
+/// The backend this build uses.
+pub fn backend() -> &'static dyn Backend {
+    &Local
+}
+
+/// Opens the store in `dir`, taking its lock for as long as it is open.
+pub fn open(dir: &Path) -> Result<Box<dyn Storage>> {
+    backend().open(DirLock::acquire(dir)?)
+}

@@ -34,9 +34,8 @@ use ratatui::backend::{Backend, CrosstermBackend};
 use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
-use crate::cli::{self, Cli, Failure};
+use crate::app::{self, DataDir, Failure, SignIn};
 use crate::service::{Service, Session};
-use crate::store::{DirLock, SledStore, StoreError};
 
 pub use keymap::Keymap;
 pub use state::{Action, Effect, Job, Outcome, State, update};
@@ -51,22 +50,31 @@ fn fail(f: Failure) -> i32 {
     f.code
 }
 
+/// What the console is opened with: the data directory given (else the
+/// platform's), and who signs in at once (else the sign-in screen shows).
+#[derive(Clone, Copy, Default)]
+pub struct Options<'a> {
+    pub data_dir: Option<&'a Path>,
+    pub sign_in: SignIn<'a>,
+}
+
 /// `iamkeys` with no command: the console over the data directory, seeded
 /// with the built-in demo on a first run.
-pub fn run(cli: &Cli) -> i32 {
+pub fn run(opts: &Options) -> i32 {
     if let Err(f) = need_terminal() {
         return fail(f);
     }
-    let (dir, params) = match cli::data_dir(cli).and_then(|d| Ok((d, cli::hash_params()?))) {
-        Ok(x) => x,
+    let (dir, params) =
+        match app::data_dir(opts.data_dir).and_then(|d| Ok((d, app::hash_params()?))) {
+            Ok(x) => x,
+            Err(f) => return fail(f),
+        };
+    // Held until the process exits: another process is told "busy".
+    let locked = match DataDir::lock(&dir) {
+        Ok(l) => l,
         Err(f) => return fail(f),
     };
-    // Held until the process exits: another process is told "busy".
-    let lock = match DirLock::create(&dir) {
-        Ok(l) => l,
-        Err(e) => return fail(e.into()),
-    };
-    let seeded = match cli::ensure_demo(&lock, params) {
+    let seeded = match app::ensure_demo_in(&locked, params) {
         Ok(seeded) => seeded,
         Err(f) => return fail(f),
     };
@@ -76,16 +84,16 @@ pub fn run(cli: &Cli) -> i32 {
             dir.display()
         );
     }
-    open_and_run(cli, lock, seeded)
+    open_and_run(opts, locked, seeded)
 }
 
 /// `iamkeys demo [FIXTURE]`: the console over a throwaway store seeded from
 /// the fixture (default: the built-in demo), removed on exit.
-pub fn run_demo(cli: &Cli, fixture: Option<&Path>) -> i32 {
+pub fn run_demo(opts: &Options, fixture: Option<&Path>) -> i32 {
     if let Err(f) = need_terminal() {
         return fail(f);
     }
-    let params = match cli::hash_params() {
+    let params = match app::hash_params() {
         Ok(p) => p,
         Err(f) => return fail(f),
     };
@@ -94,13 +102,13 @@ pub fn run_demo(cli: &Cli, fixture: Option<&Path>) -> i32 {
         std::process::id(),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
-    let seeded = cli::seed_source(fixture).and_then(|source| {
-        let lock = DirLock::create(&dir)?;
-        cli::seed_locked(&lock, source, false, params)?;
-        Ok(lock)
+    let seeded = app::seed_source(fixture).and_then(|source| {
+        let locked = DataDir::lock(&dir)?;
+        app::seed_into(&locked, source, false, params)?;
+        Ok(locked)
     });
     let code = match seeded {
-        Ok(lock) => open_and_run(cli, lock, true),
+        Ok(locked) => open_and_run(opts, locked, true),
         Err(f) => fail(f),
     };
     let _ = std::fs::remove_dir_all(&dir);
@@ -109,12 +117,12 @@ pub fn run_demo(cli: &Cli, fixture: Option<&Path>) -> i32 {
 
 /// The console needs a terminal on both ends; without one, say so before
 /// anything is seeded or opened.
-fn need_terminal() -> Result<(), cli::Failure> {
+fn need_terminal() -> Result<(), Failure> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         Ok(())
     } else {
-        Err(cli::bad_input(
+        Err(app::bad_input(
             "the console needs a terminal (standard input and output); for scripts, use a command: see `iamkeys --help`",
         ))
     }
@@ -122,23 +130,21 @@ fn need_terminal() -> Result<(), cli::Failure> {
 
 /// Opens the store and signs in before the terminal is taken over, so a busy
 /// store or a refused sign-in is a plain message and an exit code.
-fn open_and_run(cli: &Cli, lock: Arc<DirLock>, just_seeded: bool) -> i32 {
-    let params = match cli::hash_params() {
+fn open_and_run(opts: &Options, locked: DataDir, just_seeded: bool) -> i32 {
+    let params = match app::hash_params() {
         Ok(p) => p,
         Err(f) => return fail(f),
     };
-    let dir = lock.dir().to_path_buf();
+    let dir = locked.path().to_path_buf();
     let dir = dir.as_path();
     // The console owns the terminal: the log goes to its file only.
-    crate::log::init(dir);
-    lock.log_notes();
-    let service = match open_store(lock, params, just_seeded) {
+    let service = match app::open_locked(locked, params, just_seeded) {
         Ok(s) => s,
-        Err(e) => return fail(e.into()),
+        Err(f) => return fail(f),
     };
     tracing::info!("console opened");
-    let session = if cli.as_email.is_some() || cli.apikey.is_some() {
-        match cli::sign_in(cli, &service) {
+    let session = if opts.sign_in.given() {
+        match app::sign_in(&opts.sign_in, &service) {
             Ok(s) => Some(s),
             Err(f) => return fail(f),
         }
@@ -166,25 +172,6 @@ fn open_and_run(cli: &Cli, lock: Arc<DirLock>, just_seeded: bool) -> i32 {
         Err(e) => {
             eprintln!("iamkeys: the console failed: {e}");
             1
-        }
-    }
-}
-
-/// Opens the store. Right after this process seeded it, the store's lock
-/// may still be held for a moment by the closing seed handle: wait for it
-/// rather than report the store busy.
-fn open_store(
-    lock: Arc<DirLock>,
-    params: crate::secret::HashParams,
-    just_seeded: bool,
-) -> Result<Service, StoreError> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(3);
-    loop {
-        match SledStore::open_locked(lock.clone()) {
-            Err(StoreError::Busy(_)) if just_seeded && std::time::Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(25));
-            }
-            other => return other.map(|s| Service::with_storage(Box::new(s), params)),
         }
     }
 }

@@ -146,24 +146,14 @@ pub fn run_job(service: &Service, job: Job) -> Outcome {
 /// Writes the key file in IBM's download format, mode 0600, never over an
 /// existing file.
 fn download(created: &Created, path: &Path) -> Result<(), String> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut file = o.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            format!(
-                "{} already exists: the key file is never overwritten; move it away and press download again",
-                path.display()
-            )
+    let mut file = crate::app::open_key_file(path).map_err(|f| {
+        if path.exists() {
+            format!("{}; move it away and press download again", f.message)
         } else {
-            format!("cannot create {}: {e}", path.display())
+            f.message
         }
     })?;
-    crate::cli::write_key_file(&mut file, created).map_err(|e| {
+    crate::app::write_key_file(&mut file, created).map_err(|e| {
         let _ = std::fs::remove_file(path);
         format!("writing {} failed: {e}", path.display())
     })

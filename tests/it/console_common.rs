@@ -52,7 +52,7 @@ impl Console {
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
         let file = fixture.map(|f| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f));
-        iamkeys::cli::seed(&data, file.as_deref(), false, HashParams::TEST).expect("seed");
+        iamkeys::app::seed(&data, file.as_deref(), false, HashParams::TEST).expect("seed");
         let svc = open_after_seed(&data);
         let mut st = State::new(
             Keymap::builtin(),

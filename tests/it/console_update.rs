@@ -798,7 +798,7 @@ fn a_store_that_is_not_a_demo_offers_only_the_api_key_field() {
     )
     .unwrap();
     let data = dir.path().join("data");
-    let boots = iamkeys::cli::seed(&data, Some(&fixture), false, HashParams::TEST).unwrap();
+    let boots = iamkeys::app::seed(&data, Some(&fixture), false, HashParams::TEST).unwrap();
     let svc = console_common::open_after_seed(&data);
     let mut st = State::new(
         Keymap::builtin(),

@@ -56,7 +56,7 @@ pub(crate) fn fixture_path(name: &str) -> PathBuf {
 pub(crate) fn seeded() -> (TempDir, PathBuf) {
     let tmp = TempDir::new().unwrap();
     let dir = tmp.path().join("data");
-    iamkeys::cli::seed(
+    iamkeys::app::seed(
         &dir,
         Some(&fixture_path("service.yaml")),
         false,
@@ -1054,7 +1054,7 @@ fn no_file_under_the_data_directory_holds_a_key_value() {
     // A non-demo store: bootstrap keys, then keys of every kind.
     let tmp = TempDir::new().unwrap();
     let dir = tmp.path().join("data");
-    let boots = iamkeys::cli::seed(
+    let boots = iamkeys::app::seed(
         &dir,
         Some(&fixture_path("small.yaml")),
         false,
