@@ -233,22 +233,30 @@ pub fn matches(row: &KeyRow, needle_lower: &str) -> bool {
         || contains_ci(&row.key.id, needle_lower)
 }
 
-/// Orders rows by a field, ties broken by id so the order is total.
+/// What a key sorts by for `field`: the one definition every listing (the
+/// command line, paging by id, the console) orders by. Ties go by key id,
+/// so the order is total.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SortKey {
+    Text(String),
+    Time(Timestamp),
+}
+
+pub fn sort_key(row: &KeyRow, field: SortField) -> SortKey {
+    match field {
+        SortField::Name => SortKey::Text(row.key.name.to_lowercase()),
+        SortField::Description => SortKey::Text(row.key.description.to_lowercase()),
+        SortField::CreatedAt => SortKey::Time(row.key.created_at),
+        SortField::CreatedBy => SortKey::Text(row.created_by.clone()),
+    }
+}
+
+/// Orders rows by [`sort_key`], ties by id; `desc` reverses the whole order.
 pub fn sort_rows(rows: &mut [KeyRow], field: SortField, desc: bool) {
-    rows.sort_by(|a, b| {
-        let o = match field {
-            SortField::Name => a.key.name.to_lowercase().cmp(&b.key.name.to_lowercase()),
-            SortField::Description => a
-                .key
-                .description
-                .to_lowercase()
-                .cmp(&b.key.description.to_lowercase()),
-            SortField::CreatedAt => a.key.created_at.cmp(&b.key.created_at),
-            SortField::CreatedBy => a.created_by.cmp(&b.created_by),
-        }
-        .then_with(|| a.key.id.cmp(&b.key.id));
-        if desc { o.reverse() } else { o }
-    });
+    rows.sort_by_cached_key(|r| (sort_key(r, field), r.key.id.clone()));
+    if desc {
+        rows.reverse();
+    }
 }
 
 /// Refuses an API key value given where `expected` (an id or a name) is
@@ -642,25 +650,14 @@ impl Service {
     /// matching key: memory stays small however large the view. The rows
     /// are then read one at a time with [`Service::page_rows`].
     pub fn list_ids(&self, s: &Session, q: &ListQuery) -> Result<PageIds> {
-        #[derive(PartialEq, Eq, PartialOrd, Ord)]
-        enum SortVal {
-            Text(String),
-            Time(Timestamp),
-        }
         let account = self.context(s)?;
         let names = self.names(&account)?;
         let needle = q.search.trim().to_lowercase();
-        let mut hits: Vec<(SortVal, String)> = Vec::new();
+        let mut hits: Vec<(SortKey, String)> = Vec::new();
         self.scan_view(&account, &s.user.iam_id, q.view, &mut |k| {
             let row = self.row(&names, k);
             if matches(&row, &needle) {
-                let v = match q.sort {
-                    SortField::Name => SortVal::Text(row.key.name.to_lowercase()),
-                    SortField::Description => SortVal::Text(row.key.description.to_lowercase()),
-                    SortField::CreatedAt => SortVal::Time(row.key.created_at),
-                    SortField::CreatedBy => SortVal::Text(row.created_by),
-                };
-                hits.push((v, row.key.id));
+                hits.push((sort_key(&row, q.sort), row.key.id));
             }
             true
         })?;

@@ -12,7 +12,8 @@ use zeroize::Zeroizing;
 use crate::access::{self, Denied, KeyAction, KeyFacts, ViewFilter};
 use crate::domain::{Account, AccountSettings, ApiKey, LeakAction, User};
 use crate::service::{
-    AccountSummary, Created, KeyRow, KeyUpdate, NewKey, ServiceError, Session, SortField, ViewInfo,
+    AccountSummary, Created, KeyRow, KeyUpdate, NewKey, ServiceError, Session, SortField, SortKey,
+    ViewInfo, sort_key,
 };
 
 use super::input::Input;
@@ -432,10 +433,7 @@ impl RowIndex {
                 h.into_boxed_str()
             })
             .collect();
-        let orders = SortCol::ALL.map(|c| match c {
-            SortCol::Owner => owner_order(rows),
-            other => sort_order(rows, other.field()),
-        });
+        let orders = SortCol::ALL.map(|c| sort_order(rows, c));
         RowIndex { haystacks, orders }
     }
 
@@ -500,9 +498,17 @@ impl SortCol {
     }
 }
 
-/// Row indices by the owner column's text, ties by id.
-fn owner_order(rows: &[KeyRow]) -> Vec<u32> {
-    let keys: Vec<String> = rows.iter().map(|r| r.owner.to_lowercase()).collect();
+/// Row indices in the order of the service's [`sort_key`] for a column
+/// (ascending), ties by id, computing each row's key once. The owner column
+/// sorts by the owner's name as the column shows it.
+fn sort_order(rows: &[KeyRow], col: SortCol) -> Vec<u32> {
+    let keys: Vec<SortKey> = rows
+        .iter()
+        .map(|r| match col {
+            SortCol::Owner => SortKey::Text(r.owner.to_lowercase()),
+            other => sort_key(r, other.field()),
+        })
+        .collect();
     let mut order: Vec<u32> = (0..rows.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| {
         keys[a as usize]
@@ -510,60 +516,6 @@ fn owner_order(rows: &[KeyRow]) -> Vec<u32> {
             .then_with(|| rows[a as usize].key.id.cmp(&rows[b as usize].key.id))
     });
     order
-}
-
-/// Row indices in the order of [`crate::service::sort_rows`] (ascending),
-/// computing each row's sort key once.
-fn sort_order(rows: &[KeyRow], field: SortField) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
-    let id = |i: u32| rows[i as usize].key.id.as_str();
-    match field {
-        SortField::Name | SortField::Description => {
-            let keys: Vec<String> = rows
-                .iter()
-                .map(|r| {
-                    if field == SortField::Name {
-                        r.key.name.to_lowercase()
-                    } else {
-                        r.key.description.to_lowercase()
-                    }
-                })
-                .collect();
-            order.sort_unstable_by(|&a, &b| {
-                keys[a as usize]
-                    .cmp(&keys[b as usize])
-                    .then_with(|| id(a).cmp(id(b)))
-            });
-        }
-        SortField::CreatedAt => order.sort_unstable_by(|&a, &b| {
-            rows[a as usize]
-                .key
-                .created_at
-                .cmp(&rows[b as usize].key.created_at)
-                .then_with(|| id(a).cmp(id(b)))
-        }),
-        SortField::CreatedBy => order.sort_unstable_by(|&a, &b| {
-            rows[a as usize]
-                .created_by
-                .cmp(&rows[b as usize].created_by)
-                .then_with(|| id(a).cmp(id(b)))
-        }),
-    }
-    order
-}
-
-/// The console's order as a sorted copy of `rows`: the same as
-/// [`crate::service::sort_rows`] (a test holds them to it).
-pub fn sort_rows(rows: &mut Vec<KeyRow>, field: SortField, desc: bool) {
-    let mut order = sort_order(rows, field);
-    if desc {
-        order.reverse();
-    }
-    let mut taken: Vec<Option<KeyRow>> = std::mem::take(rows).into_iter().map(Some).collect();
-    *rows = order
-        .into_iter()
-        .filter_map(|i| taken[i as usize].take())
-        .collect();
 }
 
 pub fn facts(key: &ApiKey) -> KeyFacts<'_> {

@@ -601,31 +601,139 @@ fn the_user_config_dir_overrides_keymap_and_theme() {
     assert!(problem.unwrap().contains("not a colour"));
 }
 
+/// The demo's user keys in each order, written out by hand: names and
+/// descriptions ignore case, dates go oldest first, and equal owners or
+/// creators go by key id (grace-cli, then deploy-pipeline, then
+/// grace-old-script; ada-terraform before ada-laptop).
+const BY_NAME: [&str; 8] = [
+    "ada-laptop",
+    "ada-terraform",
+    "alan-notebook",
+    "deploy-pipeline",
+    "grace-cli",
+    "grace-old-script",
+    "katherine-ci",
+    "linus-readonly",
+];
+const BY_DESCRIPTION: [&str; 8] = [
+    "grace-cli",        // Admin work …
+    "ada-laptop",       // CLI on my laptop
+    "linus-readonly",   // Dashboards …
+    "deploy-pipeline",  // Functional ID …
+    "alan-notebook",    // Jupyter …
+    "grace-old-script", // Retired …
+    "ada-terraform",    // Terraform …
+    "katherine-ci",     // Trajectory …
+];
+const BY_CREATED: [&str; 8] = [
+    "grace-old-script", // 2025-11-02
+    "ada-terraform",    // 2026-01-12
+    "ada-laptop",       // 2026-03-01
+    "grace-cli",        // 2026-04-18
+    "deploy-pipeline",  // 2026-05-05
+    "alan-notebook",    // 2026-06-07
+    "katherine-ci",     // 2026-08-21
+    "linus-readonly",   // 2026-10-01
+];
+/// By creator: deploy-pipeline was created by grace for deploy-bot.
+const BY_CREATOR: [&str; 8] = [
+    "ada-terraform",
+    "ada-laptop",
+    "alan-notebook",
+    "grace-cli",
+    "deploy-pipeline",
+    "grace-old-script",
+    "katherine-ci",
+    "linus-readonly",
+];
+/// By owner, as the console's Owner column shows it (deploy-bot's key
+/// among the d's).
+const BY_OWNER: [&str; 8] = [
+    "ada-terraform",
+    "ada-laptop",
+    "alan-notebook",
+    "deploy-pipeline",
+    "grace-cli",
+    "grace-old-script",
+    "katherine-ci",
+    "linus-readonly",
+];
+
+fn names(rows: &[iamkeys::service::KeyRow]) -> Vec<&str> {
+    rows.iter().map(|r| r.key.name.as_str()).collect()
+}
+
+fn reversed(names: [&'static str; 8]) -> Vec<&'static str> {
+    names.into_iter().rev().collect()
+}
+
 #[test]
-fn the_console_sorts_exactly_as_the_service() {
+fn the_service_sorts_the_demo_as_written_by_hand() {
     use iamkeys::service::{SortField, sort_rows};
-    let mut c = Console::signed_in("ada@acme.example");
+    let mut c = Console::signed_in("grace@acme.example");
     choose_view(&mut c, ViewFilter::AllUserApiKeys);
-    let mut rows = c.st.page.rows.clone();
-    // Names and descriptions that differ only in case, and duplicates.
-    let mut twin = rows[0].clone();
-    twin.key.id = "ApiKey-0".into();
-    twin.key.name = rows[0].key.name.to_uppercase();
-    rows.push(twin);
-    let mut twin = rows[1].clone();
-    twin.key.id = "ApiKey-1".into();
-    rows.push(twin);
-    for field in SortField::ALL {
-        for desc in [false, true] {
-            let mut a = rows.clone();
-            let mut b = rows.clone();
-            sort_rows(&mut a, field, desc);
-            iamkeys::tui::state::sort_rows(&mut b, field, desc);
-            let ids = |v: &[iamkeys::service::KeyRow]| {
-                v.iter().map(|r| r.key.id.clone()).collect::<Vec<_>>()
-            };
-            assert_eq!(ids(&a), ids(&b), "{field:?} desc={desc}");
-        }
+    let rows = c.st.page.rows.clone();
+    for (field, expected) in [
+        (SortField::Name, BY_NAME),
+        (SortField::Description, BY_DESCRIPTION),
+        (SortField::CreatedAt, BY_CREATED),
+        (SortField::CreatedBy, BY_CREATOR),
+    ] {
+        let mut a = rows.clone();
+        sort_rows(&mut a, field, false);
+        assert_eq!(names(&a), expected, "{field:?}");
+        sort_rows(&mut a, field, true);
+        assert_eq!(names(&a), reversed(expected), "{field:?} descending");
+    }
+    // Case does not order names: an upper-case twin sorts beside its twin,
+    // after it by id.
+    let mut twin = rows
+        .iter()
+        .find(|r| r.key.name == "alan-notebook")
+        .unwrap()
+        .clone();
+    twin.key.id = "ApiKey-~".into();
+    twin.key.name = "ALAN-NOTEBOOK".into();
+    let mut a = rows.clone();
+    a.push(twin);
+    sort_rows(&mut a, SortField::Name, false);
+    assert_eq!(&names(&a)[2..4], ["alan-notebook", "ALAN-NOTEBOOK"]);
+}
+
+#[test]
+fn the_console_sorts_the_demo_as_written_by_hand() {
+    use iamkeys::tui::state::SortCol;
+    let mut c = Console::signed_in("grace@acme.example");
+    c.resize(200, 60); // every column on screen, so `s` visits each
+    choose_view(&mut c, ViewFilter::AllUserApiKeys);
+    let shown = |c: &Console| -> Vec<String> {
+        c.st.page
+            .visible
+            .iter()
+            .map(|&i| c.st.page.rows[i].key.name.clone())
+            .collect()
+    };
+    let mut seen = Vec::new();
+    for _ in 0..SortCol::ALL.len() {
+        let expected = match c.st.page.sort {
+            SortCol::Name => BY_NAME,
+            SortCol::Description => BY_DESCRIPTION,
+            SortCol::Owner => BY_OWNER,
+            SortCol::Created => BY_CREATED,
+        };
+        assert_eq!(shown(&c), expected, "{:?}", c.st.page.sort);
+        c.press("S");
+        assert_eq!(
+            shown(&c),
+            reversed(expected),
+            "{:?} reversed",
+            c.st.page.sort
+        );
+        seen.push(c.st.page.sort);
+        c.press("s");
+    }
+    for col in SortCol::ALL {
+        assert!(seen.contains(&col), "every column sorted: {seen:?}");
     }
 }
 
