@@ -105,7 +105,7 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 let st = &con.st;
                 con.term.draw(|f| draw::draw(f, st)).unwrap();
-            })
+            });
         });
         g.bench_function("down_j", |b| b.iter(|| con.keystroke(KeyCode::Char('j'))));
         // End, then Home: two keystrokes and two frames per iteration.
@@ -113,13 +113,13 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 con.keystroke(KeyCode::Char('G'));
                 con.keystroke(KeyCode::Char('g'));
-            })
+            });
         });
         g.bench_function("sort_next_column_s", |b| {
-            b.iter(|| con.keystroke(KeyCode::Char('s')))
+            b.iter(|| con.keystroke(KeyCode::Char('s')));
         });
         g.bench_function("sort_reverse_S", |b| {
-            b.iter(|| con.keystroke(KeyCode::Char('S')))
+            b.iter(|| con.keystroke(KeyCode::Char('S')));
         });
 
         // Typing a search: "/" then a character, then Backspace, each with
@@ -130,7 +130,7 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 con.keystroke(KeyCode::Char('k'));
                 con.keystroke(KeyCode::Backspace);
-            })
+            });
         });
         // Narrowing: with "backup" typed, one more character only re-tests
         // the rows still shown.
@@ -141,7 +141,7 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 con.keystroke(KeyCode::Char('9'));
                 con.keystroke(KeyCode::Backspace);
-            })
+            });
         });
         black_box(con.st.page.visible.len());
         g.finish();

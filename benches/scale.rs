@@ -51,7 +51,7 @@ fn benches(c: &mut Criterion) {
     for (n, b) in &stores {
         let svc = Service::open(&b.dir, HashParams::OWASP).unwrap();
         g.bench_with_input(BenchmarkId::from_parameter(n), n, |bench, _| {
-            bench.iter(|| black_box(svc.sign_in_key(&b.value, None).unwrap()))
+            bench.iter(|| black_box(svc.sign_in_key(&b.value, None).unwrap()));
         });
     }
     g.finish();
@@ -63,7 +63,7 @@ fn benches(c: &mut Criterion) {
         let s = svc.sign_in_as("owner@scale.example", None).unwrap();
         let q = ListQuery::default();
         g.bench_with_input(BenchmarkId::from_parameter(n), n, |bench, _| {
-            bench.iter(|| black_box(svc.list(&s, &q).unwrap().rows.len()))
+            bench.iter(|| black_box(svc.list(&s, &q).unwrap().rows.len()));
         });
     }
     g.finish();
@@ -85,7 +85,7 @@ fn benches(c: &mut Criterion) {
                     .unwrap();
                 assert!(out.status.success());
                 black_box(out.stdout.len())
-            })
+            });
         });
     }
     g.finish();
@@ -110,7 +110,7 @@ fn benches(c: &mut Criterion) {
                         .len();
                 }
                 black_box(bytes)
-            })
+            });
         });
     }
     g.finish();

@@ -27,9 +27,11 @@ pub const DEMO_NAME: &str = "built-in demo";
 fn default_limit() -> u32 {
     DEFAULT_KEYS_PER_IDENTITY
 }
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
 fn is_false(b: &bool) -> bool {
     !*b
 }
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
 fn is_default_limit(n: &u32) -> bool {
     *n == DEFAULT_KEYS_PER_IDENTITY
 }
@@ -304,8 +306,7 @@ fn validate(fx: &Fixture) -> Result<(), Invalid> {
         let limit = acc
             .settings
             .as_ref()
-            .map(|s| s.api_keys_per_identity)
-            .unwrap_or(DEFAULT_KEYS_PER_IDENTITY);
+            .map_or(DEFAULT_KEYS_PER_IDENTITY, |s| s.api_keys_per_identity);
         if !(1..=1000).contains(&limit) {
             return fail(
                 format!("{at}.settings.api_keys_per_identity"),

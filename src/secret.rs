@@ -93,7 +93,7 @@ pub enum KeyFormatError {
 }
 
 fn checksum(body: &str) -> [u8; CHECKSUM_LEN] {
-    let mut n = crc32fast::hash(body.as_bytes()) as u64;
+    let mut n = u64::from(crc32fast::hash(body.as_bytes()));
     let mut out = [b'0'; CHECKSUM_LEN];
     for slot in out.iter_mut().rev() {
         *slot = BASE62[(n % 62) as usize];

@@ -50,7 +50,7 @@ pub fn check(what: &str, value: &str, max: usize, required: bool) -> Result<Stri
     if v.chars().count() > max {
         return Err(format!("the {what} is longer than {max} characters"));
     }
-    if v.chars().any(|c| c.is_control()) {
+    if v.chars().any(char::is_control) {
         return Err(format!("the {what} contains control characters"));
     }
     Ok(v.to_string())

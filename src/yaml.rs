@@ -46,8 +46,8 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
         }
         YamlError {
             path: if path == "." { String::new() } else { path },
-            line: location.as_ref().map(|l| l.line()),
-            column: location.as_ref().map(|l| l.column()),
+            line: location.as_ref().map(serde_yaml::Location::line),
+            column: location.as_ref().map(serde_yaml::Location::column),
             message,
         }
     })
@@ -444,6 +444,7 @@ fn document_marker(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     fn refused(text: &str) -> YamlError {
         check_limits(text).expect_err(text)
@@ -517,7 +518,7 @@ mod tests {
         assert!(refused(&dashes).message.contains("nest"));
         let mut indented = String::new();
         for d in 0..=MAX_DEPTH {
-            indented.push_str(&format!("{}k{d}:\n", " ".repeat(d)));
+            let _ = writeln!(indented, "{}k{d}:", " ".repeat(d));
         }
         assert!(refused(&indented).message.contains("nest"));
         // Closing brackets inside quotes and comments do not count.

@@ -3,6 +3,7 @@
 //! [`text::inert`] before it reaches a terminal.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -61,7 +62,10 @@ fn table(
     };
     line(
         out,
-        &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+        &headers
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect::<Vec<_>>(),
     )?;
     for r in &cells {
         line(out, r)?;
@@ -79,10 +83,7 @@ pub fn status(key: &ApiKey, at: Timestamp) -> String {
 }
 
 pub fn last_used(key: &ApiKey) -> String {
-    key.activity
-        .last_authn
-        .map(date)
-        .unwrap_or_else(|| "never".into())
+    key.activity.last_authn.map_or_else(|| "never".into(), date)
 }
 
 pub fn seeded(out: &mut dyn Write, json: bool, dir: &Path, boots: &[Bootstrap]) -> io::Result<()> {
@@ -158,7 +159,7 @@ pub fn views(out: &mut dyn Write, json: bool, views: &[ViewInfo]) -> io::Result<
                 .collect::<Vec<_>>()
                 .join(", ");
             if let Some(why) = &v.create_refused {
-                actions.push_str(&format!(" (no create: {why})"));
+                let _ = write!(actions, " (no create: {why})");
             }
             vec![v.view.id().to_string(), v.view.label().to_string(), actions]
         })
@@ -306,10 +307,7 @@ pub fn details(
         let sessions = if k.support_sessions { "yes" } else { "no" };
         rows.push(("Session support", sessions.to_string()));
     }
-    rows.push((
-        "Expires",
-        k.expires_at.map(date).unwrap_or_else(|| "never".into()),
-    ));
+    rows.push(("Expires", k.expires_at.map_or_else(|| "never".into(), date)));
     if let Some(m) = &k.managed_by {
         rows.push(("Managed by", m.clone()));
     }

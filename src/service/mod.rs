@@ -343,7 +343,7 @@ impl Service {
         Ok(Names { names })
     }
 
-    fn row(&self, names: &Names, key: ApiKey) -> KeyRow {
+    fn row(names: &Names, key: ApiKey) -> KeyRow {
         KeyRow {
             owner: names.label(&key.iam_id),
             created_by: names.label(&key.created_by),
@@ -465,7 +465,7 @@ impl Service {
                     "unknown",
                     "sign-in failed",
                     "A sign-in with a wrong value for this key was refused",
-                )
+                );
             })?;
             return Err(unknown.into());
         }
@@ -625,7 +625,7 @@ impl Service {
         let needle = q.search.trim().to_lowercase();
         let mut rows = Vec::new();
         self.scan_view(&account, &s.user.iam_id, q.view, &mut |k| {
-            let row = self.row(&names, k);
+            let row = Self::row(&names, k);
             if matches(&row, &needle) {
                 rows.push(row);
             }
@@ -655,7 +655,7 @@ impl Service {
         let needle = q.search.trim().to_lowercase();
         let mut hits: Vec<(SortKey, String)> = Vec::new();
         self.scan_view(&account, &s.user.iam_id, q.view, &mut |k| {
-            let row = self.row(&names, k);
+            let row = Self::row(&names, k);
             if matches(&row, &needle) {
                 hits.push((sort_key(&row, q.sort), row.key.id));
             }
@@ -684,7 +684,7 @@ impl Service {
         page.ids
             .iter()
             .filter_map(move |id| match self.store.key(id) {
-                Ok(Some(k)) => Some(Ok(self.row(&page.names, k))),
+                Ok(Some(k)) => Some(Ok(Self::row(&page.names, k))),
                 Ok(None) => None,
                 Err(e) => Some(Err(e.into())),
             })
@@ -764,7 +764,7 @@ impl Service {
     pub fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow> {
         let account = self.context(s)?;
         let key = self.resolve_in(&account, &s.user.iam_id, key_ref)?;
-        Ok(self.row(&self.names(&account)?, key))
+        Ok(Self::row(&self.names(&account)?, key))
     }
 
     /// The actions the user may take on this key now.
@@ -839,7 +839,7 @@ impl Service {
         self.store.put_key(&key, None)?;
         tracing::info!(key_id = %key.id, kind = key.kind.label(), account = %account.id, actor = %key.created_by, "API key created");
         Ok(Created {
-            row: self.row(&self.names(account)?, key),
+            row: Self::row(&self.names(account)?, key),
             secret: value,
         })
     }
@@ -952,7 +952,7 @@ impl Service {
         key.record(now, me, action.id(), message);
         self.put_changed(&key, &tag)?;
         tracing::info!(key_id = %key.id, action = action.id(), actor = %s.user.email, "API key changed");
-        Ok(self.row(&self.names(&account)?, key))
+        Ok(Self::row(&self.names(&account)?, key))
     }
 
     fn put_changed(&self, key: &ApiKey, tag: &str) -> Result<()> {

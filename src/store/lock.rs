@@ -149,13 +149,11 @@ impl DirLock {
         if !self.created_dir {
             return;
         }
-        let only_lock = std::fs::read_dir(&self.dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .all(|e| e.file_name() == std::ffi::OsStr::new(LOCK_FILE))
-            })
-            .unwrap_or(false);
+        let only_lock = std::fs::read_dir(&self.dir).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .all(|e| e.file_name() == std::ffi::OsStr::new(LOCK_FILE))
+        });
         if only_lock {
             let _ = std::fs::remove_file(self.dir.join(LOCK_FILE));
             let _ = std::fs::remove_dir(&self.dir);

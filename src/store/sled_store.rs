@@ -149,7 +149,10 @@ fn no_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
     r.map_err(|p| {
         p.downcast_ref::<String>()
             .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .or_else(|| {
+                p.downcast_ref::<&str>()
+                    .map(std::string::ToString::to_string)
+            })
             .unwrap_or_else(|| "the store's files could not be read".to_string())
     })
 }
@@ -493,7 +496,8 @@ fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &str) -> Res
     tree("users")?.apply_batch(users).map_err(e)?;
     tree("users_by_email")?.apply_batch(by_email).map_err(e)?;
 
-    let mut memberships: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    let mut memberships: std::collections::BTreeMap<&str, Vec<&str>> =
+        std::collections::BTreeMap::default();
     let mut accounts = sled::Batch::default();
     for a in &seed.accounts {
         accounts.insert(a.id.as_bytes(), encode(a));
@@ -595,7 +599,7 @@ fn migrate_1_to_2(dir: &Path, db: &Db, meta: &Tree) -> Result<()> {
     let e = |e: sled::Error| sled_error(dir, e);
     let keys = db.open_tree("keys").map_err(e)?;
     let mut records = Vec::with_capacity(keys.len());
-    for item in keys.iter() {
+    for item in &keys {
         let (id, bytes) = item.map_err(e)?;
         let v1 = record::decode_key_v1(&bytes).map_err(|why| StoreError::Damaged {
             dir: dir.to_path_buf(),
@@ -673,7 +677,7 @@ impl Storage for SledStore {
 
     fn users(&self) -> Result<Vec<User>> {
         let mut out = Vec::new();
-        for item in self.users.iter() {
+        for item in &self.users {
             let (_, v) = item.map_err(|e| self.err(e))?;
             out.push(self.decode("user", &v)?);
         }
@@ -862,7 +866,7 @@ impl Storage for SledStore {
     fn check(&self) -> Result<Vec<Problem>> {
         let mut problems = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for item in self.keys.iter() {
+        for item in &self.keys {
             let (id, v) = item.map_err(|e| self.err(e))?;
             let id = String::from_utf8_lossy(&id).into_owned();
             let key: ApiKey = match decode_key(&v) {
@@ -903,7 +907,7 @@ impl Storage for SledStore {
             String::from_utf8_lossy(k.rsplit(|b| *b == 0).next().unwrap_or(k)).into_owned()
         };
         for (name, tree) in [("owner", &self.by_owner), ("kind", &self.by_kind)] {
-            for item in tree.iter() {
+            for item in tree {
                 let (k, _) = item.map_err(|e| self.err(e))?;
                 let id = index_id(&k);
                 if !seen.contains(&id) {
@@ -913,7 +917,7 @@ impl Storage for SledStore {
                 }
             }
         }
-        for item in self.by_lookup.iter() {
+        for item in &self.by_lookup {
             let (_, v) = item.map_err(|e| self.err(e))?;
             let id = String::from_utf8_lossy(&v).into_owned();
             if !seen.contains(&id) {

@@ -168,7 +168,7 @@ pub fn details_lines(st: &State, row: &KeyRow) -> (Vec<Line<'static>>, Vec<Line<
     lines.push(field_line(
         t,
         "Expires",
-        k.expires_at.map(date_time).unwrap_or_else(never),
+        k.expires_at.map_or_else(never, date_time),
     ));
     if let Some(m) = &k.managed_by {
         lines.push(field_line(t, "Managed by", inert(m).into_owned()));
@@ -176,7 +176,7 @@ pub fn details_lines(st: &State, row: &KeyRow) -> (Vec<Line<'static>>, Vec<Line<
     lines.push(field_line(
         t,
         "Last authentication",
-        k.activity.last_authn.map(date_time).unwrap_or_else(never),
+        k.activity.last_authn.map_or_else(never, date_time),
     ));
     lines.push(field_line(
         t,
@@ -218,7 +218,11 @@ pub fn help_lines(st: &State) -> Vec<Line<'static>> {
         }
         lines.push(Line::styled(ctx.title().to_string(), t.title));
         for b in bindings {
-            let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
+            let keys: Vec<String> = b
+                .keys
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect();
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<HELP_KEY_W$}", keys.join(", ")), t.key),
                 Span::raw(inert(&b.desc).into_owned()),

@@ -107,10 +107,10 @@ impl Input {
                 }
             }
             (KeyCode::Left, _) | (KeyCode::Char('b'), true) => {
-                self.cursor = self.cursor.saturating_sub(1)
+                self.cursor = self.cursor.saturating_sub(1);
             }
             (KeyCode::Right, _) | (KeyCode::Char('f'), true) => {
-                self.cursor = (self.cursor + 1).min(self.len())
+                self.cursor = (self.cursor + 1).min(self.len());
             }
             (KeyCode::Home, _) | (KeyCode::Char('a'), true) => self.cursor = 0,
             (KeyCode::End, _) | (KeyCode::Char('e'), true) => self.cursor = self.len(),

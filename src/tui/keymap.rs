@@ -344,7 +344,7 @@ impl Keymap {
             .iter()
             .find(|b| b.command == command)
             .and_then(|b| b.keys.iter().find(|k| k.typed_char().is_none()))
-            .map(|k| k.to_string())
+            .map(std::string::ToString::to_string)
             .unwrap_or_default()
     }
 

@@ -535,7 +535,7 @@ fn views_and_creation_per_persona() {
     let mut failures = Vec::new();
     for ((classic, restrict), rows) in CREATE_AND_VIEWS {
         let acc = account(*classic, *restrict);
-        for (persona, views, user, svc, classic_new, classic_again, settings) in rows.iter() {
+        for (persona, views, user, svc, classic_new, classic_again, settings) in *rows {
             let me = id(persona);
             let got: Vec<&str> = access::views(&acc, &me).iter().map(|v| v.id()).collect();
             let want: Vec<&str> = views.split_whitespace().collect();

@@ -173,7 +173,7 @@ fn keys_of(v: &Value) -> BTreeSet<String> {
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| s.to_string()).collect()
+    items.iter().map(std::string::ToString::to_string).collect()
 }
 
 /// The fields every key carries in JSON, with the IBM names of spec §1.
@@ -1209,7 +1209,7 @@ fn failed_sign_in_with_a_wrong_secret_is_recorded() {
     // Same lookup id as grace's key, another secret, valid checksum.
     let body = format!("{}{}", &GRACE_KEY[..17], "Z".repeat(24));
     const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut n = crc32fast::hash(body.as_bytes()) as u64;
+    let mut n = u64::from(crc32fast::hash(body.as_bytes()));
     let mut sum = [b'0'; 6];
     for slot in sum.iter_mut().rev() {
         *slot = B62[(n % 62) as usize];

@@ -245,11 +245,7 @@ fn long_status_messages_wrap_instead_of_being_cut() {
     assert!(status.len() > 60, "{status}");
     for (w, h) in SIZES {
         let screen = c.screen(w, h);
-        let flat: String = screen
-            .lines()
-            .map(|l| l.trim())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let flat: String = screen.lines().map(str::trim).collect::<Vec<_>>().join(" ");
         let tail: String = status
             .chars()
             .rev()

@@ -857,7 +857,7 @@ fn small_wording_of_the_details_and_settings() {
 fn stored_text_cannot_drive_the_terminal() {
     let mut c = Console::signed_in("ada@acme.example");
     let evil = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{202e}name";
-    for row in c.st.page.rows.iter_mut() {
+    for row in &mut c.st.page.rows {
         row.key.name = evil.into();
         row.key.description = evil.into();
         row.owner = evil.into();

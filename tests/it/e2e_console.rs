@@ -100,9 +100,10 @@ impl Console {
             if ok(&s) {
                 return s;
             }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what:?}; the screen:\n{s}");
-            }
+            assert!(
+                Instant::now() <= deadline,
+                "timed out waiting for {what:?}; the screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

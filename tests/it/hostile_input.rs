@@ -71,7 +71,7 @@ proptest! {
     ) {
         let lines: Vec<&str> = fixture::DEMO.lines().collect();
         let i = line % lines.len();
-        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let mut out: Vec<String> = lines.iter().map(std::string::ToString::to_string).collect();
         match op {
             0 => { out.remove(i); }
             1 => { out.insert(i, lines[i].to_string()); }
@@ -106,7 +106,7 @@ proptest! {
     ]), max in 1usize..60) {
         let hostile = format!("{s}{extra}{s}");
         let shown = text::inert(&hostile);
-        prop_assert!(!shown.chars().any(|c| c.is_control()), "control character left in {:?}", shown);
+        prop_assert!(!shown.chars().any(char::is_control), "control character left in {:?}", shown);
         let fitted = text::fit(&shown, max);
         prop_assert!(text::width(&fitted) <= max, "{:?} is {} cells, more than {}", fitted, text::width(&fitted), max);
     }

@@ -7,6 +7,7 @@
 
 #![allow(unsafe_code)] // the C library: wait4 for a child's peak memory, kill
 
+use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -113,10 +114,11 @@ fn struct_bomb(width: usize, desc: usize) -> String {
     let mut s = String::from(
         "version: 1\ndemo: true\nusers:\n  - email: a@b.example\n    name: n\naccounts:\n  - &a\n    id: x\n    name: X\n    owner: a@b.example\n    api_keys:\n",
     );
-    s.push_str(&format!(
-        "      - &k {{name: k, owner: a@b.example, description: \"{}\"}}\n",
+    let _ = writeln!(
+        s,
+        "      - &k {{name: k, owner: a@b.example, description: \"{}\"}}",
         "lol".repeat(desc / 3)
-    ));
+    );
     s.push_str(&"      - *k\n".repeat(width));
     s.push_str(&"  - *a\n".repeat(width));
     s
@@ -125,10 +127,10 @@ fn struct_bomb(width: usize, desc: usize) -> String {
 /// The classic one: each level a list of `width` aliases of the one before.
 fn list_bomb(levels: usize, width: usize) -> String {
     let mut s = String::from("version: 1\nusers: []\naccounts: []\nx:\n");
-    s.push_str(&format!("  - &l0 [{}]\n", vec!["lol"; width].join(", ")));
+    let _ = writeln!(s, "  - &l0 [{}]", vec!["lol"; width].join(", "));
     for l in 1..=levels {
         let refs = vec![format!("*l{}", l - 1); width].join(", ");
-        s.push_str(&format!("  - &l{l} [{refs}]\n"));
+        let _ = writeln!(s, "  - &l{l} [{refs}]");
     }
     s
 }
@@ -390,7 +392,7 @@ fn control_characters_in_fixture_text_are_refused_and_never_reach_the_log_raw() 
     assert_eq!(lines.len(), 1, "one event, one line: {log:?}");
     assert!(lines[0].contains("signed in with an API key"), "{log:?}");
     assert!(
-        !log.trim_end_matches('\n').chars().any(|c| c.is_control()),
+        !log.trim_end_matches('\n').chars().any(char::is_control),
         "a control character reached the log: {log:?}"
     );
     assert!(

@@ -126,7 +126,7 @@ fn a_schema_1_store_opens_migrated_with_every_record_intact() {
         assert_eq!(schema_version(&db), "2");
         let keys = db.open_tree("keys").unwrap();
         assert_eq!(keys.len(), ids.len());
-        for item in keys.iter() {
+        for item in &keys {
             let (id, bytes) = item.unwrap();
             assert_eq!(bytes[0], KEY_RECORD_V2);
             let rec = record::decode_key(&bytes).unwrap();
@@ -190,7 +190,7 @@ fn consistent_schema(dir: &Path, keys_expected: usize) -> String {
     let version = schema_version(&db);
     let keys = db.open_tree("keys").unwrap();
     assert_eq!(keys.len(), keys_expected);
-    for item in keys.iter() {
+    for item in &keys {
         let (_, bytes) = item.unwrap();
         match version.as_str() {
             "1" => {
@@ -365,7 +365,7 @@ fn concurrent_wrong_guesses_never_pass_the_throttle_together() {
                     let t0 = Instant::now();
                     match svc.sign_in_key(&wrong, None) {
                         Err(ServiceError::Denied(Denied::SignIn(_))) => {
-                            verified.lock().unwrap().push((t0, Instant::now()))
+                            verified.lock().unwrap().push((t0, Instant::now()));
                         }
                         Err(ServiceError::Denied(Denied::Throttled(w))) => {
                             assert!((1..=2).contains(&w), "wait {w}");

@@ -187,7 +187,7 @@ fn key_values_stay_out_of_logs_errors_and_the_store() {
 /// in six base62 digits, computed here independently of the crate.
 fn with_checksum(body: &str) -> String {
     const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut n = crc32(body.as_bytes()) as u64;
+    let mut n = u64::from(crc32(body.as_bytes()));
     let mut sum = [b'0'; 6];
     for slot in sum.iter_mut().rev() {
         *slot = B62[(n % 62) as usize];
@@ -199,7 +199,7 @@ fn with_checksum(body: &str) -> String {
 fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &b in bytes {
-        crc ^= b as u32;
+        crc ^= u32::from(b);
         for _ in 0..8 {
             crc = if crc & 1 != 0 {
                 (crc >> 1) ^ 0xEDB8_8320
@@ -223,7 +223,7 @@ fn debug_and_display_redact_values() {
     let (seed, boots) =
         iamkeys::fixture::to_seed(&fx, secret::HashParams::TEST, iamkeys::service::now());
     let value = boots[0].secret.expose().to_string();
-    assert!(!format!("{:?}", boots).contains(&value));
+    assert!(!format!("{boots:?}").contains(&value));
     assert!(!format!("{}", boots[0].secret).contains(&value));
     iamkeys::store::SledStore::create(&dir, &seed, false, "inline", false).unwrap();
     let svc = iamkeys::service::Service::open(&dir, secret::HashParams::TEST).unwrap();

@@ -3,6 +3,7 @@
 //! account of a key's user and no other, activity and history are kept, and
 //! no key value ever reaches the disk.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -108,19 +109,16 @@ fn snapshot(dir: &Path) -> String {
     let st = SledStore::open(dir).unwrap();
     let mut out = format!("{:?}\n", st.info());
     for u in st.users().unwrap() {
-        out.push_str(&format!(
-            "{u:?}\n{:?}\n",
-            st.accounts_of(&u.iam_id).unwrap()
-        ));
+        let _ = writeln!(out, "{u:?}\n{:?}", st.accounts_of(&u.iam_id).unwrap());
     }
     for id in ["alpha", "beta", "gamma"] {
-        out.push_str(&format!("{:?}\n", st.account(id).unwrap()));
+        let _ = writeln!(out, "{:?}", st.account(id).unwrap());
         for sid in st.service_ids(id).unwrap() {
-            out.push_str(&format!("{sid:?}\n"));
+            let _ = writeln!(out, "{sid:?}");
         }
         for kind in [KeyKind::User, KeyKind::ServiceId, KeyKind::Classic] {
             st.scan_kind(id, kind, &mut |k| {
-                out.push_str(&format!("{k:?}\n"));
+                let _ = writeln!(out, "{k:?}");
                 true
             })
             .unwrap();
@@ -184,7 +182,7 @@ fn id_of(svc: &Service, account: &str, owner_email: &str, name: &str) -> String 
 pub(crate) fn wrong_secret_for(value: &str) -> String {
     const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let body = format!("{}{}", &value[..5 + 12], "W".repeat(24));
-    let mut n = crc32fast::hash(body.as_bytes()) as u64;
+    let mut n = u64::from(crc32fast::hash(body.as_bytes()));
     let mut sum = [b'0'; 6];
     for slot in sum.iter_mut().rev() {
         *slot = B62[(n % 62) as usize];
@@ -563,7 +561,7 @@ fn every_refusal_changes_nothing() {
                 format!("denied:{variant}")
             }
             Err(ServiceError::NotFound(_)) => "not found".into(),
-            Err(ServiceError::BadInput(_)) | Err(ServiceError::KeyFormat(_)) => "bad input".into(),
+            Err(ServiceError::BadInput(_) | ServiceError::KeyFormat(_)) => "bad input".into(),
             Err(ServiceError::Store(e)) => format!("store error {e}"),
         };
         if kind != *expected {
@@ -1091,7 +1089,10 @@ fn no_file_under_the_data_directory_holds_a_key_value() {
     let (_tmp2, dir2) = seeded();
     let svc = open(&dir2);
     let admin = who(&svc, "admin@alpha.test", "alpha");
-    let mut values: Vec<String> = ALL_FIXTURE_KEYS.iter().map(|v| v.to_string()).collect();
+    let mut values: Vec<String> = ALL_FIXTURE_KEYS
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     values.push(
         svc.create_user_key(&admin, &new_key("x"))
             .unwrap()

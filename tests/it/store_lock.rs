@@ -70,15 +70,13 @@ fn leftovers(dir: &Path) -> Vec<String> {
 
 /// Whether the seeder has built anything yet, i.e. holds the lock.
 fn staging_started(dir: &Path) -> bool {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten().any(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(".store.seeding-")
-            })
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".store.seeding-")
         })
-        .unwrap_or(false)
+    })
 }
 
 /// Waits until `seeder` has started building its store in `dir` (so it

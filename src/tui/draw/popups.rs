@@ -486,7 +486,7 @@ fn draw_form(frame: &mut Frame, area: Rect, st: &State, form: &Form) {
         Span::styled(format!(" {}", k(Command::Close)), t.key),
     ];
     let next = format!("   {} next field", k(Command::NextField));
-    let used: usize = buttons.iter().map(|s| s.width()).sum();
+    let used: usize = buttons.iter().map(ratatui::prelude::Span::width).sum();
     if used + width(&next) <= l.foot.width as usize {
         buttons.push(Span::styled(next, t.muted));
     }

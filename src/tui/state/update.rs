@@ -786,7 +786,7 @@ fn choose_menu(st: &mut State, index: usize) -> Vec<Effect> {
             if view != st.page.view {
                 st.page.view = view;
                 st.page.rows.clear();
-                st.page.index = Default::default();
+                st.page.index = RowIndex::default();
                 st.page.visible.clear();
                 st.page.selected = None;
                 st.page.cursor = 0;
@@ -1413,7 +1413,7 @@ fn apply_page(st: &mut State, data: PageData) {
     }
     page.refilter();
     // Open popups follow the key they show.
-    for p in st.popups.iter_mut() {
+    for p in &mut st.popups {
         match p {
             Popup::Details { row, .. } => {
                 if let Some(fresh) = st.page.rows.iter().find(|r| r.key.id == row.key.id) {
