@@ -4,14 +4,14 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use iamkeys::store::{SledStore, Storage};
 use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::common;
-use common::{BIN, files};
+use common::files;
 
 // Public values from the built-in demo fixture.
 const GRACE_KEY: &str = "iamk_DEMOgrace0002XIYfkq7AFQsnFA8ym9eNDZF3hxGIb";
@@ -56,12 +56,8 @@ struct Store {
 }
 
 fn command(envs: &[(&str, &str)], args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env_remove("IAMKEYS_API_KEY")
-        .env_remove("IAMKEYS_DATA_DIR")
-        .env("IAMKEYS_ARGON2", "m=256,t=1,p=1")
-        .stdin(Stdio::null());
+    let mut c = common::bin();
+    c.args(args);
     for (k, v) in envs {
         c.env(k, v);
     }

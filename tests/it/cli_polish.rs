@@ -246,7 +246,7 @@ fn answer_prompt(dir: &Path, args: &[&str], expect: &str, answer: &str) -> (Stri
     let mut writer = pty.master.take_writer().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
-    std::thread::spawn(move || {
+    let drained = std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         while let Ok(n) = reader.read(&mut buf) {
             if n == 0 {
@@ -256,7 +256,7 @@ fn answer_prompt(dir: &Path, args: &[&str], expect: &str, answer: &str) -> (Stri
         }
     });
     let shown = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = crate::common::deadline(Duration::from_secs(30));
     while !shown().contains(expect) {
         assert!(
             Instant::now() < deadline,
@@ -268,7 +268,8 @@ fn answer_prompt(dir: &Path, args: &[&str], expect: &str, answer: &str) -> (Stri
     writer.write_all(answer.as_bytes()).unwrap();
     writer.write_all(b"\r").unwrap();
     let status = child.wait().unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    // The reader ends when the terminal closes: everything shown is in.
+    drained.join().unwrap();
     (shown(), status.exit_code())
 }
 

@@ -10,16 +10,21 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
 /// The cheap argon2 parameters tests set explicitly (the default stays OWASP's).
 pub const FAST_ARGON2: &str = "m=256,t=1,p=1";
 
-/// The binary on the store in `dir`, with cheap hashing, no inherited
-/// sign-in or data directory, and no standard input.
-pub fn iamkeys(dir: &Path) -> Command {
+/// The binary with cheap hashing, no inherited sign-in or data directory,
+/// and no standard input: every test that runs it starts here.
+pub fn bin() -> Command {
     let mut c = Command::new(BIN);
-    c.arg("--data-dir")
-        .arg(dir)
-        .env("IAMKEYS_ARGON2", FAST_ARGON2)
+    c.env("IAMKEYS_ARGON2", FAST_ARGON2)
         .env_remove("IAMKEYS_API_KEY")
         .env_remove("IAMKEYS_DATA_DIR")
         .stdin(Stdio::null());
+    c
+}
+
+/// [`bin`] on the store in `dir`.
+pub fn iamkeys(dir: &Path) -> Command {
+    let mut c = bin();
+    c.arg("--data-dir").arg(dir);
     c
 }
 
@@ -78,4 +83,47 @@ pub fn seed_unchecked(data: &Path, path: &Path) {
     );
     iamkeys::store::SledStore::create(data, &seed, fx.demo, &path.display().to_string(), false)
         .unwrap();
+}
+
+/// How many times longer than usual a test may wait on a slow or loaded
+/// machine: `IAMKEYS_TEST_SLACK` (a whole number, default 1). Deadlines
+/// only: the tests poll for what they wait for and never sleep a fixed time
+/// to let something happen.
+pub fn slack() -> u32 {
+    std::env::var("IAMKEYS_TEST_SLACK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(1)
+}
+
+/// A deadline `base` from now, stretched by [`slack`].
+pub fn deadline(base: std::time::Duration) -> std::time::Instant {
+    std::time::Instant::now() + base * slack()
+}
+
+/// Polls until `ready` holds, or panics naming `what` at the deadline.
+pub fn wait_until(what: &str, base: std::time::Duration, mut ready: impl FnMut() -> bool) {
+    let end = deadline(base);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what} (IAMKEYS_TEST_SLACK stretches the wait)"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Waits until process `pid` holds a file lock (the data directory's), as
+/// the kernel lists it in /proc/locks: readiness without touching the lock.
+pub fn wait_for_lock_held_by(pid: u32) {
+    let needle = format!(" {pid} ");
+    wait_until(
+        "the process to take the data directory's lock",
+        std::time::Duration::from_secs(10),
+        || {
+            std::fs::read_to_string("/proc/locks")
+                .is_ok_and(|l| l.lines().any(|line| line.contains(&needle)))
+        },
+    );
 }

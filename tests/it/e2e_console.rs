@@ -3,14 +3,12 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
-const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
-const CHEAP: &str = "m=256,t=1,p=1";
+use crate::common::{BIN, FAST_ARGON2 as CHEAP, bin};
 const ROWS: u16 = 40;
 const COLS: u16 = 120;
 
@@ -94,7 +92,7 @@ impl Console {
     }
 
     fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = crate::common::deadline(Duration::from_secs(30));
         loop {
             let s = self.screen();
             if ok(&s) {
@@ -138,7 +136,7 @@ impl Console {
     }
 
     pub(crate) fn wait_exit(&mut self) -> u32 {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = crate::common::deadline(Duration::from_secs(20));
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status.exit_code();
@@ -169,12 +167,11 @@ fn seed(dir: &Path) -> std::path::PathBuf {
 /// command line.
 fn seed_from(dir: &Path, fixture: Option<&Path>) -> std::path::PathBuf {
     let data = dir.join("data");
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["--data-dir"])
         .arg(&data)
         .arg("seed")
         .args(fixture)
-        .env("IAMKEYS_ARGON2", CHEAP)
         .output()
         .expect("run iamkeys seed");
     assert!(
@@ -299,7 +296,7 @@ fn a_plain_member_sees_only_their_options_and_no_color_is_honoured() {
     c.keys("v");
     let two = ["My IBM Cloud API keys", "Classic infrastructure API keys"];
     c.wait_until("the dropdown", |s| dropdown_options(s) == two);
-    // Nothing more arrives later.
+    // Nothing more arrives later: a quiet spell, not a wait for readiness.
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(dropdown_options(&c.screen()), two);
     {
@@ -345,7 +342,7 @@ fn frames_keep_coming_while_a_key_is_hashed() {
     c.keys("enter");
     let spinner = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
     let mut frames = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = crate::common::deadline(Duration::from_secs(60));
     loop {
         let s = c.screen();
         if s.contains("API key successfully created") {
@@ -387,9 +384,8 @@ fn a_busy_store_is_a_clear_message_not_a_terminal_mess() {
     );
     // A command, too, is told at once which store is busy and why.
     let started = std::time::Instant::now();
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["--data-dir", data_s, "--as", "ada@acme.example", "api-keys"])
-        .env("IAMKEYS_ARGON2", CHEAP)
         .output()
         .expect("run a command");
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
@@ -439,10 +435,8 @@ fn demo_opens_on_a_throwaway_store_and_apikey_opens_straight_on_the_page() {
     refused.wait_for("sign-in failed");
     // Without a terminal the console says so, and changes nothing.
     let fresh = dir.path().join("never-made");
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["--data-dir", fresh.to_str().unwrap()])
-        .env("IAMKEYS_ARGON2", CHEAP)
-        .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

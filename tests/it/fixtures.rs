@@ -4,13 +4,11 @@
 //! for parser errors), and no store left behind.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use iamkeys::domain::Role;
 use iamkeys::fixture;
 use tempfile::TempDir;
-
-const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
 
 /// A valid, non-demo base that every broken variant below changes in one place.
 const BASE: &str = "\
@@ -70,11 +68,8 @@ fn vary(base: &str, from: &str, to: &str) -> String {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
+    crate::common::bin()
         .args(args)
-        .env("IAMKEYS_ARGON2", "m=256,t=1,p=1")
-        .env_remove("IAMKEYS_API_KEY")
-        .env_remove("IAMKEYS_DATA_DIR")
         .env("IAMKEYS_LOG", "off")
         .output()
         .expect("the binary runs")

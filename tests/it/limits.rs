@@ -21,13 +21,11 @@ use crate::common::{self, iamkeys};
 /// in CPU time (user + system, as the kernel counted it), which other tests
 /// running at the same time on a small machine do not inflate.
 const WALL: Duration = Duration::from_secs(1);
-/// Wall time may stretch by this factor under load (`IAMKEYS_TEST_SLACK`,
-/// default 30): the CPU bound above is what the test is about.
-fn slack() -> u32 {
-    std::env::var("IAMKEYS_TEST_SLACK")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30)
+/// Wall time may stretch to this many times the CPU bound under load (and
+/// further with `IAMKEYS_TEST_SLACK`): the CPU bound above is what the test
+/// is about.
+fn wall_bound() -> Duration {
+    WALL * 30 * common::slack()
 }
 const PEAK_KIB: i64 = 100 * 1024;
 
@@ -100,7 +98,7 @@ fn assert_refused_cheaply(run: &Run, what: &str, says: &str) {
     assert_eq!(run.code, Some(2), "{what}: {}", run.stderr);
     assert!(run.stderr.contains(says), "{what}: {}", run.stderr);
     assert!(
-        run.cpu < WALL && run.wall < WALL * slack() && run.peak_kib < PEAK_KIB,
+        run.cpu < WALL && run.wall < wall_bound() && run.peak_kib < PEAK_KIB,
         "{what}: took {:?} of CPU ({:?} wall) and {} KiB (bounds {WALL:?} of CPU, {PEAK_KIB} KiB)",
         run.cpu,
         run.wall,

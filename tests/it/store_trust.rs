@@ -34,7 +34,7 @@ fn a_store_held_by_a_command_is_busy_within_a_second() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    crate::common::wait_for_lock_held_by(holder.id());
     let started = Instant::now();
     let out = list(&dir);
     let took = started.elapsed();
