@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::domain::{Account, KeyKind, Role};
+use crate::domain::{Account, ApiKey, KeyKind, Role};
 
 /// The options of the View filter on the API keys page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -185,6 +185,18 @@ pub struct KeyFacts<'a> {
     pub owner: &'a str,
     pub locked: bool,
     pub disabled: bool,
+}
+
+impl<'a> KeyFacts<'a> {
+    /// The facts of a stored key.
+    pub fn of(key: &'a ApiKey) -> KeyFacts<'a> {
+        KeyFacts {
+            kind: key.kind,
+            owner: &key.iam_id,
+            locked: key.locked,
+            disabled: key.disabled,
+        }
+    }
 }
 
 /// Owner of the account, or Administrator on the IAM Identity service.

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Account, AccountSettings, Activity, ApiKey, DEFAULT_KEYS_PER_IDENTITY, HistoryEntry, KeyKind,
+    Account, AccountSettings, Activity, ApiKey, Born, DEFAULT_KEYS_PER_IDENTITY, KeyKind,
     LeakAction, Membership, Role, ServiceId, User,
 };
 use crate::secret::{self, ApiKeySecret, HashParams};
@@ -536,6 +536,9 @@ pub struct Bootstrap {
     pub secret: ApiKeySecret,
 }
 
+/// The first history event of a key seeded from a fixture.
+const SEEDED: &str = "Created (seeded from a fixture)";
+
 fn stable_id(prefix: &str, parts: &[&str]) -> String {
     let name = parts.join("\u{0}");
     let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes());
@@ -625,102 +628,70 @@ pub fn to_seed(fx: &Fixture, params: HashParams, now: Timestamp) -> (Seed, Vec<B
                 }
                 None => (None, None),
             };
-            seed.keys.push(ApiKey {
-                crn: ApiKey::crn_for(&acc.id, &id),
-                entity_tag: ApiKey::next_entity_tag(None),
-                id,
-                kind,
-                name: k.name.clone(),
-                description: k.description.clone(),
-                account_id: acc.id.clone(),
-                iam_id,
-                created_at,
-                created_by: created_by.clone(),
-                modified_at: created_at,
-                locked: k.locked,
-                disabled: k.disabled,
-                action_when_leaked: k.action_when_leaked.unwrap_or_default(),
-                support_sessions: k.support_sessions,
-                expires_at: k.expires_at,
-                managed_by: k.managed_by.clone(),
-                activity: Activity {
-                    last_authn: k.last_authn,
-                    authn_count: k.authn_count.unwrap_or(0),
+            let mut key = ApiKey::new(
+                Born {
+                    id,
+                    kind,
+                    account_id: &acc.id,
+                    iam_id,
+                    created_by,
+                    at: created_at,
+                    name: k.name.clone(),
+                    description: k.description.clone(),
                 },
-                history: vec![HistoryEntry {
-                    timestamp: created_at,
-                    actor: created_by,
-                    action: "create".into(),
-                    message: "Created (seeded from a fixture)".into(),
-                }],
-                lookup,
-                hash,
-            });
+                SEEDED,
+            );
+            key.locked = k.locked;
+            key.disabled = k.disabled;
+            key.action_when_leaked = k.action_when_leaked.unwrap_or_default();
+            key.support_sessions = k.support_sessions;
+            key.expires_at = k.expires_at;
+            key.managed_by.clone_from(&k.managed_by);
+            key.activity = Activity {
+                last_authn: k.last_authn,
+                authn_count: k.authn_count.unwrap_or(0),
+            };
+            key.lookup = lookup;
+            key.hash = hash;
+            seed.keys.push(key);
         }
         for (i, c) in acc.classic_keys.iter().enumerate() {
             let id = stable_id("ApiKey", &[&acc.id, "classic_keys", &i.to_string()]);
             let created_at = c.created_at.unwrap_or(now);
             let iam_id = iam(&c.owner);
-            seed.keys.push(ApiKey {
-                crn: ApiKey::crn_for(&acc.id, &id),
-                entity_tag: ApiKey::next_entity_tag(None),
-                id,
-                kind: KeyKind::Classic,
-                name: "Classic infrastructure API key".into(),
-                description: String::new(),
-                account_id: acc.id.clone(),
-                iam_id: iam_id.clone(),
-                created_at,
-                created_by: iam_id.clone(),
-                modified_at: created_at,
-                locked: false,
-                disabled: false,
-                action_when_leaked: LeakAction::default(),
-                support_sessions: false,
-                expires_at: None,
-                managed_by: None,
-                activity: Activity::default(),
-                history: vec![HistoryEntry {
-                    timestamp: created_at,
-                    actor: iam_id,
-                    action: "create".into(),
-                    message: "Created (seeded from a fixture)".into(),
-                }],
-                lookup: None,
-                hash: None,
-            });
+            seed.keys.push(ApiKey::new(
+                Born {
+                    id,
+                    kind: KeyKind::Classic,
+                    account_id: &acc.id,
+                    iam_id: iam_id.clone(),
+                    created_by: iam_id,
+                    at: created_at,
+                    name: "Classic infrastructure API key".into(),
+                    description: String::new(),
+                },
+                SEEDED,
+            ));
         }
         if !fx.demo {
             let value = secret::generate();
             let id = ApiKey::new_id();
-            seed.keys.push(ApiKey {
-                crn: ApiKey::crn_for(&acc.id, &id),
-                entity_tag: ApiKey::next_entity_tag(None),
-                id: id.clone(),
-                kind: KeyKind::User,
-                name: "bootstrap".into(),
-                description: "Made by iamkeys seed for the account owner".into(),
-                account_id: acc.id.clone(),
-                iam_id: owner.clone(),
-                created_at: now,
-                created_by: owner.clone(),
-                modified_at: now,
-                locked: false,
-                disabled: false,
-                action_when_leaked: LeakAction::default(),
-                support_sessions: false,
-                expires_at: None,
-                managed_by: None,
-                activity: Activity::default(),
-                history: vec![HistoryEntry {
-                    timestamp: now,
-                    actor: owner.clone(),
-                    action: "create".into(),
-                    message: "Bootstrap key for the account owner".into(),
-                }],
-                lookup: Some(value.lookup().to_string()),
-                hash: Some(secret::hash(&value, params)),
-            });
+            let mut key = ApiKey::new(
+                Born {
+                    id: id.clone(),
+                    kind: KeyKind::User,
+                    account_id: &acc.id,
+                    iam_id: owner.clone(),
+                    created_by: owner.clone(),
+                    at: now,
+                    name: "bootstrap".into(),
+                    description: "Made by iamkeys seed for the account owner".into(),
+                },
+                "Bootstrap key for the account owner",
+            );
+            key.lookup = Some(value.lookup().to_string());
+            key.hash = Some(secret::hash(&value, params));
+            seed.keys.push(key);
             bootstraps.push(Bootstrap {
                 account_id: acc.id.clone(),
                 owner_email: acc.owner.clone(),

@@ -74,12 +74,7 @@ fn table(
 }
 
 pub fn status(key: &ApiKey, at: Timestamp) -> String {
-    let labels = key.status(at).labels();
-    if labels.is_empty() {
-        "active".into()
-    } else {
-        labels.join(",")
-    }
+    key.status(at).text(",")
 }
 
 pub fn last_used(key: &ApiKey) -> String {

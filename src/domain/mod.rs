@@ -248,7 +248,52 @@ pub struct ApiKey {
     pub hash: Option<String>,
 }
 
+/// Who and what a new key is: the part every way of making a key (the
+/// service's create, seeding from a fixture, bootstrap keys) supplies.
+pub struct Born<'a> {
+    pub id: String,
+    pub kind: KeyKind,
+    pub account_id: &'a str,
+    /// The owning identity.
+    pub iam_id: String,
+    pub created_by: String,
+    pub at: Timestamp,
+    pub name: String,
+    pub description: String,
+}
+
 impl ApiKey {
+    /// A key as it is made: unlocked, enabled, no expiry, no activity, no
+    /// value yet, and its first history event ("create", `message`). The
+    /// maker sets what else it knows.
+    pub fn new(b: Born<'_>, message: &str) -> ApiKey {
+        let mut key = ApiKey {
+            crn: ApiKey::crn_for(b.account_id, &b.id),
+            entity_tag: ApiKey::next_entity_tag(None),
+            id: b.id,
+            kind: b.kind,
+            name: b.name,
+            description: b.description,
+            account_id: b.account_id.to_string(),
+            iam_id: b.iam_id,
+            created_at: b.at,
+            created_by: b.created_by.clone(),
+            modified_at: b.at,
+            locked: false,
+            disabled: false,
+            action_when_leaked: LeakAction::default(),
+            support_sessions: false,
+            expires_at: None,
+            managed_by: None,
+            activity: Activity::default(),
+            history: Vec::new(),
+            lookup: None,
+            hash: None,
+        };
+        key.record(b.at, &b.created_by, "create", message);
+        key
+    }
+
     pub fn crn_for(account_id: &str, id: &str) -> String {
         format!("crn:v1:bluemix:public:iam-identity::a/{account_id}::apikey:{id}")
     }
@@ -307,7 +352,20 @@ impl ApiKey {
     }
 }
 
+/// The status of a key that is neither locked, disabled nor expired.
+pub const ACTIVE: &str = "active";
+
 impl Status {
+    /// The labels joined by `sep`, or [`ACTIVE`] when there are none.
+    pub fn text(&self, sep: &str) -> String {
+        let labels = self.labels();
+        if labels.is_empty() {
+            ACTIVE.to_string()
+        } else {
+            labels.join(sep)
+        }
+    }
+
     pub fn labels(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
         if self.locked {

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use crate::access::{self, Denied, KeyAction, KeyFacts, ViewFilter};
 use crate::domain::{
-    Account, AccountSettings, Activity, ApiKey, KeyKind, LeakAction, ServiceId, User,
+    Account, AccountSettings, Activity, ApiKey, Born, KeyKind, LeakAction, ServiceId, User,
 };
 use crate::secret::{self, ApiKeySecret, HashParams, KeyFormatError};
 use crate::store::{Admission, Storage, StoreError};
@@ -202,15 +202,6 @@ pub struct Service {
 /// Now, to the second, as every stored time is.
 pub fn now() -> Timestamp {
     Timestamp::from_second(Timestamp::now().as_second()).expect("the clock is in range")
-}
-
-fn facts(key: &ApiKey) -> KeyFacts<'_> {
-    KeyFacts {
-        kind: key.kind,
-        owner: &key.iam_id,
-        locked: key.locked,
-        disabled: key.disabled,
-    }
 }
 
 fn contains_ci(hay: &str, needle_lower: &str) -> bool {
@@ -607,7 +598,7 @@ impl Service {
             ViewFilter::ClassicInfrastructure => {
                 self.store
                     .scan_kind(&account.id, KeyKind::Classic, &mut |k| {
-                        if access::in_view(account, me, view, &facts(&k)) {
+                        if access::in_view(account, me, view, &KeyFacts::of(&k)) {
                             each(k)
                         } else {
                             true
@@ -727,7 +718,7 @@ impl Service {
     fn resolve_in(&self, account: &Account, me: &str, key_ref: &str) -> Result<ApiKey> {
         not_a_value(key_ref, "a key id or name")?;
         if let Some(k) = self.store.key(key_ref)? {
-            if k.account_id == account.id && access::can_see(account, me, &facts(&k)) {
+            if k.account_id == account.id && access::can_see(account, me, &KeyFacts::of(&k)) {
                 return Ok(k);
             }
             return Err(not_found(key_ref));
@@ -770,7 +761,11 @@ impl Service {
     /// The actions the user may take on this key now.
     pub fn actions(&self, s: &Session, key: &ApiKey) -> Result<Vec<KeyAction>> {
         let account = self.context(s)?;
-        Ok(access::key_actions(&account, &s.user.iam_id, &facts(key)))
+        Ok(access::key_actions(
+            &account,
+            &s.user.iam_id,
+            &KeyFacts::of(key),
+        ))
     }
 
     // ---- create ----------------------------------------------------------
@@ -800,30 +795,25 @@ impl Service {
         let value = secret::generate();
         let hash = secret::hash(&value, self.params);
         let id = ApiKey::new_id();
-        let mut key = ApiKey {
-            crn: ApiKey::crn_for(&account.id, &id),
-            entity_tag: ApiKey::next_entity_tag(None),
-            id,
-            kind,
-            name,
-            description,
-            account_id: account.id.clone(),
-            iam_id: owner.to_string(),
-            created_at: now,
-            created_by: actor.to_string(),
-            modified_at: now,
-            locked: spec.locked,
-            disabled: false,
-            action_when_leaked: spec.action_when_leaked,
-            support_sessions: spec.support_sessions,
-            expires_at: spec.expires_at,
-            managed_by: None,
-            activity: Activity::default(),
-            history: Vec::new(),
-            lookup: Some(value.lookup().to_string()),
-            hash: Some(hash),
-        };
-        key.record(now, actor, "create", "API key created");
+        let mut key = ApiKey::new(
+            Born {
+                id,
+                kind,
+                account_id: &account.id,
+                iam_id: owner.to_string(),
+                created_by: actor.to_string(),
+                at: now,
+                name,
+                description,
+            },
+            "API key created",
+        );
+        key.locked = spec.locked;
+        key.action_when_leaked = spec.action_when_leaked;
+        key.support_sessions = spec.support_sessions;
+        key.expires_at = spec.expires_at;
+        key.lookup = Some(value.lookup().to_string());
+        key.hash = Some(hash);
         if spec.locked {
             key.record(now, actor, "lock", "Locked at creation");
         }
@@ -944,7 +934,7 @@ impl Service {
             }
             .into());
         }
-        access::check(&account, me, action, &facts(&key))?;
+        access::check(&account, me, action, &KeyFacts::of(&key))?;
         let message = change(&mut key)?;
         let now = now();
         key.entity_tag = ApiKey::next_entity_tag(Some(&tag));
@@ -1073,7 +1063,12 @@ impl Service {
             }
             .into());
         }
-        access::check(&account, &s.user.iam_id, KeyAction::Delete, &facts(&key))?;
+        access::check(
+            &account,
+            &s.user.iam_id,
+            KeyAction::Delete,
+            &KeyFacts::of(&key),
+        )?;
         match self.store.delete_key(&key.id, &tag) {
             Err(StoreError::Conflict { current }) => Err(Denied::StaleEntityTag {
                 given: tag,

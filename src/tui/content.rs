@@ -118,7 +118,6 @@ pub fn details_lines(st: &State, row: &KeyRow) -> (Vec<Line<'static>>, Vec<Line<
         KeyKind::ServiceId => "Service ID API key",
         KeyKind::Classic => "Classic infrastructure API key",
     };
-    let status = k.status(st.now).labels();
     let mut lines = vec![
         field_line(t, "Name", inert(&k.name).into_owned()),
         field_line(t, "Description", inert(&k.description).into_owned()),
@@ -142,15 +141,7 @@ pub fn details_lines(st: &State, row: &KeyRow) -> (Vec<Line<'static>>, Vec<Line<
             format!("{} by {}", date_time(k.created_at), inert(&row.created_by)),
         ),
         field_line(t, "Modified", date_time(k.modified_at)),
-        field_line(
-            t,
-            "Status",
-            if status.is_empty() {
-                "active".into()
-            } else {
-                status.join(", ")
-            },
-        ),
+        field_line(t, "Status", k.status(st.now).text(", ")),
         field_line(t, "Locked", yes_no(k.locked)),
         field_line(t, "Disabled", yes_no(k.disabled)),
     ];

@@ -505,7 +505,11 @@ fn badges<'a>(row: &KeyRow, now: Timestamp, t: &Theme, short: bool) -> Line<'a> 
     );
     if spans.is_empty() {
         spans.push(Span::styled(
-            if t.monochrome { "active" } else { " active" },
+            if t.monochrome {
+                crate::domain::ACTIVE.to_string()
+            } else {
+                format!(" {}", crate::domain::ACTIVE)
+            },
             t.muted,
         ));
     }

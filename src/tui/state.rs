@@ -387,7 +387,7 @@ impl Page {
     /// the access rules), in menu order.
     pub fn actions_for(&self, me: &str, key: &ApiKey) -> Vec<KeyAction> {
         match &self.account {
-            Some(account) => access::key_actions(account, me, &facts(key)),
+            Some(account) => access::key_actions(account, me, &KeyFacts::of(key)),
             None => Vec::new(),
         }
     }
@@ -395,7 +395,7 @@ impl Page {
     /// Why `action` is refused on `key`, if it is.
     pub fn refusal(&self, me: &str, action: KeyAction, key: &ApiKey) -> Option<Denied> {
         let account = self.account.as_ref()?;
-        access::check(account, me, action, &facts(key)).err()
+        access::check(account, me, action, &KeyFacts::of(key)).err()
     }
 }
 
@@ -516,15 +516,6 @@ fn sort_order(rows: &[KeyRow], col: SortCol) -> Vec<u32> {
             .then_with(|| rows[a as usize].key.id.cmp(&rows[b as usize].key.id))
     });
     order
-}
-
-pub fn facts(key: &ApiKey) -> KeyFacts<'_> {
-    KeyFacts {
-        kind: key.kind,
-        owner: &key.iam_id,
-        locked: key.locked,
-        disabled: key.disabled,
-    }
 }
 
 /// The label of a row action in the actions menu.

@@ -2,6 +2,7 @@
 //! shapes, every exit code, sign-in by flag and by environment, and a store
 //! that keeps everything across processes.
 
+use crate::common::Succeeds as _;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -1342,13 +1343,7 @@ fn default_parameters_are_owasp_in_the_binary() {
         ],
     )
     .env_remove("IAMKEYS_ARGON2")
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    .succeeds();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let value = v["apikey"].as_str().unwrap().to_string();
     let id = v["id"].as_str().unwrap().to_string();

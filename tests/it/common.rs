@@ -127,3 +127,21 @@ pub fn wait_for_lock_held_by(pid: u32) {
         },
     );
 }
+
+/// Runs a command that must succeed, naming what it said if it did not.
+pub trait Succeeds {
+    fn succeeds(&mut self) -> std::process::Output;
+}
+
+impl Succeeds for Command {
+    fn succeeds(&mut self) -> std::process::Output {
+        let out = self.output().expect("the binary runs");
+        assert!(
+            out.status.success(),
+            "{:?} failed: {}",
+            self.get_args().collect::<Vec<_>>(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+}

@@ -7,6 +7,7 @@
 
 #![allow(unsafe_code)] // the C library: wait4 for a child's peak memory, kill
 
+use crate::common::Succeeds as _;
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -375,16 +376,10 @@ fn control_characters_in_fixture_text_are_refused_and_never_reach_the_log_raw() 
     let data = tmp.path().join("store");
     std::fs::write(tmp.path().join("unchecked.yaml"), &text).unwrap();
     common::seed_unchecked(&data, &tmp.path().join("unchecked.yaml"));
-    let out = iamkeys(&data)
+    iamkeys(&data)
         .env("IAMKEYS_LOG", "info")
         .args(["--apikey", &key, "views"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
     let log = std::fs::read_to_string(data.join("iamkeys.log")).unwrap();
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(lines.len(), 1, "one event, one line: {log:?}");
@@ -498,13 +493,7 @@ fn expires_at_on_the_command_line_is_strict_and_a_refusal_creates_nothing() {
             "t",
         ])
         .args(["--expires-at", "2027-06-01T10:30:00+05:30"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v.to_string().matches("2027-06-01T05:00:00Z").count(),

@@ -1,6 +1,7 @@
 //! The data directory's lock, the store swap, leftovers, replacing a
 //! damaged store, and file modes.
 
+use crate::common::Succeeds as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -16,16 +17,10 @@ const OWNER: &str = "owner@scale.example";
 /// A generated demo fixture with `keys` keys, written to `dir/name`.
 fn gen_fixture(dir: &Path, name: &str, keys: usize) -> PathBuf {
     let file = dir.join(name);
-    let out = Command::new(common::BIN)
+    Command::new(common::BIN)
         .args(["gen-fixture", "--keys", &keys.to_string(), "-o"])
         .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
     file
 }
 
