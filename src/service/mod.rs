@@ -115,6 +115,18 @@ pub struct ListQuery {
     pub limit: Option<usize>,
 }
 
+impl ListQuery {
+    /// The page asked for among `total` matching keys, as the range
+    /// `offset..end` (both within `total`).
+    fn page(&self, total: usize) -> (usize, usize) {
+        let offset = self.offset.min(total);
+        let end = self
+            .limit
+            .map_or(total, |l| offset.saturating_add(l).min(total));
+        (offset, end)
+    }
+}
+
 impl Default for ListQuery {
     fn default() -> Self {
         ListQuery {
@@ -247,6 +259,35 @@ pub fn sort_rows(rows: &mut [KeyRow], field: SortField, desc: bool) {
     rows.sort_by_cached_key(|r| (sort_key(r, field), r.key.id.clone()));
     if desc {
         rows.reverse();
+    }
+}
+
+/// The entity tag a change is made against: the one the caller read (or
+/// the key's own), which must still be the key's.
+fn unchanged_since(key: &ApiKey, given: Option<&str>) -> Result<String> {
+    let tag = given.unwrap_or(&key.entity_tag);
+    if tag == key.entity_tag {
+        Ok(tag.to_string())
+    } else {
+        Err(Denied::StaleEntityTag {
+            given: tag.to_string(),
+            current: key.entity_tag.clone(),
+        }
+        .into())
+    }
+}
+
+/// The store's answer to a change made against `tag`: a key changed
+/// meanwhile is a stale tag, a key deleted meanwhile is not found.
+fn against_tag<T>(answer: crate::store::Result<T>, key_id: &str, tag: &str) -> Result<T> {
+    match answer {
+        Err(StoreError::Conflict { current }) => Err(Denied::StaleEntityTag {
+            given: tag.to_string(),
+            current,
+        }
+        .into()),
+        Err(StoreError::Gone) => Err(not_found(key_id)),
+        other => Ok(other?),
     }
 }
 
@@ -624,10 +665,7 @@ impl Service {
         })?;
         sort_rows(&mut rows, q.sort, q.desc);
         let total = rows.len();
-        let offset = q.offset.min(total);
-        let end = q
-            .limit
-            .map_or(total, |l| offset.saturating_add(l).min(total));
+        let (offset, end) = q.page(total);
         rows.truncate(end);
         rows.drain(..offset);
         Ok(Listing {
@@ -657,10 +695,7 @@ impl Service {
             hits.reverse();
         }
         let total = hits.len();
-        let offset = q.offset.min(total);
-        let end = q
-            .limit
-            .map_or(total, |l| offset.saturating_add(l).min(total));
+        let (offset, end) = q.page(total);
         Ok(PageIds {
             total,
             offset,
@@ -926,14 +961,7 @@ impl Service {
         let account = self.context(s)?;
         let me = &s.user.iam_id;
         let mut key = self.resolve_in(&account, me, key_ref)?;
-        let tag = expected_tag.unwrap_or(&key.entity_tag).to_string();
-        if tag != key.entity_tag {
-            return Err(Denied::StaleEntityTag {
-                given: tag,
-                current: key.entity_tag,
-            }
-            .into());
-        }
+        let tag = unchanged_since(&key, expected_tag)?;
         access::check(&account, me, action, &KeyFacts::of(&key))?;
         let message = change(&mut key)?;
         let now = now();
@@ -946,15 +974,7 @@ impl Service {
     }
 
     fn put_changed(&self, key: &ApiKey, tag: &str) -> Result<()> {
-        match self.store.put_key(key, Some(tag)) {
-            Err(StoreError::Conflict { current }) => Err(Denied::StaleEntityTag {
-                given: tag.to_string(),
-                current,
-            }
-            .into()),
-            Err(StoreError::Gone) => Err(not_found(&key.id)),
-            other => Ok(other?),
-        }
+        against_tag(self.store.put_key(key, Some(tag)), &key.id, tag)
     }
 
     pub fn update(&self, s: &Session, key_ref: &str, u: &KeyUpdate) -> Result<KeyRow> {
@@ -1055,33 +1075,16 @@ impl Service {
     pub fn delete(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<ApiKey> {
         let account = self.context(s)?;
         let key = self.resolve_in(&account, &s.user.iam_id, key_ref)?;
-        let tag = tag.unwrap_or(&key.entity_tag).to_string();
-        if tag != key.entity_tag {
-            return Err(Denied::StaleEntityTag {
-                given: tag,
-                current: key.entity_tag,
-            }
-            .into());
-        }
+        let tag = unchanged_since(&key, tag)?;
         access::check(
             &account,
             &s.user.iam_id,
             KeyAction::Delete,
             &KeyFacts::of(&key),
         )?;
-        match self.store.delete_key(&key.id, &tag) {
-            Err(StoreError::Conflict { current }) => Err(Denied::StaleEntityTag {
-                given: tag,
-                current,
-            }
-            .into()),
-            Err(StoreError::Gone) => Err(not_found(&key.id)),
-            Err(e) => Err(e.into()),
-            Ok(()) => {
-                tracing::info!(key_id = %key.id, actor = %s.user.email, "API key deleted");
-                Ok(key)
-            }
-        }
+        against_tag(self.store.delete_key(&key.id, &tag), &key.id, &tag)?;
+        tracing::info!(key_id = %key.id, actor = %s.user.email, "API key deleted");
+        Ok(key)
     }
 
     // ---- account settings --------------------------------------------------
