@@ -1025,6 +1025,33 @@ impl Service {
         })
     }
 
+    /// Locks, unlocks, disables or enables a key: `action` is one of those
+    /// four (anything else is bad input).
+    pub fn switch(
+        &self,
+        s: &Session,
+        key_ref: &str,
+        action: KeyAction,
+        tag: Option<&str>,
+    ) -> Result<KeyRow> {
+        let (set, message): (fn(&mut ApiKey), &str) = match action {
+            KeyAction::Lock => (|k| k.locked = true, "API key locked"),
+            KeyAction::Unlock => (|k| k.locked = false, "API key unlocked"),
+            KeyAction::Disable => (|k| k.disabled = true, "API key disabled"),
+            KeyAction::Enable => (|k| k.disabled = false, "API key enabled"),
+            other => {
+                return Err(ServiceError::BadInput(format!(
+                    "{} is not a lock or disable switch",
+                    other.id()
+                )));
+            }
+        };
+        self.change(s, key_ref, action, tag, |k| {
+            set(k);
+            Ok(message.into())
+        })
+    }
+
     pub fn set_locked(
         &self,
         s: &Session,
@@ -1037,15 +1064,7 @@ impl Service {
         } else {
             KeyAction::Unlock
         };
-        self.change(s, key_ref, action, tag, |k| {
-            k.locked = locked;
-            Ok(if locked {
-                "API key locked"
-            } else {
-                "API key unlocked"
-            }
-            .into())
-        })
+        self.switch(s, key_ref, action, tag)
     }
 
     pub fn set_disabled(
@@ -1060,15 +1079,7 @@ impl Service {
         } else {
             KeyAction::Enable
         };
-        self.change(s, key_ref, action, tag, |k| {
-            k.disabled = disabled;
-            Ok(if disabled {
-                "API key disabled"
-            } else {
-                "API key enabled"
-            }
-            .into())
-        })
+        self.switch(s, key_ref, action, tag)
     }
 
     /// Deletes a key, if the rules allow and it is unchanged since `tag`.

@@ -80,17 +80,12 @@ pub enum Job {
         key_id: String,
         update: KeyUpdate,
     },
-    SetLocked {
+    /// Lock, unlock, disable or enable.
+    Switch {
         session: Session,
         key_id: String,
         tag: String,
-        on: bool,
-    },
-    SetDisabled {
-        session: Session,
-        key_id: String,
-        tag: String,
-        on: bool,
+        action: KeyAction,
     },
     Delete {
         session: Session,

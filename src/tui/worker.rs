@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::access::ViewFilter;
+use crate::access::{KeyAction, ViewFilter};
 use crate::service::{Created, ListQuery, Service, now};
 
 use super::state::{Failure, Job, Outcome, PageData, Persona};
@@ -88,26 +88,20 @@ pub fn run_job(service: &Service, job: Job) -> Outcome {
                 .update(&session, &key_id, &update)
                 .map_err(Failure::from),
         },
-        Job::SetLocked {
+        Job::Switch {
             session,
             key_id,
             tag,
-            on,
+            action,
         } => Outcome::Changed {
-            verb: if on { "locked" } else { "unlocked" },
+            verb: match action {
+                KeyAction::Lock => "locked",
+                KeyAction::Unlock => "unlocked",
+                KeyAction::Disable => "disabled",
+                _ => "enabled",
+            },
             result: service
-                .set_locked(&session, &key_id, on, Some(&tag))
-                .map_err(Failure::from),
-        },
-        Job::SetDisabled {
-            session,
-            key_id,
-            tag,
-            on,
-        } => Outcome::Changed {
-            verb: if on { "disabled" } else { "enabled" },
-            result: service
-                .set_disabled(&session, &key_id, on, Some(&tag))
+                .switch(&session, &key_id, action, Some(&tag))
                 .map_err(Failure::from),
         },
         Job::Delete {

@@ -572,42 +572,21 @@ fn set_job(
     key_id: String,
     tag: String,
 ) -> Effect {
-    match action {
-        KeyAction::Lock | KeyAction::Unlock => {
-            let on = action == KeyAction::Lock;
-            let label = if on {
-                "Locking the API key"
-            } else {
-                "Unlocking the API key"
-            };
-            st.run(
-                label,
-                Job::SetLocked {
-                    session,
-                    key_id,
-                    tag,
-                    on,
-                },
-            )
-        }
-        _ => {
-            let on = action == KeyAction::Disable;
-            let label = if on {
-                "Disabling the API key"
-            } else {
-                "Enabling the API key"
-            };
-            st.run(
-                label,
-                Job::SetDisabled {
-                    session,
-                    key_id,
-                    tag,
-                    on,
-                },
-            )
-        }
-    }
+    let label = match action {
+        KeyAction::Lock => "Locking the API key",
+        KeyAction::Unlock => "Unlocking the API key",
+        KeyAction::Disable => "Disabling the API key",
+        _ => "Enabling the API key",
+    };
+    st.run(
+        label,
+        Job::Switch {
+            session,
+            key_id,
+            tag,
+            action,
+        },
+    )
 }
 
 // ---- popups ---------------------------------------------------------------------
