@@ -167,10 +167,10 @@ fn sign_in_key(st: &mut State, key: Key) -> Vec<Effect> {
             if focus == SignInFocus::Personas
                 && let Some(c) = key.typed_char()
                 && c.is_ascii_alphanumeric()
-                && c != 'j'
-                && c != 'k'
-                && c != 'q'
+                && cmd.is_none()
+                && st.keymap.lookup(Context::Global, key).is_none()
             {
+                // A letter no binding takes (in the keymap, not hard-coded).
                 // Typing starts the API key field.
                 st.sign_in.focus = Some(SignInFocus::Key);
                 st.sign_in.key.insert(c);
