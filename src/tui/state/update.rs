@@ -616,13 +616,11 @@ fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
             form_key(st, key)
         }
         Popup::Help { scroll } => {
-            match st.keymap.lookup(Context::Details, key) {
-                Some(Command::Down) => *scroll = scroll.saturating_add(1),
-                Some(Command::Up) => *scroll = scroll.saturating_sub(1),
-                Some(Command::PageDown) => *scroll = scroll.saturating_add(page),
-                Some(Command::PageUp) => *scroll = scroll.saturating_sub(page),
-                Some(Command::Top) => *scroll = 0,
-                Some(Command::Bottom) => *scroll = u16::MAX,
+            let cmd = st.keymap.lookup(Context::Details, key);
+            if scrolled(scroll, cmd, page) {
+                return Vec::new();
+            }
+            match cmd {
                 Some(Command::Close) => {
                     st.popups.pop();
                 }
@@ -637,30 +635,7 @@ fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
             Vec::new()
         }
         Popup::Details { scroll, row } => match st.keymap.lookup(Context::Details, key) {
-            Some(Command::Down) => {
-                *scroll = scroll.saturating_add(1);
-                Vec::new()
-            }
-            Some(Command::Up) => {
-                *scroll = scroll.saturating_sub(1);
-                Vec::new()
-            }
-            Some(Command::PageDown) => {
-                *scroll = scroll.saturating_add(page);
-                Vec::new()
-            }
-            Some(Command::PageUp) => {
-                *scroll = scroll.saturating_sub(page);
-                Vec::new()
-            }
-            Some(Command::Top) => {
-                *scroll = 0;
-                Vec::new()
-            }
-            Some(Command::Bottom) => {
-                *scroll = u16::MAX;
-                Vec::new()
-            }
+            cmd if scrolled(scroll, cmd, page) => Vec::new(),
             Some(Command::Close) => {
                 st.popups.pop();
                 Vec::new()
@@ -683,6 +658,22 @@ fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
         Popup::Confirm(_) => confirm_key(st, key),
         Popup::Settings { .. } => settings_key(st, key),
     }
+}
+
+/// Scrolls a popup's text for a scrolling command (by a row, a page, or to
+/// either end; `clamp_scroll` then keeps it within the text); says whether
+/// `cmd` was one.
+fn scrolled(scroll: &mut u16, cmd: Option<Command>, page: u16) -> bool {
+    *scroll = match cmd {
+        Some(Command::Down) => scroll.saturating_add(1),
+        Some(Command::Up) => scroll.saturating_sub(1),
+        Some(Command::PageDown) => scroll.saturating_add(page),
+        Some(Command::PageUp) => scroll.saturating_sub(page),
+        Some(Command::Top) => 0,
+        Some(Command::Bottom) => u16::MAX,
+        _ => return false,
+    };
+    true
 }
 
 /// Keeps a scrolled popup within its text, so scrolling back starts at
