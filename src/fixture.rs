@@ -127,10 +127,10 @@ pub struct FixtureKey {
     pub support_sessions: bool,
     #[serde(
         default,
-        deserialize_with = "time::optional::deserialize",
+        deserialize_with = "time::optional::deserialize_moment",
         skip_serializing_if = "Option::is_none"
     )]
-    pub expires_at: Option<Timestamp>,
+    pub expires_at: Option<time::Moment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<String>,
     #[serde(

@@ -7,16 +7,80 @@
 //! allows. A bare date, a space for the `T`, fractions of a second and
 //! anything else are refused, each with a message saying what to give.
 
+use std::fmt;
+
 use jiff::Timestamp;
-use jiff::civil::Date;
+use jiff::civil::{Date, DateTime};
 use jiff::tz::Offset;
 
 /// The example every message shows.
 pub const EXAMPLE: &str = "2027-01-01T00:00:00Z";
 
-/// The latest time iamkeys can hold (its time library keeps every time
-/// convertible to any offset). Later times are refused with this named.
+/// The latest instant of activity and history iamkeys can hold (its time
+/// library keeps every instant convertible to any offset). An expiry
+/// ([`Moment`]) goes on to RFC 3339's last second, [`LAST`].
 pub const LATEST: &str = "9999-12-30T22:00:00Z";
+
+/// RFC 3339's last second, the latest expiry.
+pub const LAST: &str = "9999-12-31T23:59:59Z";
+
+/// A moment in UTC to the second over RFC 3339's whole range, up to
+/// 9999-12-31T23:59:59Z: what an expiry is. It reads and writes as the same
+/// text a `Timestamp` does (`2027-01-01T00:00:00Z`), so stores written when
+/// expiries were timestamps read unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Moment(DateTime);
+
+impl Moment {
+    pub fn from_timestamp(t: Timestamp) -> Moment {
+        Moment(Offset::UTC.to_datetime(t))
+    }
+
+    /// Whether `now` has reached this moment.
+    pub fn reached(self, now: Timestamp) -> bool {
+        Moment::from_timestamp(now) >= self
+    }
+
+    /// Formatted as `strftime` would a UTC time.
+    pub fn strftime(self, format: &str) -> String {
+        self.0.strftime(format).to_string()
+    }
+}
+
+impl fmt::Display for Moment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}Z", self.0.strftime("%Y-%m-%dT%H:%M:%S"))
+    }
+}
+
+impl std::str::FromStr for Moment {
+    type Err = String;
+    /// The strict form ([`parse_moment`]).
+    fn from_str(s: &str) -> Result<Moment, String> {
+        parse_moment(s)
+    }
+}
+
+impl serde::Serialize for Moment {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Moment {
+    /// What a store or a document holds: the strict form, or any time a
+    /// `Timestamp` reads (older stores may hold fractions of a second).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Moment, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse_moment(&s)
+            .or_else(|e| {
+                s.parse::<Timestamp>()
+                    .map(Moment::from_timestamp)
+                    .map_err(|_| e)
+            })
+            .map_err(serde::de::Error::custom)
+    }
+}
 
 fn number(b: &[u8]) -> Option<i32> {
     b.iter().try_fold(0i32, |n, &d| {
@@ -30,8 +94,18 @@ fn shape_error(s: &str, why: &str) -> String {
     )
 }
 
-/// Parses a strict RFC 3339 time (see the module documentation).
+/// Parses a strict RFC 3339 time (see the module documentation) as an
+/// instant: up to [`LATEST`].
 pub fn parse(s: &str) -> Result<Timestamp, String> {
+    let m = parse_moment(s)?;
+    Offset::UTC
+        .to_timestamp(m.0)
+        .map_err(|_| format!("{s:?} is out of range: times run up to {LATEST}"))
+}
+
+/// Parses a strict RFC 3339 time (see the module documentation) as a
+/// [`Moment`]: up to [`LAST`], as an expiry may be.
+pub fn parse_moment(s: &str) -> Result<Moment, String> {
     let b = s.as_bytes();
     let date_ok = b.len() >= 10
         && number(&b[0..4]).is_some()
@@ -86,36 +160,44 @@ pub fn parse(s: &str) -> Result<Timestamp, String> {
     let date = Date::new(year as i16, month as i8, day as i8)
         .map_err(|_| shape_error(s, "there is no such date"))?;
     let at = date.at(hour as i8, minute as i8, second as i8, 0);
-    let offset = Offset::from_seconds(offset_secs).expect("within ±23:59");
-    offset
-        .to_timestamp(at)
-        .map_err(|_| format!("{s:?} is out of range: times run up to {LATEST}"))
+    // The same wall-clock time in UTC: shift by the offset.
+    at.checked_sub(jiff::SignedDuration::from_secs(i64::from(offset_secs)))
+        .ok()
+        .filter(|utc| utc.year() >= 0)
+        .map(Moment)
+        .ok_or_else(|| {
+            format!("{s:?} is out of range: times run from 0000-01-01T00:00:00Z to {LAST}")
+        })
 }
 
 /// Serde support for fixture fields that hold an optional time: the same
-/// strict parser, so a fixture error names the line and column.
+/// strict parser, so a fixture error names the value's line and column.
 pub mod optional {
     use std::fmt;
 
     use jiff::Timestamp;
     use serde::de::{self, Deserializer, Visitor};
 
-    struct TimeVisitor;
+    use super::Moment;
 
-    impl<'de> Visitor<'de> for TimeVisitor {
-        type Value = Timestamp;
+    /// A time read by a strict parser.
+    struct Strict<T>(fn(&str) -> Result<T, String>);
+
+    impl<'de, T> Visitor<'de> for Strict<T> {
+        type Value = T;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             write!(f, "an RFC 3339 time like {}", super::EXAMPLE)
         }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
-            super::parse(v).map_err(E::custom)
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            (self.0)(v).map_err(E::custom)
         }
     }
 
-    struct OptionVisitor;
+    /// Nothing, or a time read by a strict parser.
+    struct OptionOf<T>(fn(&str) -> Result<T, String>);
 
-    impl<'de> Visitor<'de> for OptionVisitor {
-        type Value = Option<Timestamp>;
+    impl<'de, T> Visitor<'de> for OptionOf<T> {
+        type Value = Option<T>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             write!(f, "an RFC 3339 time like {}", super::EXAMPLE)
         }
@@ -126,12 +208,18 @@ pub mod optional {
             Ok(None)
         }
         fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_str(TimeVisitor).map(Some)
+            d.deserialize_str(Strict(self.0)).map(Some)
         }
     }
 
+    /// An instant (activity, creation): up to [`super::LATEST`].
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
-        d.deserialize_option(OptionVisitor)
+        d.deserialize_option(OptionOf(super::parse))
+    }
+
+    /// An expiry: up to [`super::LAST`].
+    pub fn deserialize_moment<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Moment>, D::Error> {
+        d.deserialize_option(OptionOf(super::parse_moment))
     }
 }
 
@@ -189,5 +277,59 @@ mod tests {
             assert!(e.contains(says), "{s:?}: {e}");
             assert!(e.contains(EXAMPLE) || e.contains(LATEST), "{s:?}: {e}");
         }
+    }
+
+    #[test]
+    fn an_expiry_runs_to_the_last_second_of_rfc_3339() {
+        let last = parse_moment(LAST).unwrap();
+        assert_eq!(last.to_string(), LAST);
+        assert_eq!(
+            parse_moment("9999-12-31T23:59:59-00:00").unwrap(),
+            last,
+            "the same moment"
+        );
+        assert_eq!(
+            parse_moment("0000-01-01T00:00:00Z").unwrap().to_string(),
+            "0000-01-01T00:00:00Z"
+        );
+        for beyond in ["9999-12-31T23:59:59-00:01", "0000-01-01T00:00:00+00:01"] {
+            let e = parse_moment(beyond).expect_err(beyond);
+            assert!(e.contains("out of range") && e.contains(LAST), "{e}");
+        }
+        // Within a timestamp's range, a moment is that timestamp.
+        for s in ["2027-01-01T02:30:00+02:30", "9999-12-30T22:00:00Z"] {
+            let t = parse(s).unwrap();
+            assert_eq!(parse_moment(s).unwrap(), Moment::from_timestamp(t), "{s}");
+            assert_eq!(parse_moment(s).unwrap().to_string(), t.to_string(), "{s}");
+        }
+        let t = parse("2027-01-01T00:00:00Z").unwrap();
+        let m = Moment::from_timestamp(t);
+        assert!(m.reached(t));
+        assert!(!m.reached(t - jiff::SignedDuration::from_secs(1)));
+        assert!(
+            !last.reached(parse(LATEST).unwrap()),
+            "nothing reaches the last second"
+        );
+    }
+
+    #[test]
+    fn a_moment_reads_and_writes_as_a_timestamp_does() {
+        let t = parse("2027-06-01T10:30:00+05:30").unwrap();
+        let m = Moment::from_timestamp(t);
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            serde_json::to_string(&t).unwrap()
+        );
+        assert_eq!(
+            postcard::to_stdvec(&m).unwrap(),
+            postcard::to_stdvec(&t).unwrap()
+        );
+        let back: Moment = postcard::from_bytes(&postcard::to_stdvec(&t).unwrap()).unwrap();
+        assert_eq!(back, m);
+        // A fraction an older store may hold still reads.
+        let frac: Moment = serde_json::from_str("\"2027-01-01T00:00:00.5Z\"").unwrap();
+        assert_eq!(frac.to_string(), "2027-01-01T00:00:00Z");
+        let last: Moment = serde_json::from_str(&format!("\"{LAST}\"")).unwrap();
+        assert_eq!(last.to_string(), LAST);
     }
 }

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use jiff::Timestamp;
 
 use crate::access::ViewFilter;
 use crate::domain::LeakAction;
@@ -115,11 +114,6 @@ impl From<LeakArg> for LeakAction {
     }
 }
 
-/// RFC 3339 with an offset, to the second: `2027-01-01T00:00:00Z` (see [`crate::time`]).
-pub fn parse_time(s: &str) -> Result<Timestamp, String> {
-    crate::time::parse(s)
-}
-
 /// The page size: 1 to 100, as IBM's `pagesize`.
 pub const MAX_LIMIT: usize = 100;
 
@@ -160,8 +154,8 @@ pub struct CreateOptions {
     #[arg(long = "action-if-leaked", value_enum, default_value_t = LeakArg::Disable)]
     pub action_if_leaked: LeakArg,
     /// When the key stops working (RFC 3339, like 2027-01-01T00:00:00Z)
-    #[arg(long = "expires-at", value_name = "TIME", value_parser = parse_time)]
-    pub expires_at: Option<Timestamp>,
+    #[arg(long = "expires-at", value_name = "TIME", value_parser = crate::time::parse_moment)]
+    pub expires_at: Option<crate::time::Moment>,
 }
 
 #[derive(Debug, Subcommand)]

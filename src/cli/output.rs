@@ -302,7 +302,11 @@ pub fn details(
         let sessions = if k.support_sessions { "yes" } else { "no" };
         rows.push(("Session support", sessions.to_string()));
     }
-    rows.push(("Expires", k.expires_at.map_or_else(|| "never".into(), date)));
+    rows.push((
+        "Expires",
+        k.expires_at
+            .map_or_else(|| "never".into(), |m| m.strftime("%Y-%m-%d %H:%M")),
+    ));
     if let Some(m) = &k.managed_by {
         rows.push(("Managed by", m.clone()));
     }

@@ -235,7 +235,7 @@ pub struct ApiKey {
     pub disabled: bool,
     pub action_when_leaked: LeakAction,
     pub support_sessions: bool,
-    pub expires_at: Option<Timestamp>,
+    pub expires_at: Option<crate::time::Moment>,
     /// The service that manages a service-specific key.
     pub managed_by: Option<String>,
     pub activity: Activity,
@@ -303,7 +303,7 @@ impl ApiKey {
     }
 
     pub fn is_expired(&self, now: Timestamp) -> bool {
-        self.expires_at.is_some_and(|t| t <= now)
+        self.expires_at.is_some_and(|t| t.reached(now))
     }
 
     /// A fresh entity tag: a revision counter and a random part, so two

@@ -28,7 +28,7 @@ pub struct KeyJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub support_sessions: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<Timestamp>,
+    pub expires_at: Option<crate::time::Moment>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<&'a str>,
     pub activity: &'a Activity,

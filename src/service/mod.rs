@@ -172,7 +172,7 @@ pub struct NewKey {
     pub description: String,
     pub action_when_leaked: LeakAction,
     pub support_sessions: bool,
-    pub expires_at: Option<Timestamp>,
+    pub expires_at: Option<crate::time::Moment>,
     pub locked: bool,
 }
 
@@ -821,7 +821,7 @@ impl Service {
         let description = check_text("description", &spec.description, MAX_DESCRIPTION, false)?;
         let now = now();
         if let Some(t) = spec.expires_at
-            && t <= now
+            && t.reached(now)
         {
             return Err(ServiceError::BadInput(format!(
                 "the expiry {t} is not in the future"

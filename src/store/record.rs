@@ -75,7 +75,7 @@ pub struct KeyRecordV1 {
     pub disabled: bool,
     pub action_when_leaked: LeakRecord,
     pub support_sessions: bool,
-    pub expires_at: Option<Timestamp>,
+    pub expires_at: Option<crate::time::Moment>,
     pub managed_by: Option<String>,
     pub activity: ActivityRecord,
     pub history: Vec<HistoryRecord>,

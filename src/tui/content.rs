@@ -159,7 +159,8 @@ pub fn details_lines(st: &State, row: &KeyRow) -> (Vec<Line<'static>>, Vec<Line<
     lines.push(field_line(
         t,
         "Expires",
-        k.expires_at.map_or_else(never, date_time),
+        k.expires_at
+            .map_or_else(never, |m| m.strftime("%Y-%m-%d %H:%M:%S UTC")),
     ));
     if let Some(m) = &k.managed_by {
         lines.push(field_line(t, "Managed by", inert(m).into_owned()));

@@ -696,13 +696,13 @@ impl Form {
 
 /// Reads the expiry field: empty (or `never`) for none, else an RFC 3339
 /// time with an offset, by the same strict rules as `--expires-at` and
-/// fixtures ([`crate::time::parse`]).
-pub fn parse_expiry(text: &str) -> Result<Option<Timestamp>, String> {
+/// fixtures ([`crate::time::parse_moment`]).
+pub fn parse_expiry(text: &str) -> Result<Option<crate::time::Moment>, String> {
     let t = text.trim();
     if t.is_empty() || t.eq_ignore_ascii_case("never") {
         return Ok(None);
     }
-    crate::time::parse(t)
+    crate::time::parse_moment(t)
         .map(Some)
         .map_err(|e| format!("the expiry: {e}"))
 }

@@ -792,7 +792,8 @@ fn the_demo_loads() {
     assert!(keys.iter().any(|k| k.disabled), "a disabled key");
     let now = iamkeys::service::now();
     assert!(
-        keys.iter().any(|k| k.expires_at.is_some_and(|t| t <= now)),
+        keys.iter()
+            .any(|k| k.expires_at.is_some_and(|t| t.reached(now))),
         "an expired key"
     );
     assert!(keys.iter().any(|k| k.managed_by.is_some()), "a managed key");

@@ -409,7 +409,7 @@ const BAD_TIMES: [&str; 12] = [
     "2027-06-01T00:00:00.000000001Z",
     "2027-06-01T00:00:00",
     "2027-06-01",
-    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59-00:01", // a minute past RFC 3339's last second
     "2027-02-29T00:00:00Z",
 ];
 
@@ -423,7 +423,11 @@ fn everywhere(s: &str) -> [Result<String, String>; 3] {
     let fixture = fixture::parse(&doc, "t.yaml")
         .map(|fx| fx.accounts[0].api_keys[0].expires_at.unwrap().to_string())
         .map_err(|e| e.to_string());
-    [time::parse(s).map(|t| t.to_string()), console, fixture]
+    [
+        time::parse_moment(s).map(|t| t.to_string()),
+        console,
+        fixture,
+    ]
 }
 
 #[test]
@@ -438,6 +442,8 @@ fn one_strict_time_parser_for_the_command_line_the_console_and_fixtures() {
         ("2027-06-01T10:30:00+05:30", "2027-06-01T05:00:00Z"),
         ("2027-06-01T00:00:00-23:59", "2027-06-01T23:59:00Z"),
         ("9999-12-30T22:00:00Z", "9999-12-30T22:00:00Z"),
+        ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"),
+        ("9999-12-31T23:59:59-00:00", "9999-12-31T23:59:59Z"),
     ] {
         for (r, who) in everywhere(s).iter().zip(["time", "console", "fixture"]) {
             assert_eq!(r.as_deref(), Ok(utc), "{who}: {s:?}");
@@ -478,7 +484,7 @@ fn expires_at_on_the_command_line_is_strict_and_a_refusal_creates_nothing() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{s}: {err}");
         assert!(
-            err.contains("2027-01-01T00:00:00Z") || err.contains(time::LATEST),
+            err.contains("2027-01-01T00:00:00Z") || err.contains(time::LAST),
             "{s}: {err}"
         );
     }
@@ -494,6 +500,26 @@ fn expires_at_on_the_command_line_is_strict_and_a_refusal_creates_nothing() {
         ])
         .args(["--expires-at", "2027-06-01T10:30:00+05:30"])
         .succeeds();
+    // RFC 3339's last second is a valid expiry too, and reads back as given.
+    let last = iamkeys(&dir)
+        .args(["--as", "ada@acme.example", "--output", "json"])
+        .args([
+            "api-key-create",
+            "until-the-end",
+            "--expires-at",
+            time::LAST,
+        ])
+        .succeeds();
+    let created: serde_json::Value = serde_json::from_slice(&last.stdout).unwrap();
+    assert!(created.to_string().contains(time::LAST), "{created}");
+    let shown = iamkeys(&dir)
+        .args(["--as", "ada@acme.example", "api-key", "until-the-end"])
+        .succeeds();
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("9999-12-31 23:59"),
+        "{}",
+        String::from_utf8_lossy(&shown.stdout)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v.to_string().matches("2027-06-01T05:00:00Z").count(),
