@@ -23,11 +23,8 @@ pub fn report(f: &Failure, json: bool) {
     let message = crate::secret::redact_values(&f.message);
     let mut err = std::io::stderr().lock();
     let _ = if json {
-        writeln!(
-            err,
-            "{}",
-            serde_json::json!({ "code": f.kind(), "message": message, "exit_code": f.code })
-        )
+        let doc = serde_json::json!({ "code": f.kind(), "message": message, "exit_code": f.code });
+        writeln!(err, "{}", output::escape_c1(&doc.to_string()))
     } else {
         writeln!(err, "iamkeys: {}", crate::text::inert(&message))
     };

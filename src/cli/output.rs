@@ -22,8 +22,27 @@ pub fn date(t: Timestamp) -> String {
 }
 
 fn json_line(out: &mut dyn Write, v: &impl serde::Serialize) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, v)?;
-    writeln!(out)
+    let text = serde_json::to_string_pretty(v).map_err(io::Error::from)?;
+    writeln!(out, "{}", escape_c1(&text))
+}
+
+/// JSON escapes C0 controls but writes C1 controls (U+0080–U+009F, read by
+/// terminals as control codes) as they are; they can only stand inside
+/// strings, so each becomes `\u00XX` there. The output is the same JSON.
+pub fn escape_c1(json: &str) -> std::borrow::Cow<'_, str> {
+    let c1 = |c: char| ('\u{80}'..='\u{9f}').contains(&c);
+    if !json.chars().any(c1) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if c1(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// An aligned table; cells are made inert and cut to their column's width.
@@ -188,8 +207,9 @@ pub fn list_json(
         if i > 0 {
             out.write_all(b",").map_err(io_err)?;
         }
-        serde_json::to_writer(&mut *out, &KeyJson::new(&row, false))
-            .map_err(|e| io_err(e.into()))?;
+        let text =
+            serde_json::to_string(&KeyJson::new(&row, false)).map_err(|e| io_err(e.into()))?;
+        out.write_all(escape_c1(&text).as_bytes()).map_err(io_err)?;
     }
     writeln!(out, "]}}").map_err(io_err)
 }
@@ -410,4 +430,28 @@ pub fn settings(
             ("API keys per identity", s.api_keys_per_identity.to_string()),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c1_controls_are_escaped_in_json_and_the_json_means_the_same() {
+        let v = serde_json::json!({ "name": "a\u{9b}31mb\u{85}c", "plain": "é ✓" });
+        let mut out = Vec::new();
+        json_line(&mut out, &v).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u0085"),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+        assert_eq!(escape_c1("{\"a\":\"é\"}"), "{\"a\":\"é\"}");
+    }
 }
