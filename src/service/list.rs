@@ -1,0 +1,281 @@
+//! Views and listings: which views a user has, the keys in a view
+//! (searched, sorted, paged), and resolving a key by id or name.
+
+use super::*;
+
+impl Service {
+    pub(super) fn has_classic_key(&self, account: &Account, iam_id: &str) -> Result<bool> {
+        Ok(self
+            .store
+            .count_keys_of_owner(&account.id, iam_id, KeyKind::Classic)?
+            > 0)
+    }
+
+    /// The View filter options this user may use here, with what each allows now.
+    pub fn views(&self, s: &Session) -> Result<Vec<ViewInfo>> {
+        let account = self.context(s)?;
+        let me = &s.user.iam_id;
+        let mut out = Vec::new();
+        for view in access::views(&account, me) {
+            let refusal = match view {
+                ViewFilter::MyApiKeys => {
+                    let own = self
+                        .store
+                        .count_keys_of_owner(&account.id, me, KeyKind::User)?;
+                    access::may_create_user_key(&account, me, own).err()
+                }
+                ViewFilter::ClassicInfrastructure => {
+                    let has = self.has_classic_key(&account, me)?;
+                    access::may_create_classic_key(&account, me, has).err()
+                }
+                _ => None,
+            };
+            out.push(ViewInfo {
+                view,
+                actions: access::view_actions(view, refusal.is_none()),
+                create_refused: refusal,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Visits every key `view` shows to the signed-in user, reading only
+    /// that view's index: the "My" view reads one person's keys.
+    pub(super) fn scan_view(
+        &self,
+        account: &Account,
+        me: &str,
+        view: ViewFilter,
+        each: &mut dyn FnMut(ApiKey) -> bool,
+    ) -> Result<()> {
+        access::may_use_view(account, me, view)?;
+        match view {
+            ViewFilter::MyApiKeys => {
+                for k in self.store.keys_of_owner(&account.id, me, KeyKind::User)? {
+                    if !each(k) {
+                        break;
+                    }
+                }
+            }
+            ViewFilter::AllUserApiKeys | ViewFilter::AllServiceIdApiKeys => {
+                self.store.scan_kind(&account.id, view.kind(), each)?;
+            }
+            ViewFilter::ClassicInfrastructure => {
+                self.store
+                    .scan_kind(&account.id, KeyKind::Classic, &mut |k| {
+                        if access::in_view(account, me, view, &KeyFacts::of(&k)) {
+                            each(k)
+                        } else {
+                            true
+                        }
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One page of a view: searched, sorted, paged.
+    pub fn list(&self, s: &Session, q: &ListQuery) -> Result<Listing> {
+        let account = self.context(s)?;
+        let names = self.names(&account)?;
+        let needle = q.search.trim().to_lowercase();
+        let mut rows = Vec::new();
+        self.scan_view(&account, &s.user.iam_id, q.view, &mut |k| {
+            let row = Self::row(&names, k);
+            if matches(&row, &needle) {
+                rows.push(row);
+            }
+            true
+        })?;
+        sort_rows(&mut rows, q.sort, q.desc);
+        let total = rows.len();
+        let (offset, end) = q.page(total);
+        rows.truncate(end);
+        rows.drain(..offset);
+        Ok(Listing {
+            total,
+            offset,
+            rows,
+        })
+    }
+
+    /// Like [`Service::list`], but holds only a sort key and an id per
+    /// matching key: memory stays small however large the view. The rows
+    /// are then read one at a time with [`Service::page_rows`].
+    pub fn list_ids(&self, s: &Session, q: &ListQuery) -> Result<PageIds> {
+        let account = self.context(s)?;
+        let names = self.names(&account)?;
+        let needle = q.search.trim().to_lowercase();
+        let mut hits: Vec<(SortKey, String)> = Vec::new();
+        self.scan_view(&account, &s.user.iam_id, q.view, &mut |k| {
+            let row = Self::row(&names, k);
+            if matches(&row, &needle) {
+                hits.push((sort_key(&row, q.sort), row.key.id));
+            }
+            true
+        })?;
+        hits.sort_unstable();
+        if q.desc {
+            hits.reverse();
+        }
+        let total = hits.len();
+        let (offset, end) = q.page(total);
+        Ok(PageIds {
+            total,
+            offset,
+            ids: hits.drain(offset..end).map(|(_, id)| id).collect(),
+            names,
+        })
+    }
+
+    /// The rows of a page, read from the store one at a time; a key deleted
+    /// since the page was listed is skipped.
+    pub fn page_rows<'a>(&'a self, page: &'a PageIds) -> impl Iterator<Item = Result<KeyRow>> + 'a {
+        page.ids
+            .iter()
+            .filter_map(move |id| match self.store.key(id) {
+                Ok(Some(k)) => Some(Ok(Self::row(&page.names, k))),
+                Ok(None) => None,
+                Err(e) => Some(Err(e.into())),
+            })
+    }
+
+    /// Every key the user can see in this account, across all their views.
+    pub(super) fn visible(
+        &self,
+        account: &Account,
+        me: &str,
+        each: &mut dyn FnMut(ApiKey) -> bool,
+    ) -> Result<()> {
+        let views = access::views(account, me);
+        let mut go_on = true;
+        for view in views {
+            if view == ViewFilter::MyApiKeys
+                && views_contains(account, me, ViewFilter::AllUserApiKeys)
+            {
+                continue; // the all-users view includes one's own keys
+            }
+            self.scan_view(account, me, view, &mut |k| {
+                go_on = each(k);
+                go_on
+            })?;
+            if !go_on {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds a key by id, or by a name unique among the keys the user can
+    /// see here. A key the user cannot see is reported as not found.
+    pub fn resolve(&self, s: &Session, key_ref: &str) -> Result<ApiKey> {
+        let account = self.context(s)?;
+        self.resolve_in(&account, &s.user.iam_id, key_ref)
+    }
+
+    /// [`Service::resolve`] in an account already read.
+    pub(super) fn resolve_in(&self, account: &Account, me: &str, key_ref: &str) -> Result<ApiKey> {
+        not_a_value(key_ref, "a key id or name")?;
+        if let Some(k) = self.store.key(key_ref)? {
+            if k.account_id == account.id && access::can_see(account, me, &KeyFacts::of(&k)) {
+                return Ok(k);
+            }
+            return Err(not_found(key_ref));
+        }
+        let mut found = Vec::new();
+        self.visible(account, me, &mut |k| {
+            if k.name == key_ref {
+                found.push(k);
+            }
+            true
+        })?;
+        match found.len() {
+            0 => Err(not_found(key_ref)),
+            1 => Ok(found.pop().expect("one")),
+            _ => {
+                let mut ids: Vec<String> = found.into_iter().map(|k| k.id).collect();
+                ids.sort();
+                Err(ServiceError::BadInput(format!(
+                    "the name {key_ref:?} is ambiguous: it names {} keys; use an id: {}",
+                    ids.len(),
+                    ids.join(", ")
+                )))
+            }
+        }
+    }
+
+    /// Email or service ID name for every identity of the session's account,
+    /// by iam_id: for showing history actors as people read them.
+    pub fn identity_names(&self, s: &Session) -> Result<HashMap<String, String>> {
+        let account = self.context(s)?;
+        Ok(self.names(&account)?.names)
+    }
+
+    pub fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow> {
+        let account = self.context(s)?;
+        let key = self.resolve_in(&account, &s.user.iam_id, key_ref)?;
+        Ok(Self::row(&self.names(&account)?, key))
+    }
+
+    /// The actions the user may take on this key now.
+    pub fn actions(&self, s: &Session, key: &ApiKey) -> Result<Vec<KeyAction>> {
+        let account = self.context(s)?;
+        Ok(access::key_actions(
+            &account,
+            &s.user.iam_id,
+            &KeyFacts::of(key),
+        ))
+    }
+
+    // ---- create ----------------------------------------------------------
+}
+
+pub(super) fn contains_ci(hay: &str, needle_lower: &str) -> bool {
+    if hay.is_ascii() && needle_lower.is_ascii() {
+        hay.as_bytes()
+            .windows(needle_lower.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(needle_lower.as_bytes()))
+            || needle_lower.is_empty()
+    } else {
+        hay.to_lowercase().contains(needle_lower)
+    }
+}
+
+/// Does a row match a search? Name, description, owner and id, ignoring case.
+pub fn matches(row: &KeyRow, needle_lower: &str) -> bool {
+    needle_lower.is_empty()
+        || contains_ci(&row.key.name, needle_lower)
+        || contains_ci(&row.key.description, needle_lower)
+        || contains_ci(&row.owner, needle_lower)
+        || contains_ci(&row.key.id, needle_lower)
+}
+
+/// What a key sorts by for `field`: the one definition every listing (the
+/// command line, paging by id, the console) orders by. Ties go by key id,
+/// so the order is total.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SortKey {
+    Text(String),
+    Time(Timestamp),
+}
+
+pub fn sort_key(row: &KeyRow, field: SortField) -> SortKey {
+    match field {
+        SortField::Name => SortKey::Text(row.key.name.to_lowercase()),
+        SortField::Description => SortKey::Text(row.key.description.to_lowercase()),
+        SortField::CreatedAt => SortKey::Time(row.key.created_at),
+        SortField::CreatedBy => SortKey::Text(row.created_by.clone()),
+    }
+}
+
+/// Orders rows by [`sort_key`], ties by id; `desc` reverses the whole order.
+pub fn sort_rows(rows: &mut [KeyRow], field: SortField, desc: bool) {
+    rows.sort_by_cached_key(|r| (sort_key(r, field), r.key.id.clone()));
+    if desc {
+        rows.reverse();
+    }
+}
+
+pub(super) fn views_contains(account: &Account, me: &str, view: ViewFilter) -> bool {
+    access::may_use_view(account, me, view).is_ok()
+}
