@@ -105,9 +105,10 @@ fn benches(c: &mut Criterion) {
                 let mut bytes = 0usize;
                 for row in svc.page_rows(&page) {
                     let row = row.unwrap();
-                    bytes += serde_json::to_vec(&iamkeys::service::KeyJson::new(&row, false))
-                        .unwrap()
-                        .len();
+                    bytes +=
+                        serde_json::to_vec(&iamkeys::cli::output::json::KeyJson::new(&row, false))
+                            .unwrap()
+                            .len();
                 }
                 black_box(bytes)
             });

@@ -1,7 +1,7 @@
 //! The command line: parse, sign in, call the service, print text or JSON.
 
 mod args;
-mod output;
+pub mod output;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

@@ -13,9 +13,11 @@ use super::Failure;
 use crate::access::{KeyAction, ViewFilter};
 use crate::domain::{AccountSettings, ApiKey};
 use crate::fixture::Bootstrap;
-use crate::service::Problem;
-use crate::service::{Created, KeyJson, KeyRow, Listing, PageIds, ServiceError, ViewInfo, now};
+use crate::service::{Created, KeyRow, Listing, PageIds, Problem, ServiceError, ViewInfo, now};
 use crate::text::{self, inert};
+use json::KeyJson;
+
+pub mod json;
 
 pub fn date(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M").to_string()

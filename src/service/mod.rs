@@ -4,7 +4,6 @@
 
 mod change;
 mod create;
-mod json;
 mod list;
 mod settings;
 mod sign_in;
@@ -22,7 +21,6 @@ use crate::secret::{self, ApiKeySecret, HashParams, KeyFormatError};
 use crate::store::{Admission, Storage, StoreError};
 pub use crate::store::{Problem, StoreInfo};
 
-pub use json::{KeyJson, ListJson};
 pub use list::{SortKey, matches, sort_key, sort_rows};
 
 /// Everything that can go wrong, sorted by what the user should do about it.

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::{Activity, HistoryEntry, LeakAction};
 
-use super::KeyRow;
+use crate::service::KeyRow;
 
 /// One API key as IBM's API returns it. `apikey` appears only in the answer
 /// to a create.
@@ -65,12 +65,4 @@ impl<'a> KeyJson<'a> {
             apikey: None,
         }
     }
-}
-
-/// The list answer: `{"offset", "limit", "apikeys": [...]}`.
-#[derive(Debug, Serialize)]
-pub struct ListJson<'a> {
-    pub offset: usize,
-    pub limit: usize,
-    pub apikeys: Vec<KeyJson<'a>>,
 }
