@@ -202,8 +202,13 @@ pub struct AccountSummary {
     pub name: String,
 }
 
-/// A persona's accounts, each with the roles held there ("Owner" first).
-pub type PersonaRoles = Vec<(String, Vec<String>)>;
+/// What a persona holds in one account: ownership and the roles granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRoles {
+    pub account_id: String,
+    pub owner: bool,
+    pub roles: Vec<crate::domain::Role>,
+}
 
 pub use crate::domain::{THROTTLE_FREE_FAILURES, THROTTLE_MAX_WAIT_SECS, THROTTLE_WINDOW_SECS};
 

@@ -35,7 +35,7 @@ impl Service {
     // ---- sign-in -------------------------------------------------------
 
     /// The personas a demo store offers, with their roles per account.
-    pub fn personas(&self) -> Result<Vec<(User, PersonaRoles)>> {
+    pub fn personas(&self) -> Result<Vec<(User, Vec<AccountRoles>)>> {
         if !self.info().demo {
             return Err(Denied::NotDemo.into());
         }
@@ -44,14 +44,14 @@ impl Service {
             let mut per_account = Vec::new();
             for a in self.store.accounts_of(&u.iam_id)? {
                 if let Some(acc) = self.store.account(&a)? {
-                    let mut roles: Vec<String> = Vec::new();
-                    if acc.owner == u.iam_id {
-                        roles.push("Owner".into());
-                    }
-                    if let Some(m) = acc.member(&u.iam_id) {
-                        roles.extend(m.roles.iter().map(|r| r.label().to_string()));
-                    }
-                    per_account.push((a, roles));
+                    per_account.push(AccountRoles {
+                        owner: acc.owner == u.iam_id,
+                        roles: acc
+                            .member(&u.iam_id)
+                            .map(|m| m.roles.iter().copied().collect())
+                            .unwrap_or_default(),
+                        account_id: a,
+                    });
                 }
             }
             out.push((u, per_account));

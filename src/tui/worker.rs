@@ -16,7 +16,10 @@ pub fn run_job(service: &Service, job: Job) -> Outcome {
                 .map(|list| {
                     let mut people: Vec<Persona> = list
                         .into_iter()
-                        .map(|(user, roles)| Persona { user, roles })
+                        .map(|(user, accounts)| Persona {
+                            user,
+                            roles: accounts.iter().map(role_labels).collect(),
+                        })
                         .collect();
                     people.sort_by_key(persona_order);
                     people
@@ -151,6 +154,16 @@ fn download(created: &Created, path: &Path) -> Result<(), String> {
         let _ = std::fs::remove_file(path);
         format!("writing {} failed: {e}", path.display())
     })
+}
+
+/// An account's id and the roles held there as the sign-in screen names
+/// them: "Owner" first for the account owner.
+fn role_labels(a: &crate::service::AccountRoles) -> (String, Vec<String>) {
+    let owner = a.owner.then(|| "Owner".to_string());
+    let roles = owner
+        .into_iter()
+        .chain(a.roles.iter().map(|r| r.label().to_string()));
+    (a.account_id.clone(), roles.collect())
 }
 
 /// Personas by their first account, the most powerful first, functional
