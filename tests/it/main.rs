@@ -22,6 +22,7 @@ mod readme;
 mod records;
 mod secrets;
 mod service;
+mod sort_order;
 mod store_lock;
 mod store_trust;
 mod yaml_scanner;
