@@ -1,0 +1,178 @@
+//! `update`: how each action changes the state, and the work it asks for.
+
+use crossterm::event::{KeyCode, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Position;
+use zeroize::Zeroizing;
+
+use crate::access::{KeyAction, ViewFilter};
+use crate::domain::LeakAction;
+use crate::service::{Created, KeyRow, KeyUpdate, NewKey};
+
+use super::super::content;
+use super::super::keymap::{Command, Context, Key};
+use super::super::layout;
+use super::*;
+
+mod mouse;
+mod outcome;
+mod page;
+mod popups;
+mod sign_in;
+
+use mouse::*;
+use outcome::*;
+use page::*;
+use popups::*;
+use sign_in::*;
+
+pub use page::sort_title;
+
+// ---- update ---------------------------------------------------------------------
+
+/// Applies one action to the state and returns the work it asks for.
+pub fn update(st: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Tick => {
+            if st.is_busy() {
+                st.spinner = st.spinner.wrapping_add(1);
+                st.needs_draw = true;
+            }
+            Vec::new()
+        }
+        Action::Resize(w, h) => {
+            st.size = (w, h);
+            st.scroll();
+            clamp_scroll(st);
+            st.needs_draw = true;
+            Vec::new()
+        }
+        Action::Key(ev) => {
+            if ev.kind == KeyEventKind::Release {
+                return Vec::new();
+            }
+            st.needs_draw = true;
+            on_key(st, Key::from_event(&ev))
+        }
+        Action::Paste(text) => {
+            st.needs_draw = true;
+            on_paste(st, &text);
+            Vec::new()
+        }
+        Action::Mouse(ev) => on_mouse(st, ev),
+        Action::Done(outcome) => {
+            st.needs_draw = true;
+            st.finish();
+            let effects = on_outcome(st, outcome);
+            clamp_scroll(st);
+            effects
+        }
+    }
+}
+
+pub(super) fn quit(st: &mut State) -> Vec<Effect> {
+    st.quit = true;
+    vec![Effect::Quit]
+}
+
+pub(super) fn is_ctrl_c(key: &Key) -> bool {
+    key.ctrl && matches!(key.code, KeyCode::Char('c'))
+}
+
+pub(super) fn on_key(st: &mut State, key: Key) -> Vec<Effect> {
+    if is_ctrl_c(&key) {
+        return quit(st);
+    }
+    if !st.popups.is_empty() {
+        let effects = popup_key(st, key);
+        clamp_scroll(st);
+        return effects;
+    }
+    match st.screen {
+        Screen::SignIn => sign_in_key(st, key),
+        Screen::Page => page_key(st, key),
+    }
+}
+
+pub(super) fn global(st: &mut State, key: Key) -> Option<Vec<Effect>> {
+    match st.keymap.lookup(Context::Global, key)? {
+        Command::Quit => Some(quit(st)),
+        Command::Help => {
+            st.popups.push(Popup::Help { scroll: 0 });
+            Some(Vec::new())
+        }
+        _ => None,
+    }
+}
+
+pub(super) fn on_paste(st: &mut State, text: &str) {
+    match st.popups.last_mut() {
+        Some(Popup::Form(form)) => {
+            if let Some(Field {
+                value: FieldValue::Text(i),
+                ..
+            }) = form.fields.get_mut(form.focus)
+            {
+                i.insert_str(text);
+            }
+        }
+        Some(_) => {}
+        None => match st.screen {
+            Screen::SignIn => {
+                st.sign_in.focus = Some(SignInFocus::Key);
+                st.sign_in.key.insert_str(text);
+            }
+            Screen::Page => {
+                st.page.focus = Area::Search;
+                st.page.search.insert_str(text);
+                st.page.refilter();
+                st.scroll();
+            }
+        },
+    }
+}
+
+// ---- the status line and the table window ------------------------------------
+
+/// What depends on the screen's layout: the status line takes rows from
+/// the table, and the table window follows the cursor.
+impl State {
+    pub(super) fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            tone: Tone::Info,
+        });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
+    }
+
+    pub(super) fn ok(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            tone: Tone::Ok,
+        });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
+    }
+
+    pub(super) fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            tone: Tone::Error,
+        });
+        // A long message takes rows from the table: keep the cursor in view.
+        self.scroll();
+    }
+
+    /// Rows of the table that fit on screen now.
+    pub fn table_rows(&self) -> usize {
+        layout::page_layout(self.area(), self)
+            .table_body
+            .height
+            .max(1) as usize
+    }
+
+    pub(super) fn scroll(&mut self) {
+        let rows = self.table_rows();
+        self.page.scroll_to_cursor(rows);
+    }
+}
