@@ -1,0 +1,162 @@
+//! The console's messages: actions in, effects and jobs out, outcomes back.
+
+use super::*;
+
+/// Everything that can happen to the console.
+// Messages are moved once each; their size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// A render tick: advances the spinner while work runs.
+    Tick,
+    /// A worker finished.
+    Done(Outcome),
+}
+
+/// What `update` asks the runtime to do.
+// Messages are moved once each; their size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Effect {
+    /// Service work, run on a worker task; its outcome comes back as `Action::Done`.
+    Run(Job),
+    /// Put text on the clipboard with OSC 52.
+    Copy(Zeroizing<String>),
+    Quit,
+}
+
+/// Service work for a worker.
+// Messages are moved once each; their size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Job {
+    Personas,
+    SignInAs {
+        email: String,
+    },
+    SignInKey {
+        value: crate::secret::SecretText,
+    },
+    Load {
+        generation: u64,
+        session: Session,
+        view: ViewFilter,
+        sort: SortField,
+        desc: bool,
+    },
+    CreateUser {
+        session: Session,
+        spec: NewKey,
+    },
+    CreateClassic {
+        session: Session,
+    },
+    Update {
+        session: Session,
+        key_id: String,
+        update: KeyUpdate,
+    },
+    /// Lock, unlock, disable or enable.
+    Switch {
+        session: Session,
+        key_id: String,
+        tag: String,
+        action: KeyAction,
+    },
+    Delete {
+        session: Session,
+        key_id: String,
+        tag: String,
+    },
+    Settings {
+        session: Session,
+    },
+    SetRestrict {
+        session: Session,
+        on: bool,
+    },
+    SwitchAccount {
+        session: Session,
+        account_id: String,
+    },
+    Download {
+        created: Created,
+        path: PathBuf,
+    },
+}
+
+/// A failure as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    /// The key changed since it was read (a stale entity tag).
+    pub stale: bool,
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Failure {
+        Failure {
+            stale: matches!(e, ServiceError::Denied(Denied::StaleEntityTag { .. })),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure {
+            message,
+            stale: false,
+        }
+    }
+}
+
+pub type Res<T> = Result<T, Failure>;
+
+/// A demo persona as the sign-in screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Persona {
+    pub user: User,
+    /// Per account: its id and the person's roles there.
+    pub roles: Vec<(String, Vec<String>)>,
+}
+
+/// What the page shows for one session and view.
+#[derive(Debug, Clone)]
+pub struct PageData {
+    pub views: Vec<ViewInfo>,
+    pub view: ViewFilter,
+    pub rows: Vec<KeyRow>,
+    /// Built with the rows, off the UI thread.
+    pub index: RowIndex,
+    pub accounts: Vec<AccountSummary>,
+    pub account: Account,
+    pub now: Timestamp,
+}
+
+/// A worker's answer.
+// Messages are moved once each; their size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Outcome {
+    Personas(Res<Vec<Persona>>),
+    SignedIn(Res<Session>),
+    Page {
+        generation: u64,
+        result: Res<Box<PageData>>,
+    },
+    Created(Res<Created>),
+    Changed {
+        verb: &'static str,
+        result: Res<KeyRow>,
+    },
+    Deleted(Res<ApiKey>),
+    Settings(Res<(AccountSettings, Option<Denied>)>),
+    RestrictSet(Res<AccountSettings>),
+    Switched(Res<Session>),
+    Downloaded(Res<PathBuf>),
+}
