@@ -82,17 +82,45 @@ pub(super) fn on_key(st: &mut State, key: Key) -> Vec<Effect> {
     if is_ctrl_c(&key) {
         return quit(st);
     }
-    if !st.popups.is_empty() {
-        let effects = popup_key(st, key);
+    let in_popup = !st.popups.is_empty();
+    let handled = if in_popup {
+        popup_key(st, key)
+    } else {
+        match st.screen {
+            Screen::SignIn => sign_in_key(st, key),
+            Screen::Page => page_key(st, key),
+        }
+    };
+    let effects = match handled {
+        Handled::Consumed(effects) => effects,
+        Handled::NotConsumed => global(st, key).unwrap_or_default(),
+    };
+    if in_popup {
         clamp_scroll(st);
-        return effects;
     }
-    match st.screen {
-        Screen::SignIn => sign_in_key(st, key),
-        Screen::Page => page_key(st, key),
+    effects
+}
+
+/// What a context's handler did with a key: used it, or left it to the
+/// global bindings, which are tried once, here, for every context.
+pub(super) enum Handled {
+    Consumed(Vec<Effect>),
+    NotConsumed,
+}
+
+impl Handled {
+    /// Used, with no work to do.
+    pub(super) const CONSUMED: Handled = Handled::Consumed(Vec::new());
+}
+
+impl From<Vec<Effect>> for Handled {
+    fn from(effects: Vec<Effect>) -> Handled {
+        Handled::Consumed(effects)
     }
 }
 
+/// The bindings every context shares (help, quit), for a key the context
+/// left.
 pub(super) fn global(st: &mut State, key: Key) -> Option<Vec<Effect>> {
     match st.keymap.lookup(Context::Global, key)? {
         Command::Quit => Some(quit(st)),

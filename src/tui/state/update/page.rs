@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(super) fn page_key(st: &mut State, key: Key) -> Vec<Effect> {
+pub(super) fn page_key(st: &mut State, key: Key) -> Handled {
     if st.page.focus == Area::Search {
         let cmd = st.keymap.lookup(Context::Page, key);
         // Control keys on letters (Ctrl-U, Ctrl-W) edit the field first.
@@ -29,14 +29,14 @@ pub(super) fn page_key(st: &mut State, key: Key) -> Vec<Effect> {
                     st.page.offset = 0;
                     st.scroll();
                 }
-                return Vec::new();
+                return Handled::CONSUMED;
             }
         }
         match cmd {
             Some(Command::Close | Command::Open) => {
                 // Esc or Enter ends typing; the filter stays.
                 st.page.focus = Area::Table;
-                return Vec::new();
+                return Handled::CONSUMED;
             }
             Some(Command::Down | Command::Up | Command::PageDown | Command::PageUp) => {
                 st.page.focus = Area::Table;
@@ -45,9 +45,9 @@ pub(super) fn page_key(st: &mut State, key: Key) -> Vec<Effect> {
         }
     }
     let Some(cmd) = st.keymap.lookup(Context::Page, key) else {
-        return global(st, key).unwrap_or_default();
+        return Handled::NotConsumed;
     };
-    page_command(st, cmd)
+    Handled::from(page_command(st, cmd))
 }
 
 pub(super) fn page_command(st: &mut State, cmd: Command) -> Vec<Effect> {

@@ -3,13 +3,13 @@
 
 use super::*;
 
-pub(super) fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
+pub(super) fn popup_key(st: &mut State, key: Key) -> Handled {
     let page = st
         .popups
         .last()
         .map_or(1, |p| content::scroll_page(st, p, st.area()));
     let Some(top) = st.popups.last_mut() else {
-        return Vec::new();
+        return Handled::CONSUMED;
     };
     match top {
         Popup::Form(form) => {
@@ -22,7 +22,7 @@ pub(super) fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
                 let nav = key.typed_char().is_none() && cmd.is_some();
                 if !nav && input.handle(key) {
                     form.error = None;
-                    return Vec::new();
+                    return Handled::CONSUMED;
                 }
             }
             form_key(st, key)
@@ -30,7 +30,7 @@ pub(super) fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
         Popup::Help { scroll } => {
             let cmd = st.keymap.lookup(Context::Details, key);
             if scrolled(scroll, cmd, page) {
-                return Vec::new();
+                return Handled::CONSUMED;
             }
             match cmd {
                 Some(Command::Close) => {
@@ -40,28 +40,28 @@ pub(super) fn popup_key(st: &mut State, key: Key) -> Vec<Effect> {
                     Some(Command::Help) => {
                         st.popups.pop();
                     }
-                    Some(Command::Quit) => return quit(st),
+                    Some(Command::Quit) => return Handled::from(quit(st)),
                     _ => {}
                 },
             }
-            Vec::new()
+            Handled::CONSUMED
         }
         Popup::Details { scroll, row } => match st.keymap.lookup(Context::Details, key) {
-            cmd if scrolled(scroll, cmd, page) => Vec::new(),
+            cmd if scrolled(scroll, cmd, page) => Handled::CONSUMED,
             Some(Command::Close) => {
                 st.popups.pop();
-                Vec::new()
+                Handled::CONSUMED
             }
             Some(Command::Open) => {
                 let id = row.key.id.clone();
                 st.popups.pop();
                 if st.page.selected.as_deref() == Some(id.as_str()) {
-                    open_actions(st)
+                    Handled::from(open_actions(st))
                 } else {
-                    Vec::new()
+                    Handled::CONSUMED
                 }
             }
-            _ => global(st, key).unwrap_or_default(),
+            _ => Handled::NotConsumed,
         },
         Popup::ViewMenu { .. } | Popup::Actions { .. } | Popup::Accounts { .. } => {
             menu_key(st, key)
@@ -123,34 +123,34 @@ pub(super) fn menu_cursor(popup: &mut Popup) -> Option<&mut usize> {
     }
 }
 
-pub(super) fn menu_key(st: &mut State, key: Key) -> Vec<Effect> {
+pub(super) fn menu_key(st: &mut State, key: Key) -> Handled {
     let cmd = st.keymap.lookup(Context::Menu, key);
     let len = st.popups.last().map_or(0, |p| menu_len(st, p));
     let Some(cursor) = st.popups.last_mut().and_then(menu_cursor) else {
-        return Vec::new();
+        return Handled::CONSUMED;
     };
     match cmd {
         Some(Command::Down) => {
             if len > 0 {
                 *cursor = (*cursor + 1) % len;
             }
-            Vec::new()
+            Handled::CONSUMED
         }
         Some(Command::Up) => {
             if len > 0 {
                 *cursor = (*cursor + len - 1) % len;
             }
-            Vec::new()
+            Handled::CONSUMED
         }
         Some(Command::Confirm) => {
             let c = *cursor;
-            choose_menu(st, c)
+            Handled::from(choose_menu(st, c))
         }
         Some(Command::Close) => {
             st.popups.pop();
-            Vec::new()
+            Handled::CONSUMED
         }
-        _ => global(st, key).unwrap_or_default(),
+        _ => Handled::NotConsumed,
     }
 }
 
@@ -217,37 +217,37 @@ pub(super) fn choose_menu(st: &mut State, index: usize) -> Vec<Effect> {
     }
 }
 
-pub(super) fn form_key(st: &mut State, key: Key) -> Vec<Effect> {
+pub(super) fn form_key(st: &mut State, key: Key) -> Handled {
     let cmd = st.keymap.lookup(Context::Form, key);
     let Some(Popup::Form(form)) = st.popups.last_mut() else {
-        return Vec::new();
+        return Handled::CONSUMED;
     };
     let n = form.fields.len();
     let toggle_with_arrows = matches!(key.code, KeyCode::Left | KeyCode::Right);
     match cmd {
         Some(Command::NextField) => {
             form.focus = (form.focus + 1) % n;
-            Vec::new()
+            Handled::CONSUMED
         }
         Some(Command::PrevField) => {
             form.focus = (form.focus + n - 1) % n;
-            Vec::new()
+            Handled::CONSUMED
         }
         Some(Command::Toggle) => {
             toggle_field(form, true);
-            Vec::new()
+            Handled::CONSUMED
         }
-        Some(Command::Confirm) => submit_form(st),
+        Some(Command::Confirm) => Handled::from(submit_form(st)),
         Some(Command::Close) => {
             st.popups.pop();
             st.info("Cancelled");
-            Vec::new()
+            Handled::CONSUMED
         }
         _ if toggle_with_arrows => {
             toggle_field(form, key.code == KeyCode::Right);
-            Vec::new()
+            Handled::CONSUMED
         }
-        _ => global(st, key).unwrap_or_default(),
+        _ => Handled::NotConsumed,
     }
 }
 
@@ -324,21 +324,21 @@ pub(super) fn submit_form(st: &mut State) -> Vec<Effect> {
     }
 }
 
-pub(super) fn reveal_key(st: &mut State, key: Key) -> Vec<Effect> {
+pub(super) fn reveal_key(st: &mut State, key: Key) -> Handled {
     let cmd = st.keymap.lookup(Context::Reveal, key);
     let Some(Popup::Reveal(reveal)) = st.popups.last_mut() else {
-        return Vec::new();
+        return Handled::CONSUMED;
     };
     match cmd {
         Some(Command::Show) => {
             reveal.shown = !reveal.shown;
-            Vec::new()
+            Handled::CONSUMED
         }
         Some(Command::Copy) => {
             reveal.copied = true;
             let value = Zeroizing::new(reveal.created.secret.expose().to_string());
             st.ok("Copied to the clipboard (OSC 52): paste it where it is needed");
-            vec![Effect::Copy(value)]
+            Handled::from(vec![Effect::Copy(value)])
         }
         Some(Command::Download) => {
             let created = Created {
@@ -346,7 +346,9 @@ pub(super) fn reveal_key(st: &mut State, key: Key) -> Vec<Effect> {
                 secret: reveal.created.secret.clone(),
             };
             let path = st.download_dir.join("apikey.json");
-            vec![st.run("Writing apikey.json", Job::Download { created, path })]
+            Handled::from(vec![
+                st.run("Writing apikey.json", Job::Download { created, path }),
+            ])
         }
         _ => {
             let close = cmd == Some(Command::Close);
@@ -363,27 +365,27 @@ pub(super) fn reveal_key(st: &mut State, key: Key) -> Vec<Effect> {
                 st.error(format!(
                     "The API key was neither copied nor downloaded and will not be shown again: press {again} again to {to} anyway"
                 ));
-                return Vec::new();
+                return Handled::CONSUMED;
             }
             if close {
                 st.popups.pop();
                 st.info("The API key value is gone from this console");
-                return Vec::new();
+                return Handled::CONSUMED;
             }
-            global(st, key).unwrap_or_default()
+            Handled::NotConsumed
         }
     }
 }
 
-pub(super) fn confirm_key(st: &mut State, key: Key) -> Vec<Effect> {
+pub(super) fn confirm_key(st: &mut State, key: Key) -> Handled {
     match st.keymap.lookup(Context::Confirm, key) {
-        Some(Command::Confirm) => confirm_yes(st),
+        Some(Command::Confirm) => Handled::from(confirm_yes(st)),
         Some(Command::Close) => {
             st.popups.pop();
             st.info("Cancelled");
-            Vec::new()
+            Handled::CONSUMED
         }
-        _ => global(st, key).unwrap_or_default(),
+        _ => Handled::NotConsumed,
     }
 }
 
@@ -419,19 +421,19 @@ pub(super) fn confirm_yes(st: &mut State) -> Vec<Effect> {
     }
 }
 
-pub(super) fn settings_key(st: &mut State, key: Key) -> Vec<Effect> {
+pub(super) fn settings_key(st: &mut State, key: Key) -> Handled {
     let cmd = st
         .keymap
         .lookup(Context::Form, key)
         .or_else(|| st.keymap.lookup(Context::Menu, key));
     let Some(Popup::Settings { settings, refusal }) = st.popups.last() else {
-        return Vec::new();
+        return Handled::CONSUMED;
     };
     match cmd {
         Some(Command::Toggle | Command::Confirm) => {
             if let Some(d) = refusal {
                 st.error(format!("refused: {d}"));
-                return Vec::new();
+                return Handled::CONSUMED;
             }
             let on = !settings.restrict_api_key_creation;
             let account = match (st.page.account_name(), st.session.as_ref()) {
@@ -441,7 +443,7 @@ pub(super) fn settings_key(st: &mut State, key: Key) -> Vec<Effect> {
                     crate::text::inert(&s.account_id)
                 ),
                 (None, Some(s)) => crate::text::inert(&s.account_id).into_owned(),
-                _ => return Vec::new(),
+                _ => return Handled::CONSUMED,
             };
             let (title, question, effect) = if on {
                 (
@@ -463,12 +465,12 @@ pub(super) fn settings_key(st: &mut State, key: Key) -> Vec<Effect> {
                 danger: on,
                 pending: Pending::Restrict { on },
             }));
-            Vec::new()
+            Handled::CONSUMED
         }
         Some(Command::Close) => {
             st.popups.pop();
-            Vec::new()
+            Handled::CONSUMED
         }
-        _ => global(st, key).unwrap_or_default(),
+        _ => Handled::NotConsumed,
     }
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) fn sign_in_key(st: &mut State, key: Key) -> Vec<Effect> {
+pub(super) fn sign_in_key(st: &mut State, key: Key) -> Handled {
     let focus = st.sign_in.focus();
     if focus == SignInFocus::Key {
         let cmd = st.keymap.lookup(Context::SignIn, key);
@@ -11,7 +11,7 @@ pub(super) fn sign_in_key(st: &mut State, key: Key) -> Vec<Effect> {
             Some(Command::NextArea | Command::PrevArea | Command::Confirm | Command::Close)
         ) && key.typed_char().is_none();
         if !is_nav && st.sign_in.key.handle(key) {
-            return Vec::new();
+            return Handled::CONSUMED;
         }
     }
     let cmd = st.keymap.lookup(Context::SignIn, key);
@@ -23,27 +23,27 @@ pub(super) fn sign_in_key(st: &mut State, key: Key) -> Vec<Effect> {
                     SignInFocus::Personas => SignInFocus::Key,
                 });
             }
-            Vec::new()
+            Handled::CONSUMED
         }
         Some(Command::Down) if focus == SignInFocus::Personas => {
             let n = st.sign_in.personas.len();
             if n > 0 {
                 st.sign_in.cursor = (st.sign_in.cursor + 1).min(n - 1);
             }
-            Vec::new()
+            Handled::CONSUMED
         }
         Some(Command::Up) if focus == SignInFocus::Personas => {
             st.sign_in.cursor = st.sign_in.cursor.saturating_sub(1);
-            Vec::new()
+            Handled::CONSUMED
         }
-        Some(Command::Confirm) => submit_sign_in(st, focus),
+        Some(Command::Confirm) => Handled::from(submit_sign_in(st, focus)),
         Some(Command::Close) => {
             if st.session.is_some() {
                 st.screen = Screen::Page;
-                Vec::new()
+                Handled::CONSUMED
             } else {
                 // Nothing to go back to: Esc leaves, as the hint says.
-                quit(st)
+                Handled::from(quit(st))
             }
         }
         _ => {
@@ -57,9 +57,9 @@ pub(super) fn sign_in_key(st: &mut State, key: Key) -> Vec<Effect> {
                 // Typing starts the API key field.
                 st.sign_in.focus = Some(SignInFocus::Key);
                 st.sign_in.key.insert(c);
-                return Vec::new();
+                return Handled::CONSUMED;
             }
-            global(st, key).unwrap_or_default()
+            Handled::NotConsumed
         }
     }
 }
