@@ -7,10 +7,18 @@ use console_common::Console;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
+/// A snapshot with the ids and entity tags each run makes anew shown as
+/// same-width placeholders (insta filters).
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        crate::console_common::snapshot_settings().bind(|| insta::assert_snapshot!($name, $value))
+    };
+}
+
 fn snap(name: &str, c: &mut Console) {
     for (w, h) in SIZES {
         let screen = c.screen(w, h);
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+        snapshot!(format!("{name}_{w}x{h}"), screen);
     }
 }
 
@@ -86,7 +94,7 @@ fn reveal_dialog_masked() {
     for (w, h) in SIZES {
         let screen = c.screen(w, h);
         assert!(!screen.contains("iamk_"), "the value is masked");
-        insta::assert_snapshot!(format!("reveal_{w}x{h}"), screen);
+        snapshot!(format!("reveal_{w}x{h}"), screen);
     }
 }
 
@@ -130,7 +138,7 @@ fn too_small() {
     let mut c = Console::signed_in("ada@acme.example");
     for (w, h) in [(59, 20), (100, 14), (40, 10)] {
         let screen = c.screen(w, h);
-        insta::assert_snapshot!(format!("too_small_{w}x{h}"), screen);
+        snapshot!(format!("too_small_{w}x{h}"), screen);
     }
 }
 
@@ -143,7 +151,7 @@ fn details_with_a_long_history_scrolled_to_the_end() {
     for (w, h) in ALL_SIZES {
         c.resize(w, h);
         c.press("G");
-        insta::assert_snapshot!(format!("details_long_history_end_{w}x{h}"), c.screen(w, h));
+        snapshot!(format!("details_long_history_end_{w}x{h}"), c.screen(w, h));
     }
 }
 
@@ -154,7 +162,7 @@ fn create_dialog_with_the_focus_on_the_last_field() {
     c.type_text("ci-runner");
     c.press("backtab");
     for (w, h) in ALL_SIZES {
-        insta::assert_snapshot!(format!("create_dialog_last_field_{w}x{h}"), c.screen(w, h));
+        snapshot!(format!("create_dialog_last_field_{w}x{h}"), c.screen(w, h));
     }
 }
 
@@ -172,7 +180,7 @@ fn table_with_long_names_in_each_sort() {
         }
         loop {
             let sort = format!("{:?}", c.st.page.sort).to_lowercase();
-            insta::assert_snapshot!(format!("long_names_by_{sort}_{w}x{h}"), c.screen(w, h));
+            snapshot!(format!("long_names_by_{sort}_{w}x{h}"), c.screen(w, h));
             c.press("s");
             if c.st.page.sort == SortCol::Name {
                 break;
@@ -187,7 +195,7 @@ fn sign_in_on_a_store_that_is_not_a_demo() {
     c.st.demo = false;
     c.st.sign_in.personas.clear();
     for (w, h) in ALL_SIZES {
-        insta::assert_snapshot!(format!("sign_in_not_demo_{w}x{h}"), c.screen(w, h));
+        snapshot!(format!("sign_in_not_demo_{w}x{h}"), c.screen(w, h));
     }
 }
 
@@ -197,7 +205,7 @@ fn confirmations_of_lock_disable_and_the_restriction() {
     for (name, keys) in [("lock", "l"), ("disable", "D"), ("restrict", "A space")] {
         c.press(keys);
         for (w, h) in ALL_SIZES {
-            insta::assert_snapshot!(format!("confirm_{name}_{w}x{h}"), c.screen(w, h));
+            snapshot!(format!("confirm_{name}_{w}x{h}"), c.screen(w, h));
         }
         c.press("esc esc");
     }
