@@ -89,8 +89,9 @@ pub fn hash_params() -> AppResult<HashParams> {
 }
 
 /// Seeds the built-in demo into the locked data directory if there is no
-/// store there yet.
-fn ensure_demo(lock: &DirLock, params: HashParams) -> AppResult<bool> {
+/// store there yet; says whether it did.
+pub fn ensure_demo(dir: &DataDir, params: HashParams) -> AppResult<bool> {
+    let lock = &dir.0;
     if backend().exists(lock.dir()) {
         return Ok(false);
     }
@@ -137,18 +138,18 @@ pub fn seed(
     params: HashParams,
 ) -> AppResult<Vec<fixture::Bootstrap>> {
     let source = seed_source(file)?;
-    let lock = DirLock::create(dir)?;
-    Ok(seed_locked(&lock, source, replace, params)?.bootstraps)
+    Ok(seed_into(&DataDir::lock(dir)?, source, replace, params)?.bootstraps)
 }
 
-/// Seeds the data directory `lock` holds; the check for an existing store
-/// and the swap happen under that lock.
-fn seed_locked(
-    lock: &DirLock,
+/// Seeds the data directory `dir` holds from `source`; the check for an
+/// existing store and the swap happen under its lock.
+pub fn seed_into(
+    dir: &DataDir,
     source: SeedSource,
     replace: bool,
     params: HashParams,
 ) -> AppResult<Seeded> {
+    let lock = &dir.0;
     if backend().exists(lock.dir()) && !replace {
         return Err(bad_input(format!(
             "there is already a store in {}: add --replace to replace it",
@@ -167,10 +168,7 @@ fn seed_locked(
 /// Takes the data directory's lock, starts the log there and opens the
 /// store. The lock stays with the service, for as long as it is open.
 pub fn open_service(dir: &Path, params: HashParams) -> AppResult<Service> {
-    let lock = DirLock::acquire(dir)?;
-    crate::log::init(dir);
-    lock.log_notes();
-    Ok(Service::with_storage(backend().open(lock)?, params))
+    open_locked(DataDir(DirLock::acquire(dir)?), params, false)
 }
 
 /// The data directory, locked by this process for as long as the value (or
@@ -193,22 +191,6 @@ impl DataDir {
 pub fn start_log(dir: &DataDir) {
     crate::log::init(dir.path());
     dir.0.log_notes();
-}
-
-/// Seeds the built-in demo into the data directory if there is no store
-/// there yet; says whether it did.
-pub fn ensure_demo_in(dir: &DataDir, params: HashParams) -> AppResult<bool> {
-    ensure_demo(&dir.0, params)
-}
-
-/// Seeds the data directory `dir` holds from `source`.
-pub fn seed_into(
-    dir: &DataDir,
-    source: SeedSource,
-    replace: bool,
-    params: HashParams,
-) -> AppResult<Seeded> {
-    seed_locked(&dir.0, source, replace, params)
 }
 
 /// Opens the store of a locked data directory, starting the log there.

@@ -35,6 +35,7 @@ use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 use crate::app::{self, DataDir, Failure, SignIn};
+use crate::secret::HashParams;
 use crate::service::{Service, Session};
 
 pub use keymap::Keymap;
@@ -74,7 +75,7 @@ pub fn run(opts: &Options) -> i32 {
         Ok(l) => l,
         Err(f) => return fail(f),
     };
-    let seeded = match app::ensure_demo_in(&locked, params) {
+    let seeded = match app::ensure_demo(&locked, params) {
         Ok(seeded) => seeded,
         Err(f) => return fail(f),
     };
@@ -84,7 +85,7 @@ pub fn run(opts: &Options) -> i32 {
             dir.display()
         );
     }
-    open_and_run(opts, locked, seeded)
+    open_and_run(opts, locked, params, seeded)
 }
 
 /// `iamkeys demo [FIXTURE]`: the console over a throwaway store seeded from
@@ -108,7 +109,7 @@ pub fn run_demo(opts: &Options, fixture: Option<&Path>) -> i32 {
         Ok(locked)
     });
     let code = match seeded {
-        Ok(locked) => open_and_run(opts, locked, true),
+        Ok(locked) => open_and_run(opts, locked, params, true),
         Err(f) => fail(f),
     };
     let _ = std::fs::remove_dir_all(&dir);
@@ -130,11 +131,7 @@ fn need_terminal() -> Result<(), Failure> {
 
 /// Opens the store and signs in before the terminal is taken over, so a busy
 /// store or a refused sign-in is a plain message and an exit code.
-fn open_and_run(opts: &Options, locked: DataDir, just_seeded: bool) -> i32 {
-    let params = match app::hash_params() {
-        Ok(p) => p,
-        Err(f) => return fail(f),
-    };
+fn open_and_run(opts: &Options, locked: DataDir, params: HashParams, just_seeded: bool) -> i32 {
     let dir = locked.path().to_path_buf();
     let dir = dir.as_path();
     // The console owns the terminal: the log goes to its file only.
