@@ -4,10 +4,16 @@
 use super::*;
 
 pub(super) fn popup_key(st: &mut State, key: Key) -> Handled {
-    let page = st
-        .popups
-        .last()
-        .map_or(1, |p| content::scroll_page(st, p, st.area()));
+    // A page of the details or help is measured only for a page key: it
+    // lays out every row of the text.
+    let paging = matches!(
+        st.keymap.lookup(Context::Details, key),
+        Some(Command::PageDown | Command::PageUp)
+    );
+    let page = match st.popups.last() {
+        Some(p) if paging => content::scroll_page(st, p, st.area()),
+        _ => 1,
+    };
     let Some(top) = st.popups.last_mut() else {
         return Handled::CONSUMED;
     };
@@ -96,9 +102,10 @@ pub(super) fn clamp_scroll(st: &mut State) {
         form.scroll = layout::form_layout(area, form).offset;
         return;
     }
+    // Unscrolled text needs no limit (and laying it out costs every row).
     let limit = match st.popups.last() {
+        Some(Popup::Details { scroll: 0, .. } | Popup::Help { scroll: 0 }) | None => return,
         Some(p) => content::scroll_limit(st, p, area),
-        None => return,
     };
     if let Some(Popup::Details { scroll, .. } | Popup::Help { scroll }) = st.popups.last_mut() {
         *scroll = (*scroll).min(limit);
