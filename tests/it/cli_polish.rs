@@ -2,17 +2,13 @@
 //! settings, page sizes, JSON errors, confirmations for lock and disable,
 //! wording, `demo` with `--data-dir`, and help for every argument.
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Output;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use clap::CommandFactory;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use serde_json::Value;
 
-use crate::common::{self, BIN, FAST_ARGON2, iamkeys};
+use crate::common::{self, iamkeys};
 
 const BILLING_SERVICE_KEY: &str = "iamk_DEMObilling01UFKkDNDU3Db0LSZeTiClQiw2ZYeJf";
 
@@ -223,54 +219,14 @@ fn with_json_output_errors_are_json_objects_on_stderr() {
 /// Runs the binary in a pseudo-terminal, answers its prompt, and returns
 /// what it showed and its exit code.
 fn answer_prompt(dir: &Path, args: &[&str], expect: &str, answer: &str) -> (String, u32) {
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 200,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(BIN);
-    cmd.arg("--data-dir");
-    cmd.arg(dir);
-    for a in args {
-        cmd.arg(a);
-    }
-    cmd.env("IAMKEYS_ARGON2", FAST_ARGON2);
-    cmd.env_remove("IAMKEYS_DATA_DIR");
-    cmd.env_remove("IAMKEYS_API_KEY");
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut writer = pty.master.take_writer().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = Arc::clone(&seen);
-    let drained = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            s.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    let shown = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
-    let deadline = crate::common::deadline(Duration::from_secs(30));
-    while !shown().contains(expect) {
-        assert!(
-            Instant::now() < deadline,
-            "no prompt {expect:?}: {}",
-            shown()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    writer.write_all(answer.as_bytes()).unwrap();
-    writer.write_all(b"\r").unwrap();
-    let status = child.wait().unwrap();
-    // The reader ends when the terminal closes: everything shown is in.
-    drained.join().unwrap();
-    (shown(), status.exit_code())
+    let mut all = vec!["--data-dir", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let mut c = crate::e2e_console::Console::spawn(dir, &all, &[]);
+    c.wait_for(expect);
+    c.keys(answer);
+    c.keys("enter");
+    let code = c.wait_exit();
+    (c.screen(), code)
 }
 
 #[test]

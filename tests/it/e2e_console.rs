@@ -75,7 +75,7 @@ impl Console {
         }
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.parser.lock().expect("parser").screen().contents()
     }
 
@@ -117,7 +117,7 @@ impl Console {
         }));
     }
 
-    fn keys(&mut self, keys: &str) {
+    pub(crate) fn keys(&mut self, keys: &str) {
         for k in keys.split_whitespace() {
             let bytes: &[u8] = match k {
                 "enter" => b"\r",
