@@ -3,6 +3,7 @@
 
 mod common;
 mod console_common;
+mod server_common;
 
 mod access_matrix;
 mod cli;
@@ -21,6 +22,7 @@ mod limits;
 mod readme;
 mod records;
 mod secrets;
+mod server_api;
 mod service;
 mod sort_order;
 mod store_lock;
