@@ -50,16 +50,13 @@ impl Server {
         });
         let wait =
             deadline(Duration::from_secs(30)).saturating_duration_since(std::time::Instant::now());
-        let line = match rx.recv_timeout(wait) {
-            Ok(l) => l,
-            Err(_) => {
-                let _ = child.kill();
-                let out = child.wait_with_output().unwrap();
-                panic!(
-                    "the server printed no ready line: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
+        let Ok(line) = rx.recv_timeout(wait) else {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "the server printed no ready line: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
         let url = line
             .strip_prefix("listening on ")
