@@ -31,11 +31,11 @@ use iamkeys::access::{
 };
 use iamkeys::domain::{Account, AccountSettings, KeyKind, Membership, Role};
 
-const SERVICE_ID: &str = "iam-ServiceId-0000-billing";
+pub(crate) const SERVICE_ID: &str = "iam-ServiceId-0000-billing";
 
 /// (persona, the one role it holds on the IAM Identity service). `bot` is a
 /// functional ID: a user ID that stands for a program, with no roles.
-const PERSONAS: [(&str, Option<Role>); 8] = [
+pub(crate) const PERSONAS: [(&str, Option<Role>); 8] = [
     ("owner", None),
     ("admin", Some(Role::Administrator)),
     ("editor", Some(Role::Editor)),
@@ -46,7 +46,7 @@ const PERSONAS: [(&str, Option<Role>); 8] = [
     ("bot", None),
 ];
 
-fn id(name: &str) -> String {
+pub(crate) fn id(name: &str) -> String {
     format!("IBMid-{name}")
 }
 
@@ -59,7 +59,7 @@ fn member(name: &str, invited_by: Option<&str>, roles: &[Role]) -> Membership {
     }
 }
 
-fn account(classic: bool, restrict: bool) -> Account {
+pub(crate) fn account(classic: bool, restrict: bool) -> Account {
     let mut members = vec![
         member("owner", None, &[]),
         member("sponsor", Some("owner"), &[]),
@@ -92,7 +92,8 @@ fn account(classic: bool, restrict: bool) -> Account {
 }
 
 /// The four kinds of account the table is checked in.
-const ACCOUNTS: [(bool, bool); 4] = [(true, false), (true, true), (false, false), (false, true)];
+pub(crate) const ACCOUNTS: [(bool, bool); 4] =
+    [(true, false), (true, true), (false, false), (false, true)];
 
 // ---------------------------------------------------------------------------
 // Legend for the cells below.
@@ -119,7 +120,7 @@ const ACCOUNTS: [(bool, bool); 4] = [(true, false), (true, true), (false, false)
 /// (persona, target, unlocked key, locked key) in an account WITH classic
 /// infrastructure. The restriction setting does not change any of these.
 #[rustfmt::skip]
-const WITH_CLASSIC: &[(&str, &str, &str, &str)] = &[
+pub(crate) const WITH_CLASSIC: &[(&str, &str, &str, &str)] = &[
     // persona    target              unlocked          locked
     ("owner",    "own user",         "✓ ✓ ✓ ✓ u ✓ ✓", "✓ L L l ✓ L L"),
     ("owner",    "other user",       "✓ ✓ ✓ ✓ u ✓ ✓", "✓ L L l ✓ L L"),
@@ -187,7 +188,7 @@ const WITH_CLASSIC: &[(&str, &str, &str, &str)] = &[
 /// The same in an account WITHOUT classic infrastructure: user and service ID
 /// keys as above; any classic key is refused for the missing infrastructure.
 #[rustfmt::skip]
-const WITHOUT_CLASSIC: &[(&str, &str, &str, &str)] = &[
+pub(crate) const WITHOUT_CLASSIC: &[(&str, &str, &str, &str)] = &[
     // persona    target              unlocked          locked
     ("owner",    "own user",         "✓ ✓ ✓ ✓ u ✓ ✓", "✓ L L l ✓ L L"),
     ("owner",    "other user",       "✓ ✓ ✓ ✓ u ✓ ✓", "✓ L L l ✓ L L"),
@@ -258,7 +259,7 @@ const WITHOUT_CLASSIC: &[(&str, &str, &str, &str)] = &[
 /// create a classic key (holding none) | create a classic key (holding one) |
 /// turn the restriction on or off.
 /// persona, views, user, service ID, classic, classic again, settings
-type CreateRow = (
+pub(crate) type CreateRow = (
     &'static str,
     &'static str,
     &'static str,
@@ -269,7 +270,7 @@ type CreateRow = (
 );
 
 #[rustfmt::skip]
-const CREATE_AND_VIEWS: &[((bool, bool), &[CreateRow])] = &[
+pub(crate) const CREATE_AND_VIEWS: &[((bool, bool), &[CreateRow])] = &[
     ((true, false), &[
         // persona    views                              user svc classic again settings
         ("owner",    "my users service-ids classic",    "✓", "✓", "✓", "X", "✓"),
@@ -319,7 +320,7 @@ const CREATE_AND_VIEWS: &[((bool, bool), &[CreateRow])] = &[
 
 /// The exact labels of the View filter options, as the seed prints them.
 #[rustfmt::skip]
-const LABELS: [(&str, &str); 4] = [
+pub(crate) const LABELS: [(&str, &str); 4] = [
     ("my",          "My IBM Cloud API keys"),
     ("users",       "All IBM Cloud user API keys"),
     ("service-ids", "All service ID API keys"),
@@ -328,7 +329,7 @@ const LABELS: [(&str, &str); 4] = [
 
 /// Table 1's "Allowed actions" column per view, as the spec narrows it.
 #[rustfmt::skip]
-const VIEW_ACTIONS: [(&str, &str, &str); 4] = [
+pub(crate) const VIEW_ACTIONS: [(&str, &str, &str); 4] = [
     // view          create possible                                      create not possible
     ("my",          "view create edit delete lock unlock disable enable", "view edit delete lock unlock disable enable"),
     ("users",       "view edit delete lock unlock disable enable",        "view edit delete lock unlock disable enable"),
@@ -338,7 +339,7 @@ const VIEW_ACTIONS: [(&str, &str, &str); 4] = [
 
 // ---------------------------------------------------------------------------
 
-const ACTIONS: [KeyAction; 7] = [
+pub(crate) const ACTIONS: [KeyAction; 7] = [
     KeyAction::View,
     KeyAction::Edit,
     KeyAction::Delete,
@@ -381,7 +382,7 @@ fn assert_cell(code: &str, got: Result<(), Denied>, what: &str, failures: &mut V
 }
 
 /// The owner of the target key, for a persona.
-fn target_owner(persona: &str, target: &str) -> (KeyKind, String) {
+pub(crate) fn target_owner(persona: &str, target: &str) -> (KeyKind, String) {
     match target {
         "own user" => (KeyKind::User, id(persona)),
         "other user" => (KeyKind::User, id("stranger")),
@@ -394,7 +395,7 @@ fn target_owner(persona: &str, target: &str) -> (KeyKind, String) {
     }
 }
 
-fn cells(row: &str) -> Vec<&str> {
+pub(crate) fn cells(row: &str) -> Vec<&str> {
     let c: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(c.len(), 7, "a row has 7 cells: {row:?}");
     c

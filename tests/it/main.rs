@@ -6,6 +6,7 @@ mod console_common;
 mod server_common;
 
 mod access_matrix;
+mod access_matrix_http;
 mod cli;
 mod cli_polish;
 mod console_hostile_text;

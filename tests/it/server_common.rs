@@ -168,6 +168,21 @@ impl Http {
         self.with_token(a.body["access_token"].as_str().unwrap())
     }
 
+    /// This client with a token for a demo persona in `account`.
+    pub fn as_persona_in(&self, email: &str, account: &str) -> Http {
+        let a = self.token_for(&[
+            ("grant_type", "urn:iamkeys:params:oauth:grant-type:persona"),
+            ("email", email),
+            ("account", account),
+        ]);
+        assert_eq!(
+            a.status, 200,
+            "persona token for {email} in {account}: {}",
+            a.text
+        );
+        self.with_token(a.body["access_token"].as_str().unwrap())
+    }
+
     pub fn with_token(&self, token: &str) -> Http {
         Http {
             token: Some(token.to_string()),
