@@ -362,3 +362,193 @@ fn a_public_address_without_tls_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--insecure-http"));
 }
+
+#[test]
+fn service_ids_with_their_keys_and_tokens() {
+    let t = team();
+    let created = t.owner.call(
+        "POST",
+        "/v1/serviceids/",
+        &[],
+        Some(
+            &json!({"account_id": "team", "name": "builder", "description": "CI",
+                     "apikey": {"name": "builder-key", "description": "first"}}),
+        ),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let sid = created.body["id"].as_str().unwrap().to_string();
+    let sid_iam = created.body["iam_id"].as_str().unwrap().to_string();
+    let value = created.body["apikey"]["apikey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        created.body["apikey"]["iam_id"].as_str(),
+        Some(sid_iam.as_str())
+    );
+    assert_eq!(created.etag.as_deref(), created.body["entity_tag"].as_str());
+
+    // Found by exact name only; without the trailing slash too.
+    let named = t.owner.get("/v1/serviceids?account_id=team&name=builder");
+    assert_eq!(named.body["serviceids"].as_array().unwrap().len(), 1);
+    let partial = t.owner.get("/v1/serviceids/?account_id=team&name=build");
+    assert_eq!(partial.body["serviceids"].as_array().unwrap().len(), 0);
+
+    // The service ID's own key gets a token that reads its own keys only.
+    let svc = t.server.client().signed_in(&value);
+    let own = svc.get("/v1/apikeys");
+    assert_eq!(own.status, 200, "{}", own.text);
+    let own_keys = own.body["apikeys"].as_array().unwrap();
+    assert_eq!(own_keys.len(), 1);
+    assert_eq!(own_keys[0]["iam_id"].as_str(), Some(sid_iam.as_str()));
+    let member_keys = t.member.get("/v1/apikeys");
+    let member_key = member_keys.body["apikeys"][0]["id"].as_str().unwrap();
+    assert_eq!(svc.get(&format!("/v1/apikeys/{member_key}")).status, 404);
+    let refused = svc.post("/v1/apikeys", &json!({"name": "x", "iam_id": sid_iam}));
+    assert_eq!(refused.status, 403, "{}", refused.text);
+
+    // Update against If-Match; a locked service ID refuses changes (409).
+    let path = format!("/v1/serviceids/{sid}");
+    let tag = t.owner.get(&path).etag.unwrap();
+    let body = json!({"description": "builds"});
+    assert_eq!(
+        t.owner
+            .call("PUT", &path, &[("If-Match", "1-stale")], Some(&body))
+            .status,
+        409
+    );
+    let ok = t
+        .owner
+        .call("PUT", &path, &[("If-Match", &tag)], Some(&body));
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.body["description"], "builds");
+    assert_eq!(
+        t.owner
+            .call("POST", &format!("{path}/lock"), &[], None)
+            .status,
+        204
+    );
+    assert_eq!(
+        t.owner
+            .call("PUT", &path, &[("If-Match", "*")], Some(&body))
+            .status,
+        409
+    );
+    assert_eq!(t.owner.call("DELETE", &path, &[], None).status, 409);
+    assert_eq!(
+        t.owner
+            .call("DELETE", &format!("{path}/lock"), &[], None)
+            .status,
+        204
+    );
+    // A member without a role may not change service IDs.
+    assert_eq!(t.member.call("DELETE", &path, &[], None).status, 403);
+    // Deleting it deletes its keys: its token stops working too.
+    assert_eq!(t.owner.call("DELETE", &path, &[], None).status, 204);
+    assert_eq!(t.owner.get(&path).status, 404);
+    assert_eq!(svc.get("/v1/apikeys").status, 401);
+    let left = t.owner.get(&format!("/v1/apikeys?iam_id={sid_iam}"));
+    assert_eq!(
+        left.body["apikeys"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        left.text
+    );
+}
+
+#[test]
+fn restricting_service_id_creation_needs_the_creator_role() {
+    let t = team();
+    let create = |h: &Http, name: &str| {
+        h.post(
+            "/v1/serviceids/",
+            &json!({"account_id": "team", "name": name}),
+        )
+        .status
+    };
+    assert_eq!(create(&t.member, "by-member"), 201);
+    let put = t.owner.call(
+        "PUT",
+        "/v1/accounts/team/settings/identity",
+        &[("If-Match", "*")],
+        Some(&json!({"restrict_create_service_id": "RESTRICTED"})),
+    );
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(put.body["restrict_create_service_id"], "RESTRICTED");
+    assert_eq!(create(&t.member, "refused"), 403);
+    assert_eq!(
+        create(&t.owner, "refused-too"),
+        403,
+        "the role decides, as for keys"
+    );
+    // The member may not change settings at all.
+    let member_put = t.member.call(
+        "PUT",
+        "/v1/accounts/team/settings/identity",
+        &[("If-Match", "*")],
+        Some(&json!({"restrict_create_service_id": "NOT_RESTRICTED"})),
+    );
+    assert_eq!(member_put.status, 403);
+    // Unknown fields and bad values are 400, and nothing changes.
+    let bad = t.owner.call(
+        "PUT",
+        "/v1/accounts/team/settings/identity",
+        &[("If-Match", "*")],
+        Some(&json!({"restrict_create_service_id": "MAYBE"})),
+    );
+    assert_eq!(bad.status, 400);
+    let now = t.owner.get("/v1/accounts/team/settings/identity");
+    assert_eq!(now.body["restrict_create_service_id"], "RESTRICTED");
+    let eff = t.owner.get("/v1/accounts/team/effective_settings/identity");
+    assert_eq!(eff.status, 200);
+    assert_eq!(
+        eff.body["effective"]["restrict_create_service_id"],
+        "RESTRICTED"
+    );
+}
+
+#[test]
+fn the_inactive_identities_report() {
+    let t = team();
+    let asked = t.owner.call(
+        "POST",
+        "/v1/activity/accounts/team/report?type=inactive&duration=24",
+        &[],
+        None,
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let reference = asked.body["reference"].as_str().unwrap().to_string();
+    let mut report = None;
+    crate::common::wait_until("the report", std::time::Duration::from_secs(10), || {
+        let a = t
+            .owner
+            .get(&format!("/v1/activity/accounts/team/report/{reference}"));
+        assert!(a.status == 200 || a.status == 204, "{}", a.text);
+        let done = a.status == 200;
+        report = Some(a);
+        done
+    });
+    let report = report.unwrap().body;
+    assert_eq!(report["reference"].as_str(), Some(reference.as_str()));
+    assert_eq!(report["report_duration"], "24");
+    // Both people signed in just now (their tokens), so neither is inactive;
+    // the service ID never authenticated.
+    let users: Vec<_> = report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].clone())
+        .collect();
+    assert!(users.is_empty(), "{users:?}");
+    assert_eq!(report["serviceids"][0]["name"], "exporter");
+    let latest = t.owner.get("/v1/activity/accounts/team/report/latest");
+    assert_eq!(latest.status, 200);
+    // A member without Admin may not ask for it.
+    let refused = t.member.call(
+        "POST",
+        "/v1/activity/accounts/team/report?type=inactive",
+        &[],
+        None,
+    );
+    assert_eq!(refused.status, 403);
+}
