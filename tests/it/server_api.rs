@@ -552,3 +552,65 @@ fn the_inactive_identities_report() {
     );
     assert_eq!(refused.status, 403);
 }
+
+#[test]
+fn tls_with_a_given_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    seed_text(
+        &dir,
+        &TEAM.replace("MEMBER_KEY", iamkeys::secret::generate().expose()),
+    );
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert = tmp.path().join("cert.pem");
+    let key = tmp.path().join("key.pem");
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.key_pair.serialize_pem()).unwrap();
+    let server = Server::start_args(
+        &dir,
+        &[],
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let roots = ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![
+        ureq::tls::Certificate::from_der(ck.cert.der()).to_owned(),
+    ]));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+        .build()
+        .into();
+    let mut res = agent
+        .get(format!("{}/identity/keys", server.url))
+        .call()
+        .expect("HTTPS answers");
+    let jwks: serde_json::Value =
+        serde_json::from_str(&res.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(jwks["keys"][0]["kty"], "RSA");
+    // Plain HTTP on the TLS port gets no answer.
+    let plain = server.url.replacen("https://", "http://", 1);
+    assert!(ureq::get(format!("{plain}/identity/keys")).call().is_err());
+    // A key file that is not a key: exit 2, naming it.
+    let out = iamkeys(&dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
