@@ -614,3 +614,106 @@ fn tls_with_a_given_certificate() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn details_by_value_history_filters_and_an_expiry_in_the_past() {
+    let t = team();
+    let owner_id = me(&t.owner);
+    let made = t.owner.call(
+        "POST",
+        "/v1/apikeys",
+        &[("Entity-Disable", "true")],
+        Some(&json!({"name": "nightly-export", "iam_id": owner_id,
+                     "expires_at": "2049-01-02T18:30:00+0000"})),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    assert_eq!(made.body["disabled"], true);
+    assert_eq!(made.body["expires_at"], "2049-01-02T18:30:00Z");
+    let id = made.body["id"].as_str().unwrap().to_string();
+    let value = made.body["apikey"].as_str().unwrap().to_string();
+
+    // Details by value: the key, never the value.
+    let d = t.owner.call(
+        "GET",
+        "/v1/apikeys/details",
+        &[("IAM-ApiKey", &value)],
+        None,
+    );
+    assert_eq!(d.status, 200, "{}", d.text);
+    assert_eq!(d.body["id"].as_str(), Some(id.as_str()));
+    assert_eq!(d.body["apikey"], "");
+    let wrong = t.owner.call(
+        "GET",
+        "/v1/apikeys/details",
+        &[("IAM-ApiKey", iamkeys::secret::generate().expose())],
+        None,
+    );
+    assert_eq!(wrong.status, 404);
+
+    // History on request; a name filter; the account scope.
+    let h = t
+        .owner
+        .get(&format!("/v1/apikeys/{id}?include_history=true"));
+    let actions: Vec<_> = h.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(actions, ["create", "disable"]);
+    assert!(
+        t.owner
+            .get(&format!("/v1/apikeys/{id}"))
+            .body
+            .get("history")
+            .is_none()
+    );
+    let f = t.owner.get("/v1/apikeys?filter=name%20co%20%22EXPORT%22");
+    let names: Vec<_> = f.body["apikeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("nightly-export")]);
+    assert_eq!(
+        t.owner.get("/v1/apikeys?filter=id%20eq%20%22x%22").status,
+        400
+    );
+    let all = t.owner.get("/v1/apikeys?scope=account&pagesize=100");
+    let owners: std::collections::BTreeSet<_> = all.body["apikeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["iam_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        owners.len() >= 2,
+        "every user's keys in the account: {owners:?}"
+    );
+
+    // An expiry in the past expires the key at once; it can still be read
+    // and deleted.
+    let past = t.owner.call(
+        "PUT",
+        &format!("/v1/apikeys/{id}"),
+        &[("If-Match", "*")],
+        Some(&json!({"expires_at": "2020-01-01T00:00:00Z"})),
+    );
+    assert_eq!(past.status, 200, "{}", past.text);
+    assert_eq!(past.body["expires_at"], "2020-01-01T00:00:00Z");
+    assert_eq!(t.owner.get(&format!("/v1/apikeys/{id}")).status, 200);
+    assert_eq!(
+        t.owner
+            .call("DELETE", &format!("/v1/apikeys/{id}"), &[], None)
+            .status,
+        204
+    );
+    // A value supplied by the client is refused.
+    let supplied = t.owner.post(
+        "/v1/apikeys",
+        &json!({"name": "mine", "iam_id": owner_id, "apikey": value}),
+    );
+    assert_eq!(supplied.status, 400);
+    assert!(!supplied.text.contains(&value), "never echoed");
+}
