@@ -132,14 +132,14 @@ async fn exchange(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<WireT
             })
             .await;
             drop(permit);
-            result.map_err(|_| TokenError::from(ServiceError::BadInput("internal".into())))??
+            result.map_err(|_| TokenError::internal())??
         }
         wire::GRANT_PERSONA => {
             let email = email.ok_or_else(|| TokenError::bad_request("email is missing"))?;
             let st2 = Arc::clone(st);
             tokio::task::spawn_blocking(move || st2.service.sign_in_as(&email, account.as_deref()))
                 .await
-                .map_err(|_| TokenError::from(ServiceError::BadInput("internal".into())))??
+                .map_err(|_| TokenError::internal())??
         }
         _ => {
             return Err(TokenError::bad_request(
