@@ -175,6 +175,9 @@ pub enum Denied {
         plural = if *.0 == 1 { "" } else { "s" }
     )]
     Throttled(u64),
+    /// A refusal as a server worded it.
+    #[error("{0}")]
+    Remote(String),
 }
 
 /// The facts about a key that access depends on.

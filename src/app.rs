@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::client::Client;
 use crate::fixture::{self, FixtureError};
 use crate::secret::HashParams;
 use crate::service::{Created, Service, ServiceError, Session, now};
@@ -227,7 +228,7 @@ impl SignIn<'_> {
 }
 
 /// Signs in as `who` says.
-pub fn sign_in(who: &SignIn, service: &Service) -> AppResult<Session> {
+pub fn sign_in(who: &SignIn, service: &dyn Client) -> AppResult<Session> {
     match (who.as_email, who.apikey) {
         (Some(_), Some(_)) => Err(bad_input(
             "give either --as or --apikey (IAMKEYS_API_KEY), not both",

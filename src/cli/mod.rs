@@ -12,8 +12,9 @@ pub use args::{Cli, Command, Output};
 use crate::app::{self, AppResult as CliResult, other};
 
 use crate::access::{KeyAction, ViewFilter};
+use crate::client::Client;
 use crate::fixture;
-use crate::service::{Created, KeyUpdate, ListQuery, NewKey, Service, ServiceError, Session};
+use crate::service::{Created, KeyUpdate, ListQuery, NewKey, ServiceError, Session};
 
 /// Reports a failure on standard error — the one place the command line
 /// does: a line of text, or with `--output json` one JSON object
@@ -157,14 +158,14 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
         }
         Command::Check => {
             let service = app::open_service(&dir, params)?;
-            let problems = service.check()?;
-            output::check(out, json, &dir, &problems).map_err(write_err)?;
+            let problems = Client::check(&service)?;
+            output::check(out, json, &service.location(), &problems).map_err(write_err)?;
             if problems.is_empty() {
                 Ok(())
             } else {
                 Err(other(format!(
                     "the store in {} has {} problem(s)",
-                    dir.display(),
+                    service.location(),
                     problems.len()
                 )))
             }
@@ -177,8 +178,8 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             // change was flushed before it was reported, so sled's teardown
             // (which at 100,000 keys costs more than the command) is skipped.
             let service = std::mem::ManuallyDrop::new(app::open_service(&dir, params)?);
-            let session = app::sign_in(&sign_in_of(cli), &service)?;
-            signed_in(&service, &session, command, json, out)
+            let session = app::sign_in(&sign_in_of(cli), &*service)?;
+            signed_in(&*service, &session, command, json, out)
         }
     }
 }
@@ -266,7 +267,7 @@ fn ask(action: KeyAction) -> (&'static str, &'static str, &'static str) {
 /// names the rule); without a terminal (or with any answer but yes)
 /// nothing changes and the answer is bad input (exit 2), naming `-f`.
 fn resolve_confirmed(
-    service: &Service,
+    service: &dyn Client,
     s: &Session,
     key_ref: &str,
     force: bool,
@@ -292,7 +293,7 @@ fn resolve_confirmed(
 }
 
 fn signed_in(
-    service: &Service,
+    service: &dyn Client,
     s: &Session,
     command: &Command,
     json: bool,
@@ -322,8 +323,8 @@ fn signed_in(
                 limit: *limit,
             };
             if json {
-                let page = service.list_ids(s, &q)?;
-                return output::list_json(out, &page, *limit, service.page_rows(&page));
+                let page = service.list_rows(s, &q)?;
+                return output::list_json(out, page, *limit);
             }
             let listing = service.list(s, &q)?;
             w(output::list(out, view, &listing))

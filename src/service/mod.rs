@@ -40,15 +40,33 @@ pub enum ServiceError {
     /// The store is busy, damaged or unreadable (exit 1).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// What a server answered, with the exit code it maps to; `stale` when
+    /// it refused a stale entity tag.
+    #[error("{message}")]
+    Remote {
+        code: i32,
+        message: String,
+        stale: bool,
+    },
 }
 
 impl ServiceError {
+    /// Whether this refuses a change made against a stale entity tag.
+    pub fn is_stale(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Denied(Denied::StaleEntityTag { .. })
+                | ServiceError::Remote { stale: true, .. }
+        )
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self {
             ServiceError::BadInput(_) | ServiceError::KeyFormat(_) => 2,
             ServiceError::Denied(_) => 3,
             ServiceError::NotFound(_) => 4,
             ServiceError::Store(_) => 1,
+            ServiceError::Remote { code, .. } => *code,
         }
     }
 }

@@ -35,8 +35,9 @@ use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 use crate::app::{self, DataDir, Failure, SignIn};
+use crate::client::Client;
 use crate::secret::HashParams;
-use crate::service::{Service, Session};
+use crate::service::Session;
 
 pub use keymap::Keymap;
 pub use state::{Action, Effect, Job, Outcome, State, update};
@@ -203,7 +204,7 @@ fn install_panic_hook() {
     }));
 }
 
-fn console(st: &mut State, service: Arc<Service>, session: Option<Session>) -> io::Result<()> {
+fn console(st: &mut State, service: Arc<dyn Client>, session: Option<Session>) -> io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -241,7 +242,7 @@ fn to_action(ev: Event) -> Option<Action> {
 async fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     st: &mut State,
-    service: Arc<Service>,
+    service: Arc<dyn Client>,
     session: Option<Session>,
 ) -> io::Result<()>
 where
@@ -295,14 +296,14 @@ where
     }
 }
 
-fn perform(effects: Vec<Effect>, service: &Arc<Service>, tx: &mpsc::UnboundedSender<Outcome>) {
+fn perform(effects: Vec<Effect>, service: &Arc<dyn Client>, tx: &mpsc::UnboundedSender<Outcome>) {
     for effect in effects {
         match effect {
             Effect::Run(job) => {
                 let service = Arc::clone(service);
                 let tx = tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let run = std::panic::AssertUnwindSafe(|| run_job(&service, job));
+                    let run = std::panic::AssertUnwindSafe(|| run_job(&*service, job));
                     match std::panic::catch_unwind(run) {
                         Ok(outcome) => {
                             let _ = tx.send(outcome);

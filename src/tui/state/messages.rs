@@ -100,7 +100,7 @@ pub struct Failure {
 impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Failure {
         Failure {
-            stale: matches!(e, ServiceError::Denied(Denied::StaleEntityTag { .. })),
+            stale: e.is_stale(),
             message: e.to_string(),
         }
     }
