@@ -165,6 +165,18 @@ pub enum Denied {
     UserKeyOnlyForSelf,
     #[error("the key changed since you opened it (entity tag {given} is stale, now {current})")]
     StaleEntityTag { given: String, current: String },
+    #[error(
+        "service ID creation is restricted in this account: creating a service ID needs the \"Service ID creator\" role on the IAM Identity service"
+    )]
+    ServiceIdCreationRestricted,
+    #[error(
+        "changing service IDs needs the Administrator, Editor or Operator role on the IAM Identity service"
+    )]
+    ServiceIdNeedsRole,
+    #[error("the service ID is locked: unlock it before you {0} it")]
+    LockedServiceId(&'static str),
+    #[error("a service ID may read its own API keys and nothing else")]
+    ServiceIdentity,
     #[error("sign-in failed: {0}")]
     SignIn(&'static str),
     #[error("--as signs in a persona only on a store seeded from a demo fixture")]
@@ -390,6 +402,29 @@ pub fn may_change_settings(account: &Account, actor: &str) -> Result<(), Denied>
         Ok(())
     } else {
         Err(Denied::SettingsNeedRole)
+    }
+}
+
+/// May `actor` create a service ID? Any member may, unless the account
+/// restricts it (`restrict_create_service_id`) to the "Service ID creator"
+/// role.
+pub fn may_create_service_id(account: &Account, actor: &str) -> Result<(), Denied> {
+    member(account, actor)?;
+    if account.settings.restrict_service_id_creation()
+        && !has_role(account, actor, Role::ServiceIdCreator)
+    {
+        return Err(Denied::ServiceIdCreationRestricted);
+    }
+    Ok(())
+}
+
+/// May `actor` change, lock or delete service IDs?
+pub fn may_change_service_ids(account: &Account, actor: &str) -> Result<(), Denied> {
+    member(account, actor)?;
+    if is_admin(account, actor) || has_any_role(account, actor, &[Role::Editor, Role::Operator]) {
+        Ok(())
+    } else {
+        Err(Denied::ServiceIdNeedsRole)
     }
 }
 

@@ -323,4 +323,20 @@ pub enum Command {
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Serve the IAM Identity API over the store, for consoles, scripts and
+    /// IBM's own tools to share it (`--endpoint URL` on their side)
+    Serve {
+        /// The address to listen on (port 0: any free port)
+        #[arg(long, default_value = "127.0.0.1:7080", value_name = "ADDR")]
+        listen: String,
+        /// The TLS certificate chain (PEM); with --tls-key, serve HTTPS
+        #[arg(long = "tls-cert", value_name = "FILE")]
+        tls_cert: Option<PathBuf>,
+        /// The TLS private key (PEM)
+        #[arg(long = "tls-key", value_name = "FILE")]
+        tls_key: Option<PathBuf>,
+        /// Serve plain HTTP on an address other machines can reach
+        #[arg(long = "insecure-http")]
+        insecure_http: bool,
+    },
 }

@@ -170,6 +170,21 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
                 )))
             }
         }
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            insecure_http,
+        } => crate::server::run(
+            &dir,
+            &crate::server::Options {
+                listen: listen.clone(),
+                tls_cert: tls_cert.clone(),
+                tls_key: tls_key.clone(),
+                insecure_http: *insecure_http,
+            },
+            params,
+        ),
         Command::Demo { .. } | Command::GenFixture { .. } => {
             Err(bad_input("this command does not work on a store"))
         }
@@ -205,6 +220,7 @@ fn new_key_from(name: &str, o: &args::CreateOptions, support_sessions: bool) -> 
         support_sessions,
         expires_at: o.expires_at,
         locked: o.lock,
+        disabled: false,
     }
 }
 
@@ -374,6 +390,7 @@ fn signed_in(
                 description: description.clone(),
                 action_when_leaked: action_if_leaked.map(Into::into),
                 entity_tag: if_match.clone(),
+                expires_at: None,
             };
             let row = service.update(s, key, &u)?;
             w(output::changed(out, json, &row, "updated"))
@@ -413,6 +430,7 @@ fn signed_in(
         Command::Seed { .. }
         | Command::Check
         | Command::Demo { .. }
+        | Command::Serve { .. }
         | Command::GenFixture { .. } => Err(bad_input("this command needs no sign-in")),
     }
 }

@@ -71,6 +71,15 @@ impl User {
 pub struct AccountSettings {
     pub restrict_api_key_creation: bool,
     pub api_keys_per_identity: u32,
+    /// The IAM Identity API's account settings as last written through it,
+    /// field by field, exactly as sent (stored and echoed; only the two
+    /// creation restrictions are enforced).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub api_fields: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Changes with every write through the API; `If-Match` is checked
+    /// against it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub entity_tag: String,
 }
 
 impl Default for AccountSettings {
@@ -78,7 +87,20 @@ impl Default for AccountSettings {
         AccountSettings {
             restrict_api_key_creation: false,
             api_keys_per_identity: DEFAULT_KEYS_PER_IDENTITY,
+            api_fields: std::collections::BTreeMap::new(),
+            entity_tag: String::new(),
         }
+    }
+}
+
+impl AccountSettings {
+    /// Whether creating service IDs is restricted to the "Service ID
+    /// creator" role (`restrict_create_service_id` = `RESTRICTED`).
+    pub fn restrict_service_id_creation(&self) -> bool {
+        self.api_fields
+            .get("restrict_create_service_id")
+            .and_then(serde_json::Value::as_str)
+            == Some("RESTRICTED")
     }
 }
 
@@ -144,6 +166,34 @@ pub struct ServiceId {
     pub account_id: String,
     pub name: String,
     pub description: String,
+    /// What the IAM Identity API adds to a service ID; defaults for one
+    /// seeded from a fixture.
+    #[serde(default)]
+    pub locked: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub entity_tag: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<Timestamp>,
+}
+
+impl ServiceId {
+    pub fn crn(&self) -> String {
+        format!(
+            "crn:v1:bluemix:public:iam-identity::a/{}::serviceid:{}",
+            self.account_id, self.id
+        )
+    }
+
+    /// The entity tag, `1-…` style; a fixture's service ID has none yet.
+    pub fn tag(&self) -> String {
+        if self.entity_tag.is_empty() {
+            "1-seeded".to_string()
+        } else {
+            self.entity_tag.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

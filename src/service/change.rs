@@ -34,7 +34,11 @@ impl Service {
     }
 
     pub fn update(&self, s: &Session, key_ref: &str, u: &KeyUpdate) -> Result<KeyRow> {
-        if u.name.is_none() && u.description.is_none() && u.action_when_leaked.is_none() {
+        if u.name.is_none()
+            && u.description.is_none()
+            && u.action_when_leaked.is_none()
+            && u.expires_at.is_none()
+        {
             return Err(ServiceError::BadInput(
                 "nothing to change: give a new name, description or action when leaked".into(),
             ));
@@ -72,6 +76,15 @@ impl Service {
                     a.label()
                 ));
                 k.action_when_leaked = a;
+            }
+            if let Some(e) = u.expires_at
+                && e != k.expires_at
+            {
+                changed.push(match e {
+                    Some(t) => format!("expiry to {t}"),
+                    None => "expiry removed".to_string(),
+                });
+                k.expires_at = e;
             }
             Ok(if changed.is_empty() {
                 "Saved without changes".to_string()

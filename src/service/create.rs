@@ -51,6 +51,10 @@ impl Service {
         if spec.locked {
             key.record(now, actor, "lock", "Locked at creation");
         }
+        key.disabled = spec.disabled;
+        if spec.disabled {
+            key.record(now, actor, "disable", "Disabled at creation");
+        }
         Ok((key, value))
     }
 
@@ -70,6 +74,7 @@ impl Service {
 
     /// A user API key for the signed-in user.
     pub fn create_user_key(&self, s: &Session, spec: &NewKey) -> Result<Created> {
+        let _serial = self.serial();
         let account = self.context(s)?;
         let me = &s.user.iam_id;
         let own = self
@@ -117,6 +122,7 @@ impl Service {
         spec: &NewKey,
     ) -> Result<Created> {
         not_a_value(service_ref, "a service ID's id or name")?;
+        let _serial = self.serial();
         let account = self.context(s)?;
         let me = &s.user.iam_id;
         // The rule first: whoever may not create service ID keys learns
@@ -139,6 +145,7 @@ impl Service {
 
     /// The signed-in user's classic infrastructure key: one per user.
     pub fn create_classic_key(&self, s: &Session) -> Result<Created> {
+        let _serial = self.serial();
         let account = self.context(s)?;
         let me = &s.user.iam_id;
         let has = self.has_classic_key(&account, me)?;

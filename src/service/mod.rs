@@ -4,6 +4,7 @@
 
 mod change;
 mod create;
+mod identity;
 mod list;
 mod settings;
 mod sign_in;
@@ -21,6 +22,7 @@ use crate::secret::{self, ApiKeySecret, HashParams, KeyFormatError};
 use crate::store::{Admission, Storage, StoreError};
 pub use crate::store::{Problem, StoreInfo};
 
+pub use identity::{InactiveReport, NewServiceId, ServiceIdUpdate, settings_tag};
 pub use list::{SortKey, matches, sort_key, sort_rows};
 
 /// Everything that can go wrong, sorted by what the user should do about it.
@@ -196,6 +198,8 @@ pub struct NewKey {
     pub support_sessions: bool,
     pub expires_at: Option<crate::time::Moment>,
     pub locked: bool,
+    /// Created disabled (the API's `Entity-Disable`).
+    pub disabled: bool,
 }
 
 /// A new key, with its value: shown once, then gone.
@@ -212,6 +216,9 @@ pub struct KeyUpdate {
     pub action_when_leaked: Option<LeakAction>,
     /// The entity tag the caller saw; a stale one is refused.
     pub entity_tag: Option<String>,
+    /// A new expiry (`Some(None)` removes it); one in the past expires the
+    /// key at once.
+    pub expires_at: Option<Option<crate::time::Moment>>,
 }
 
 #[derive(Debug, Clone)]
@@ -236,6 +243,10 @@ const MAX_DESCRIPTION: usize = crate::text::MAX_DESCRIPTION;
 pub struct Service {
     store: Box<dyn Storage>,
     params: HashParams,
+    /// Held by every change that reads before it writes (a count against
+    /// the limit, one classic key per user, a service ID and its keys), so
+    /// that concurrent callers of one service cannot both pass a check.
+    writes: std::sync::Mutex<()>,
 }
 
 /// Now, to the second, as every stored time is.
@@ -280,14 +291,22 @@ impl Names {
 impl Service {
     /// Opens the store in `dir`, hashing new keys with `params`.
     pub fn open(dir: &Path, params: HashParams) -> Result<Service> {
-        Ok(Service {
-            store: crate::store::open(dir)?,
-            params,
-        })
+        Ok(Service::with_storage(crate::store::open(dir)?, params))
     }
 
     pub fn with_storage(store: Box<dyn Storage>, params: HashParams) -> Service {
-        Service { store, params }
+        Service {
+            store,
+            params,
+            writes: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// Serialises changes that check before they write: see `writes`.
+    pub(super) fn serial(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn info(&self) -> &StoreInfo {

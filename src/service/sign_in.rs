@@ -83,6 +83,17 @@ impl Service {
     /// step of the store with counting it as failed (see
     /// [`Storage::admit_sign_in`]); a right value takes that back.
     pub fn sign_in_key(&self, value: &str, account: Option<&str>) -> Result<Session> {
+        self.sign_in_with(value, account, false)
+    }
+
+    /// [`Service::sign_in_key`]; with `service_ids`, a service ID's key
+    /// signs in its service ID (for a token), in the key's account.
+    pub(super) fn sign_in_with(
+        &self,
+        value: &str,
+        account: Option<&str>,
+        service_ids: bool,
+    ) -> Result<Session> {
         let secret = secret::parse(value)?;
         let unknown = Denied::SignIn("the API key is unknown or wrong");
         let Some(key) = self.store.key_by_lookup(secret.lookup())? else {
@@ -123,7 +134,7 @@ impl Service {
             return Err(unknown.into());
         }
         let refusal = |key: &ApiKey| {
-            if key.kind != KeyKind::User {
+            if key.kind == KeyKind::Classic || (key.kind == KeyKind::ServiceId && !service_ids) {
                 Some(Denied::SignIn(
                     "service ID and classic infrastructure API keys cannot sign in to iamkeys: use a user API key",
                 ))
@@ -138,6 +149,12 @@ impl Service {
         let opened = (|| {
             if let Some(denied) = refusal(&key) {
                 return Err(denied.into());
+            }
+            if key.kind == KeyKind::ServiceId {
+                let user = self
+                    .service_identity(&key.account_id, &key.iam_id)?
+                    .ok_or(Denied::SignIn("the key's service ID no longer exists"))?;
+                return Ok((user, key.account_id.clone()));
             }
             let user = self
                 .store

@@ -102,6 +102,13 @@ pub trait Storage: Send + Sync {
     fn put_account(&self, account: &Account) -> Result<()>;
 
     fn service_ids(&self, account_id: &str) -> Result<Vec<ServiceId>>;
+    /// Writes a service ID durably. With `expected_tag`, refuses with
+    /// `Conflict` unless the stored one still has that entity tag (and
+    /// `Gone` if there is none); with `None`, it must be new.
+    fn put_service_id(&self, sid: &ServiceId, expected_tag: Option<&str>) -> Result<()>;
+    /// Removes a service ID and every key it owns, in one transaction, and
+    /// flushes; returns how many keys went with it.
+    fn delete_service_id(&self, sid: &ServiceId) -> Result<usize>;
 
     fn key(&self, id: &str) -> Result<Option<ApiKey>>;
     fn key_by_lookup(&self, lookup: &str) -> Result<Option<ApiKey>>;

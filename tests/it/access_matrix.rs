@@ -85,6 +85,7 @@ fn account(classic: bool, restrict: bool) -> Account {
         settings: AccountSettings {
             restrict_api_key_creation: restrict,
             api_keys_per_identity: 20,
+            ..AccountSettings::default()
         },
         members,
     }

@@ -1282,6 +1282,12 @@ impl Storage for Watched {
     fn service_ids(&self, account_id: &str) -> StoreResult<Vec<ServiceId>> {
         self.inner.service_ids(account_id)
     }
+    fn put_service_id(&self, sid: &ServiceId, expected_tag: Option<&str>) -> StoreResult<()> {
+        self.inner.put_service_id(sid, expected_tag)
+    }
+    fn delete_service_id(&self, sid: &ServiceId) -> StoreResult<usize> {
+        self.inner.delete_service_id(sid)
+    }
     fn key(&self, id: &str) -> StoreResult<Option<ApiKey>> {
         self.seen.read(1);
         self.inner.key(id)

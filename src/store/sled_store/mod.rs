@@ -366,6 +366,73 @@ impl Storage for SledStore {
         Ok(out)
     }
 
+    fn put_service_id(&self, sid: &ServiceId, expected_tag: Option<&str>) -> Result<()> {
+        let k = service_key(&sid.account_id, &sid.id);
+        let r = self.service_ids.transaction(|t| {
+            match (expected_tag, t.get(&k)?) {
+                (None, Some(_)) => {
+                    return Err(abort(StoreError::Conflict {
+                        current: String::new(),
+                    }));
+                }
+                (Some(_), None) => return Err(abort(StoreError::Gone)),
+                (Some(tag), Some(bytes)) => {
+                    let stored: ServiceId = serde_json::from_slice(&bytes).map_err(|e| {
+                        abort(StoreError::Damaged {
+                            dir: self.dir.clone(),
+                            detail: format!("a service ID record cannot be read ({e})"),
+                        })
+                    })?;
+                    if stored.tag() != tag {
+                        return Err(abort(StoreError::Conflict {
+                            current: stored.tag(),
+                        }));
+                    }
+                }
+                (None, None) => {}
+            }
+            t.insert(k.as_slice(), encode(sid))?;
+            Ok(())
+        });
+        match r {
+            Ok(()) => self.flush(),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(self.err(e)),
+        }
+    }
+
+    fn delete_service_id(&self, sid: &ServiceId) -> Result<usize> {
+        use sled::Transactional;
+        let keys = self.keys_of_owner(&sid.account_id, &sid.iam_id, KeyKind::ServiceId)?;
+        let k = service_key(&sid.account_id, &sid.id);
+        let r = (
+            &self.service_ids,
+            &self.keys,
+            &self.by_owner,
+            &self.by_kind,
+            &self.by_lookup,
+        )
+            .transaction(|(sids, tkeys, owner, kind, lookup)| {
+                if sids.remove(k.as_slice())?.is_none() {
+                    return Err(abort(StoreError::Gone));
+                }
+                for key in &keys {
+                    tkeys.remove(key.id.as_bytes())?;
+                    owner.remove(owner_key(&key.account_id, &key.iam_id, key.kind, &key.id))?;
+                    kind.remove(kind_key(&key.account_id, key.kind, &key.id))?;
+                    if let Some(l) = &key.lookup {
+                        lookup.remove(l.as_bytes())?;
+                    }
+                }
+                Ok(())
+            });
+        match r {
+            Ok(()) => self.flush().map(|()| keys.len()),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(self.err(e)),
+        }
+    }
+
     fn key(&self, id: &str) -> Result<Option<ApiKey>> {
         match self.keys.get(id).map_err(|e| self.err(e))? {
             Some(v) => Ok(Some(decode_key(&v).map_err(|e| self.damaged_key(e))?.0)),

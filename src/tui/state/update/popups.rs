@@ -309,6 +309,7 @@ pub(super) fn submit_form(st: &mut State) -> Vec<Effect> {
                 support_sessions: form.flag(FieldId::Sessions),
                 expires_at,
                 locked: form.flag(FieldId::Lock),
+                disabled: false,
             };
             vec![st.run("Creating the API key", Job::CreateUser { session, spec })]
         }
@@ -318,6 +319,7 @@ pub(super) fn submit_form(st: &mut State) -> Vec<Effect> {
                 description: Some(form.text(FieldId::Description).to_string()),
                 action_when_leaked: Some(form.leak()),
                 entity_tag: Some(tag),
+                expires_at: None,
             };
             vec![st.run(
                 "Saving the API key",

@@ -1,0 +1,345 @@
+//! The HTTP plumbing: TLS, the accept loop with its bounds, the request
+//! log, transaction ids, the caller behind a bearer token, and small
+//! helpers the handlers share.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_rustls::rustls;
+
+use super::errors::ApiError;
+use super::{Shared, limits};
+use crate::app::{AppResult, bad_input};
+use crate::service::{Service, Session};
+
+/// A rustls server configuration from PEM files.
+pub fn tls_config(cert: &Path, key: &Path) -> AppResult<Arc<rustls::ServerConfig>> {
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| bad_input(format!("cannot read {}: {e}", p.display())))
+    };
+    let certs = rustls_pemfile::certs(&mut read(cert)?.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad_input(format!("{}: not a PEM certificate: {e}", cert.display())))?;
+    if certs.is_empty() {
+        return Err(bad_input(format!(
+            "{}: no PEM certificate in it",
+            cert.display()
+        )));
+    }
+    let private = rustls_pemfile::private_key(&mut read(key)?.as_slice())
+        .map_err(|e| bad_input(format!("{}: not a PEM private key: {e}", key.display())))?
+        .ok_or_else(|| bad_input(format!("{}: no PEM private key in it", key.display())))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| bad_input(format!("TLS: {e}")))?
+    .with_no_client_auth()
+    .with_single_cert(certs, private)
+    .map_err(|e| {
+        bad_input(format!(
+            "{} and {} do not make a usable TLS identity: {e}",
+            cert.display(),
+            key.display()
+        ))
+    })?;
+    Ok(Arc::new(config))
+}
+
+/// Accepts connections until `shutdown`, serving each with `router`;
+/// then stops accepting and lets requests in flight finish, for at most
+/// [`limits::DRAIN`].
+pub async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let slots = Arc::new(Semaphore::new(limits::CONNECTIONS));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits::HEADER_READ)
+            .max_buf_size(64 * 1024);
+        match &acceptor {
+            None => {
+                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                let watched = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = watched.await;
+                    drop(permit);
+                });
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let handshake =
+                        tokio::time::timeout(limits::HEADER_READ, acceptor.accept(stream));
+                    let Ok(Ok(tls)) = handshake.await else {
+                        tracing::debug!(peer = %peer, "TLS handshake failed or timed out");
+                        return;
+                    };
+                    let conn = builder.serve_connection(TokioIo::new(tls), service);
+                    let _ = watcher.watch(conn).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections, finishing requests in flight");
+    if tokio::time::timeout(limits::DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after the drain time were cut off");
+    }
+}
+
+/// Who made a request, for the log: filled in by [`Caller`].
+#[derive(Clone, Default)]
+pub struct CallerSlot(Arc<Mutex<Option<String>>>);
+
+/// The layers around every route: a transaction id, the request log, the
+/// body limit, the request timeout, and IBM's error shape for unknown
+/// routes.
+pub fn layers(api: Router<Shared>, state: Shared) -> Router {
+    api.fallback(|| async { ApiError::not_found_route() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(axum::extract::DefaultBodyLimit::max(limits::BODY_BYTES))
+        .layer(axum::middleware::from_fn(around))
+        .with_state(state)
+}
+
+fn transaction_id(headers: &HeaderMap) -> String {
+    headers
+        .get("transaction-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
+}
+
+/// Logs each request (method, path, status, latency, caller, transaction
+/// id: never a header, a body or a query, and a key value in the path is
+/// redacted), bounds its time and tags the answer with its transaction id.
+async fn around(mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let tid = transaction_id(req.headers());
+    let slot = CallerSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let method = req.method().clone();
+    let path = crate::secret::redact_values(req.uri().path()).into_owned();
+    let mut res = match tokio::time::timeout(limits::REQUEST, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "BXNIM0504E",
+            "the request took too long and was abandoned",
+        )
+        .into_response(),
+    };
+    if res.status().is_client_error() || res.status().is_server_error() {
+        set_trace(&mut res, &tid);
+    }
+    if let Ok(v) = HeaderValue::from_str(&tid) {
+        res.headers_mut().insert("transaction-id", v);
+    }
+    let caller = slot
+        .0
+        .lock()
+        .ok()
+        .and_then(|c| c.clone())
+        .unwrap_or_default();
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = res.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        caller = %caller,
+        transaction = %tid,
+        "request"
+    );
+    res
+}
+
+/// Puts the transaction id in an error answer's `trace`: the error kept
+/// its body aside (see [`ApiError`]) so it can be written again here.
+fn set_trace(res: &mut Response, tid: &str) {
+    if let Some(super::errors::ErrorBody(mut body)) = res.extensions_mut().remove() {
+        body.trace = tid.to_string();
+        if let Ok(bytes) = serde_json::to_vec(&body) {
+            *res.body_mut() = axum::body::Body::from(bytes);
+            res.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
+        }
+    }
+}
+
+/// The signed-in caller of a request, from its bearer token. The token's
+/// signature and expiry are checked, then (one lookup) that its key is
+/// still enabled and unexpired, and who it names.
+pub struct Caller {
+    pub session: Session,
+}
+
+impl FromRequestParts<Shared> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, ApiError> {
+        let unauthorized = |why: &str| ApiError::unauthorized(why);
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                unauthorized("no Authorization header: send Authorization: Bearer <token>")
+            })?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or_else(|| unauthorized("the Authorization header is not a bearer token"))?;
+        let now = jiff::Timestamp::now().as_second();
+        let claims = state
+            .signer
+            .verify(token.trim(), now)
+            .ok_or_else(|| unauthorized("the token is invalid or expired"))?;
+        let st = Arc::clone(state);
+        let session = blocking(&st, move |svc: &Service| {
+            if let Some(key) = &claims.iamkeys_key
+                && !svc.key_still_valid(key)?
+            {
+                return Ok(None);
+            }
+            svc.session_of(
+                &claims.iam_id,
+                &claims.account.bss,
+                claims.iamkeys_key.as_deref(),
+            )
+        })
+        .await?
+        .ok_or_else(|| {
+            unauthorized(
+                "the token's key was disabled, deleted or has expired, or its identity is gone",
+            )
+        })?;
+        if let Some(slot) = parts.extensions.get::<CallerSlot>()
+            && let Ok(mut s) = slot.0.lock()
+        {
+            *s = Some(session.user.iam_id.clone());
+        }
+        Ok(Caller { session })
+    }
+}
+
+/// Runs `f` on the blocking pool with the service.
+pub async fn blocking<T: Send + 'static>(
+    state: &Shared,
+    f: impl FnOnce(&Service) -> crate::service::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let st = Arc::clone(state);
+    match tokio::task::spawn_blocking(move || f(&st.service)).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => {
+            tracing::error!(error = %e, "a request's work failed");
+            Err(ApiError::internal())
+        }
+    }
+}
+
+/// The tag an `If-Match` header gives: `None` for `*` (any), quotes and a
+/// weak marker taken off.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<Option<String>>, ApiError> {
+    let Some(v) = headers.get(axum::http::header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let v = v
+        .to_str()
+        .map_err(|_| ApiError::bad_request("the If-Match header is not text"))?
+        .trim();
+    if v == "*" {
+        return Ok(Some(None));
+    }
+    let v = v.strip_prefix("W/").unwrap_or(v);
+    let v = v.trim_matches('"');
+    if v.is_empty() || v.len() > 128 {
+        return Err(ApiError::bad_request(
+            "the If-Match header is empty or too long",
+        ));
+    }
+    Ok(Some(Some(v.to_string())))
+}
+
+/// A boolean header such as `Entity-Lock` (absent: false).
+pub fn flag(headers: &HeaderMap, name: &str) -> Result<bool, ApiError> {
+    match headers.get(name).map(|v| v.to_str().map(str::trim)) {
+        None => Ok(false),
+        Some(Ok(v)) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(Ok(v)) if v.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(ApiError::bad_request(format!(
+            "the {name} header must be true or false"
+        ))),
+    }
+}
+
+/// A JSON answer with an `ETag` equal to the entity tag.
+pub fn with_etag(status: StatusCode, tag: &str, body: impl serde::Serialize) -> Response {
+    let mut res = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(tag) {
+        res.headers_mut().insert(axum::http::header::ETAG, v);
+    }
+    res
+}
+
+/// The base URL of this server as the client reached it, for links.
+pub fn base_url(headers: &HeaderMap, https: bool) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let scheme = if https { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}

@@ -1,0 +1,213 @@
+//! `iamkeys serve`: IBM's IAM Identity API v1 over the store, so that many
+//! consoles, scripts and IBM's own tools share one store. The server is a
+//! third face of the service layer: every rule is the service's, asked
+//! over HTTP.
+//!
+//! The store's calls block (sled, argon2), so they run on tokio's blocking
+//! pool; argon2 verifications (token exchanges) additionally pass a small
+//! semaphore, so a flood of them cannot take every core from reads.
+
+mod apikeys;
+mod errors;
+mod ext;
+mod http;
+mod serviceids;
+mod settings;
+pub mod token;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::app::{self, AppResult, bad_input, other};
+use crate::secret::HashParams;
+use crate::service::Service;
+
+pub use errors::ApiError;
+
+/// How `iamkeys serve` listens.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub listen: String,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub insecure_http: bool,
+}
+
+/// Bounds that keep one client from exhausting the server.
+pub mod limits {
+    use std::time::Duration;
+    /// The largest request body taken.
+    pub const BODY_BYTES: usize = 64 * 1024;
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub const CONNECTIONS: usize = 256;
+    /// A client must send its request headers within this.
+    pub const HEADER_READ: Duration = Duration::from_secs(10);
+    /// A request must be answered within this (else 503).
+    pub const REQUEST: Duration = Duration::from_secs(30);
+    /// argon2 verifications at once.
+    pub const HASHING: usize = 1;
+    /// How long a token exchange waits for the hashing pool before it is
+    /// told to come back later (429).
+    pub const HASH_WAIT: Duration = Duration::from_secs(5);
+    /// How long requests in flight may take to finish at shutdown.
+    pub const DRAIN: Duration = Duration::from_secs(10);
+}
+
+/// What every handler shares.
+pub struct State {
+    pub service: Service,
+    pub signer: token::Signer,
+    /// Admits argon2 verifications: see the module note.
+    pub hashing: Semaphore,
+    pub reports: settings::Reports,
+    pub https: bool,
+}
+
+pub type Shared = Arc<State>;
+
+/// Runs the server on the data directory `dir` until SIGINT or SIGTERM.
+pub fn run(dir: &Path, opts: &Options, params: HashParams) -> AppResult {
+    let addr: SocketAddr = opts.listen.parse().map_err(|_| {
+        bad_input(format!(
+            "--listen: {:?} is not an address with a port, such as 127.0.0.1:7080",
+            crate::secret::redact_values(&opts.listen)
+        ))
+    })?;
+    let tls = match (&opts.tls_cert, &opts.tls_key) {
+        (Some(c), Some(k)) => Some(http::tls_config(c, k)?),
+        (None, None) => None,
+        _ => return Err(bad_input("--tls-cert and --tls-key go together: give both")),
+    };
+    if tls.is_none() && !addr.ip().is_loopback() && !opts.insecure_http {
+        return Err(bad_input(format!(
+            "--listen {addr} is reachable from other machines: give --tls-cert and --tls-key, or --insecure-http to serve plain HTTP anyway"
+        )));
+    }
+    let service = app::open_service(dir, params)?;
+    let signer = token::Signer::load_or_create(dir).map_err(|e| other(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("iamkeys-serve")
+        .build()
+        .map_err(|e| other(format!("cannot start the server's runtime: {e}")))?;
+    let state = Arc::new(State {
+        service,
+        signer,
+        hashing: Semaphore::new(limits::HASHING),
+        reports: settings::Reports::default(),
+        https: tls.is_some(),
+    });
+    let result = runtime.block_on(serve(addr, tls, Arc::clone(&state)));
+    // Everything acknowledged was flushed when it was answered; the store
+    // closes (and flushes once more) as the state goes.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    drop(state);
+    result
+}
+
+async fn serve(
+    addr: SocketAddr,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    state: Shared,
+) -> AppResult {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| other(format!("cannot listen on {addr}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| other(format!("cannot listen on {addr}: {e}")))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(address = %bound, scheme, "server listening");
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {scheme}://{bound}");
+        let _ = out.flush();
+    }
+    let router = router(Arc::clone(&state));
+    http::accept_loop(listener, tls, router, shutdown_signal()).await;
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Resolves at the first SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without signal handling the server runs until killed.
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+/// Every route.
+pub fn router(state: Shared) -> Router {
+    use axum::routing::{get, post};
+    let api = Router::new()
+        .route("/identity/token", post(apikeys::token))
+        .route("/identity/keys", get(apikeys::jwks))
+        .route("/v1/apikeys", get(apikeys::list).post(apikeys::create))
+        .route("/v1/apikeys/details", get(apikeys::details))
+        .route(
+            "/v1/apikeys/{id}",
+            get(apikeys::get_one)
+                .put(apikeys::update)
+                .delete(apikeys::delete),
+        )
+        .route(
+            "/v1/apikeys/{id}/lock",
+            post(apikeys::lock).delete(apikeys::unlock),
+        )
+        .route(
+            "/v1/apikeys/{id}/disable",
+            post(apikeys::disable).delete(apikeys::enable),
+        )
+        .route(
+            "/v1/serviceids",
+            get(serviceids::list).post(serviceids::create),
+        )
+        .route(
+            "/v1/serviceids/",
+            get(serviceids::list).post(serviceids::create),
+        )
+        .route(
+            "/v1/serviceids/{id}",
+            get(serviceids::get_one)
+                .put(serviceids::update)
+                .delete(serviceids::delete),
+        )
+        .route(
+            "/v1/serviceids/{id}/lock",
+            post(serviceids::lock).delete(serviceids::unlock),
+        )
+        .route(
+            "/v1/accounts/{account_id}/settings/identity",
+            get(settings::get_settings).put(settings::put_settings),
+        )
+        .route(
+            "/v1/accounts/{account_id}/effective_settings/identity",
+            get(settings::effective),
+        )
+        .route(
+            "/v1/activity/accounts/{account_id}/report",
+            post(settings::create_report),
+        )
+        .route(
+            "/v1/activity/accounts/{account_id}/report/{reference}",
+            get(settings::get_report),
+        )
+        .merge(ext::routes());
+    http::layers(api, state)
+}

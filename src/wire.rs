@@ -1,0 +1,374 @@
+//! The IAM Identity API's shapes on the wire, shared by the server (which
+//! writes them) and the remote client (which reads them): IBM's field names,
+//! plus a few iamkeys-only fields that IBM's clients ignore.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ApiKey, HistoryEntry, KeyKind, LeakAction, ServiceId};
+
+/// An API key as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WireKey {
+    pub id: String,
+    pub entity_tag: String,
+    pub crn: String,
+    pub locked: bool,
+    pub disabled: bool,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub modified_at: Timestamp,
+    pub name: String,
+    pub description: String,
+    pub iam_id: String,
+    pub account_id: String,
+    pub support_sessions: bool,
+    pub action_when_leaked: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// The value: only in a create's answer, else empty.
+    pub apikey: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<WireHistory>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<WireActivity>,
+    // iamkeys-only:
+    /// `user`, `service_id` or `classic`.
+    #[serde(default = "user_kind")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+    /// The owner's email, or the service ID's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_name: Option<String>,
+    /// The creator's email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by_name: Option<String>,
+}
+
+fn user_kind() -> String {
+    "user".to_string()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WireHistory {
+    pub timestamp: String,
+    pub iam_id: String,
+    pub iam_id_account: String,
+    pub action: String,
+    pub params: Vec<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WireActivity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_authn: Option<String>,
+    pub authn_count: u64,
+}
+
+/// Times as the API writes them: RFC 3339 in UTC, to the second.
+pub fn time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl WireKey {
+    /// The API's view of a stored key, with the names the page shows.
+    pub fn of(key: &ApiKey, owner: &str, created_by: &str, history: bool) -> WireKey {
+        WireKey {
+            id: key.id.clone(),
+            entity_tag: key.entity_tag.clone(),
+            crn: key.crn.clone(),
+            locked: key.locked,
+            disabled: key.disabled,
+            created_at: key.created_at,
+            created_by: key.created_by.clone(),
+            modified_at: key.modified_at,
+            name: key.name.clone(),
+            description: key.description.clone(),
+            iam_id: key.iam_id.clone(),
+            account_id: key.account_id.clone(),
+            support_sessions: key.support_sessions,
+            action_when_leaked: key.action_when_leaked.label().to_string(),
+            expires_at: key.expires_at.map(|m| m.to_string()),
+            apikey: String::new(),
+            history: history.then(|| {
+                key.history
+                    .iter()
+                    .map(|h| WireHistory::of(h, &key.account_id))
+                    .collect()
+            }),
+            activity: Some(WireActivity {
+                last_authn: key.activity.last_authn.map(time),
+                authn_count: key.activity.authn_count,
+            }),
+            kind: key.kind.label().to_string(),
+            managed_by: key.managed_by.clone(),
+            owner_name: Some(owner.to_string()),
+            created_by_name: Some(created_by.to_string()),
+        }
+    }
+
+    /// The key this describes, without value or hash (which never leave
+    /// the server).
+    pub fn to_key(&self) -> Result<ApiKey, String> {
+        let kind = match self.kind.as_str() {
+            "user" => KeyKind::User,
+            "service_id" => KeyKind::ServiceId,
+            "classic" => KeyKind::Classic,
+            other => return Err(format!("unknown key kind {other:?}")),
+        };
+        let expires_at = match &self.expires_at {
+            Some(t) => Some(
+                crate::time::parse_moment(t).map_err(|e| format!("bad expires_at {t:?}: {e}"))?,
+            ),
+            None => None,
+        };
+        let history = match &self.history {
+            Some(h) => h
+                .iter()
+                .map(WireHistory::to_entry)
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        let activity = match &self.activity {
+            Some(a) => crate::domain::Activity {
+                last_authn: a
+                    .last_authn
+                    .as_deref()
+                    .map(|t| t.parse::<Timestamp>().map_err(|e| e.to_string()))
+                    .transpose()?,
+                authn_count: a.authn_count,
+            },
+            None => crate::domain::Activity::default(),
+        };
+        Ok(ApiKey {
+            id: self.id.clone(),
+            kind,
+            name: self.name.clone(),
+            description: self.description.clone(),
+            account_id: self.account_id.clone(),
+            iam_id: self.iam_id.clone(),
+            crn: self.crn.clone(),
+            entity_tag: self.entity_tag.clone(),
+            created_at: self.created_at,
+            created_by: self.created_by.clone(),
+            modified_at: self.modified_at,
+            locked: self.locked,
+            disabled: self.disabled,
+            action_when_leaked: LeakAction::parse(&self.action_when_leaked)
+                .ok_or_else(|| format!("bad action_when_leaked {:?}", self.action_when_leaked))?,
+            support_sessions: self.support_sessions,
+            expires_at,
+            managed_by: self.managed_by.clone(),
+            activity,
+            history,
+            lookup: None,
+            hash: None,
+        })
+    }
+}
+
+impl WireHistory {
+    fn of(h: &HistoryEntry, account_id: &str) -> WireHistory {
+        WireHistory {
+            timestamp: time(h.timestamp),
+            iam_id: h.actor.clone(),
+            iam_id_account: account_id.to_string(),
+            action: h.action.clone(),
+            params: Vec::new(),
+            message: h.message.clone(),
+        }
+    }
+
+    fn to_entry(&self) -> Result<HistoryEntry, String> {
+        Ok(HistoryEntry {
+            timestamp: self
+                .timestamp
+                .parse()
+                .map_err(|e| format!("bad history time: {e}"))?,
+            actor: self.iam_id.clone(),
+            action: self.action.clone(),
+            message: self.message.clone(),
+        })
+    }
+}
+
+/// A page of keys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireKeyList {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Value>,
+    pub offset: u64,
+    pub limit: u64,
+    pub first: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    pub apikeys: Vec<WireKey>,
+}
+
+/// A service ID as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireServiceId {
+    pub id: String,
+    pub iam_id: String,
+    pub entity_tag: String,
+    pub crn: String,
+    pub locked: bool,
+    pub created_at: String,
+    pub modified_at: String,
+    pub account_id: String,
+    pub name: String,
+    pub description: String,
+    #[serde(default)]
+    pub unique_instance_crns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<WireHistory>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apikey: Option<WireKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<WireActivity>,
+}
+
+impl WireServiceId {
+    pub fn of(sid: &ServiceId, fallback: Timestamp) -> WireServiceId {
+        WireServiceId {
+            id: sid.id.clone(),
+            iam_id: sid.iam_id.clone(),
+            entity_tag: sid.tag(),
+            crn: sid.crn(),
+            locked: sid.locked,
+            created_at: time(sid.created_at.unwrap_or(fallback)),
+            modified_at: time(sid.modified_at.or(sid.created_at).unwrap_or(fallback)),
+            account_id: sid.account_id.clone(),
+            name: sid.name.clone(),
+            description: sid.description.clone(),
+            unique_instance_crns: Vec::new(),
+            history: Some(Vec::new()),
+            apikey: None,
+            activity: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireServiceIdList {
+    pub offset: u64,
+    pub limit: u64,
+    pub first: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    pub serviceids: Vec<WireServiceId>,
+}
+
+/// One error of the management API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireError {
+    pub code: String,
+    pub message_code: String,
+    pub message: String,
+}
+
+/// The management API's error answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireErrors {
+    pub errors: Vec<WireError>,
+    pub trace: String,
+    pub status_code: String,
+}
+
+/// The token endpoint's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireToken {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub expiration: i64,
+    pub scope: String,
+}
+
+/// The token endpoint's error answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireTokenError {
+    pub error_code: String,
+    pub error_message: String,
+    /// iamkeys: the refusal as a local sign-in words it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_details: Option<String>,
+    #[serde(default)]
+    pub context: BTreeMap<String, String>,
+}
+
+/// iamkeys-only: a View filter option with what it allows now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireView {
+    pub view: String,
+    pub label: String,
+    pub actions: Vec<String>,
+    pub create_refused: Option<String>,
+}
+
+/// iamkeys-only: a page of a view.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireListing {
+    pub total: u64,
+    pub offset: u64,
+    pub rows: Vec<WireKey>,
+}
+
+/// iamkeys-only: one key with what the caller may do with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireKeyDetails {
+    pub row: WireKey,
+    pub actions: Vec<String>,
+}
+
+/// iamkeys-only: who a token signs in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireSession {
+    pub user: crate::domain::User,
+    pub account_id: String,
+    pub key_id: Option<String>,
+    pub store: WireStore,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireStore {
+    pub demo: bool,
+    pub source: String,
+    pub schema_version: u32,
+}
+
+/// iamkeys-only: a persona and their roles per account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WirePersona {
+    pub user: crate::domain::User,
+    pub accounts: Vec<WirePersonaAccount>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WirePersonaAccount {
+    pub account_id: String,
+    pub owner: bool,
+    pub roles: Vec<crate::domain::Role>,
+}
+
+/// iamkeys-only: an account the caller belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireAccountSummary {
+    pub id: String,
+    pub name: String,
+}
+
+/// The grant types the token endpoint takes.
+pub const GRANT_APIKEY: &str = "urn:ibm:params:oauth:grant-type:apikey";
+/// iamkeys-only, on demo stores: sign in a persona by email.
+pub const GRANT_PERSONA: &str = "urn:iamkeys:params:oauth:grant-type:persona";
