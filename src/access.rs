@@ -190,6 +190,9 @@ pub enum Denied {
     /// A refusal as a server worded it.
     #[error("{0}")]
     Remote(String),
+    /// A server's refusal of a change made against a stale entity tag.
+    #[error("{0}")]
+    RemoteStale(String),
 }
 
 /// The facts about a key that access depends on.

@@ -211,6 +211,12 @@ pub fn open_locked(dir: DataDir, params: HashParams, just_seeded: bool) -> AppRe
     }
 }
 
+/// A client of the iamkeys server at `url`: with it, nothing opens the
+/// store here (no data directory, no lock).
+pub fn connect(url: &str) -> AppResult<crate::client::remote::Remote> {
+    Ok(crate::client::remote::Remote::new(url)?)
+}
+
 /// Who signs in: a persona's email on a demo store, or an API key value,
 /// and the account to start in.
 #[derive(Clone, Copy, Default)]

@@ -75,6 +75,9 @@ pub fn usage_error(e: clap::Error) -> i32 {
 /// `iamkeys demo` runs on a throwaway store: a `--data-dir` given with it
 /// is refused rather than silently ignored.
 pub fn demo_refusal(matches: &clap::ArgMatches) -> Option<Failure> {
+    if matches.get_one::<String>("endpoint").is_some() {
+        return Some(endpoint_refusal("demo"));
+    }
     (matches.value_source("data_dir") == Some(clap::parser::ValueSource::CommandLine)).then(|| {
         bad_input(
             "demo runs on a throwaway store and never uses --data-dir: for the console on \
@@ -113,6 +116,9 @@ fn write_err(e: std::io::Error) -> Failure {
 /// Runs one command. Only for a process that exits right after: see the
 /// note on sled's teardown below.
 fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
+    if let Some(url) = &cli.endpoint {
+        return remote(cli, url, command, out);
+    }
     if let Command::GenFixture {
         keys,
         users,
@@ -197,6 +203,48 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             signed_in(&*service, &session, command, json, out)
         }
     }
+}
+
+/// A command through the server at `url`: nothing here opens the store.
+fn remote(cli: &Cli, url: &str, command: &Command, out: &mut dyn Write) -> CliResult {
+    if let Some(name) = local_only(command) {
+        return Err(endpoint_refusal(name));
+    }
+    let client = app::connect(url)?;
+    let session = app::sign_in(&sign_in_of(cli), &client)?;
+    let json = cli.output == Output::Json;
+    if let Command::Check = command {
+        let problems = client.check()?;
+        let at = client.location();
+        output::check(out, json, &at, &problems).map_err(write_err)?;
+        return if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(other(format!(
+                "the store in {at} has {} problem(s)",
+                problems.len()
+            )))
+        };
+    }
+    signed_in(&client, &session, command, json, out)
+}
+
+/// The commands that work on a store (or files) here, by nature.
+fn local_only(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Seed { .. } => Some("seed"),
+        Command::Demo { .. } => Some("demo"),
+        Command::GenFixture { .. } => Some("gen-fixture"),
+        Command::Serve { .. } => Some("serve"),
+        _ => None,
+    }
+}
+
+fn endpoint_refusal(name: &str) -> Failure {
+    bad_input(format!(
+        "{name} works on a store on this machine and does not take --endpoint (or IAMKEYS_ENDPOINT): \
+         run it where the store is, without an endpoint"
+    ))
 }
 
 fn gen_fixture(spec: &fixture::GenSpec, file: Option<&Path>, out: &mut dyn Write) -> CliResult {

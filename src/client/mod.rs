@@ -1,7 +1,9 @@
 //! The one seam both faces call: [`Client`], the operations of the API keys
 //! page. Two implementations: the local [`Service`] over a store this
-//! process opened, and a client of `iamkeys serve`. The
+//! process opened, and [`remote::Remote`], a client of `iamkeys serve`. The
 //! faces never know which one serves them.
+
+pub mod remote;
 
 use std::collections::HashMap;
 

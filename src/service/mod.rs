@@ -42,14 +42,6 @@ pub enum ServiceError {
     /// The store is busy, damaged or unreadable (exit 1).
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// What a server answered, with the exit code it maps to; `stale` when
-    /// it refused a stale entity tag.
-    #[error("{message}")]
-    Remote {
-        code: i32,
-        message: String,
-        stale: bool,
-    },
 }
 
 impl ServiceError {
@@ -57,8 +49,7 @@ impl ServiceError {
     pub fn is_stale(&self) -> bool {
         matches!(
             self,
-            ServiceError::Denied(Denied::StaleEntityTag { .. })
-                | ServiceError::Remote { stale: true, .. }
+            ServiceError::Denied(Denied::StaleEntityTag { .. } | Denied::RemoteStale(_))
         )
     }
 
@@ -68,7 +59,6 @@ impl ServiceError {
             ServiceError::Denied(_) => 3,
             ServiceError::NotFound(_) => 4,
             ServiceError::Store(_) => 1,
-            ServiceError::Remote { code, .. } => *code,
         }
     }
 }

@@ -37,6 +37,7 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
         ),
         Job::Load {
             generation,
+            quiet,
             session,
             view,
             sort,
@@ -72,7 +73,11 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                 }))
             })()
             .map_err(|e: crate::service::ServiceError| Failure::from(e));
-            Outcome::Page { generation, result }
+            Outcome::Page {
+                generation,
+                quiet,
+                result,
+            }
         }
         Job::CreateUser { session, spec } => Outcome::Created(
             service

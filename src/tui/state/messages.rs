@@ -43,6 +43,8 @@ pub enum Job {
     },
     Load {
         generation: u64,
+        /// A poll for changes made by others: it runs without a spinner.
+        quiet: bool,
         session: Session,
         view: ViewFilter,
         sort: SortField,
@@ -147,6 +149,7 @@ pub enum Outcome {
     SignedIn(Res<Session>),
     Page {
         generation: u64,
+        quiet: bool,
         result: Res<Box<PageData>>,
     },
     Created(Res<Created>),
