@@ -683,8 +683,20 @@ impl Client for Remote {
                 "session support applies to user API keys only".into(),
             ));
         }
-        let iam_id = self.service_iam_id(s, service_ref)?;
-        self.create(s, &iam_id, spec)
+        // A service ID not found here is still asked for, so that the
+        // server's rule (the role first) decides what the caller learns.
+        let found = self.service_iam_id(s, service_ref)?;
+        let iam_id = found.clone().unwrap_or_else(|| {
+            let id = service_ref.strip_prefix("iam-").unwrap_or(service_ref);
+            let id = id.strip_prefix("ServiceId-").unwrap_or(id);
+            format!("iam-ServiceId-{id}")
+        });
+        match self.create(s, &iam_id, spec) {
+            Err(e) if e.exit_code() == 4 && found.is_none() => Err(ServiceError::NotFound(
+                format!("no service ID {service_ref:?} in account {}", s.account_id),
+            )),
+            other => other,
+        }
     }
 
     fn create_classic_key(&self, s: &Session) -> Result<Created> {
@@ -820,8 +832,9 @@ impl Remote {
         self.created(w)
     }
 
-    /// The IAM id of a service ID given by id or name.
-    fn service_iam_id(&self, s: &Session, service_ref: &str) -> Result<String> {
+    /// The IAM id of a service ID given by id or name, if the caller can
+    /// find it.
+    fn service_iam_id(&self, s: &Session, service_ref: &str) -> Result<Option<String>> {
         #[derive(serde::Deserialize)]
         struct Sid {
             id: String,
@@ -832,31 +845,24 @@ impl Remote {
         struct Sids {
             serviceids: Vec<Sid>,
         }
-        let by_name: Result<Sids> = self.get_json(
+        let named: Sids = self.get_json(
             Some(s),
             &["v1", "serviceids"],
             &[
                 ("account_id", s.account_id.clone()),
                 ("name", service_ref.to_string()),
             ],
-        );
-        let found = match by_name {
-            Ok(list) => list
-                .serviceids
-                .into_iter()
-                .find(|x| x.name == service_ref || x.id == service_ref),
-            Err(e) => return Err(e),
-        };
-        if let Some(sid) = found {
-            return Ok(sid.iam_id);
+        )?;
+        if let Some(sid) = named
+            .serviceids
+            .into_iter()
+            .find(|x| x.name == service_ref || x.id == service_ref)
+        {
+            return Ok(Some(sid.iam_id));
         }
-        let by_id: Result<Sid> = self.get_json(Some(s), &["v1", "serviceids", service_ref], &[]);
-        match by_id {
-            Ok(sid) => Ok(sid.iam_id),
-            Err(e) if e.exit_code() == 4 => Err(ServiceError::NotFound(format!(
-                "no service ID {service_ref:?} in account {}",
-                s.account_id
-            ))),
+        match self.get_json::<Sid>(Some(s), &["v1", "serviceids", service_ref], &[]) {
+            Ok(sid) => Ok(Some(sid.iam_id)),
+            Err(e) if e.exit_code() == 4 => Ok(None),
             Err(e) => Err(e),
         }
     }

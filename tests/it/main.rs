@@ -20,6 +20,7 @@ mod injection;
 mod limits;
 mod readme;
 mod records;
+mod remote;
 mod secrets;
 mod service;
 mod sort_order;

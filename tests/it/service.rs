@@ -563,7 +563,6 @@ fn every_refusal_changes_nothing() {
             Err(ServiceError::NotFound(_)) => "not found".into(),
             Err(ServiceError::BadInput(_) | ServiceError::KeyFormat(_)) => "bad input".into(),
             Err(ServiceError::Store(e)) => format!("store error {e}"),
-            Err(e @ ServiceError::Remote { .. }) => format!("remote error {e}"),
         };
         if kind != *expected {
             failures.push(format!(
