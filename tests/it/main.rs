@@ -21,6 +21,7 @@ mod injection;
 mod limits;
 mod readme;
 mod records;
+mod remote;
 mod sdk;
 mod secrets;
 mod server_api;
