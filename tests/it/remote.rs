@@ -281,11 +281,9 @@ fn consoles_on_one_server_see_a_key_another_process_creates() {
 }
 
 /// Without the role, a service ID API key's create says nothing about which
-/// service IDs exist, through a server as locally. Waits on the server: its
-/// `POST /v1/apikeys` looks the service ID up before it checks the role
-/// (see /work/notes/client-needs.md).
+/// service IDs exist, through a server as locally: the server checks the
+/// role before it looks the service ID up.
 #[test]
-#[ignore = "the server looks a service ID up before it checks the role"]
 fn a_service_key_create_without_the_role_reveals_no_service_ids_remotely() {
     let (_local_tmp, local) = seeded_demo();
     let (_remote_tmp, remote) = seeded_demo();
