@@ -187,6 +187,12 @@ pub enum Denied {
         plural = if *.0 == 1 { "" } else { "s" }
     )]
     Throttled(u64),
+    /// A refusal as a server worded it.
+    #[error("{0}")]
+    Remote(String),
+    /// A server's refusal of a change made against a stale entity tag.
+    #[error("{0}")]
+    RemoteStale(String),
 }
 
 /// The facts about a key that access depends on.

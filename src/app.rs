@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::client::Client;
 use crate::fixture::{self, FixtureError};
 use crate::secret::HashParams;
 use crate::service::{Created, Service, ServiceError, Session, now};
@@ -210,6 +211,12 @@ pub fn open_locked(dir: DataDir, params: HashParams, just_seeded: bool) -> AppRe
     }
 }
 
+/// A client of the iamkeys server at `url`: with it, nothing opens the
+/// store here (no data directory, no lock).
+pub fn connect(url: &str) -> AppResult<crate::client::remote::Remote> {
+    Ok(crate::client::remote::Remote::new(url)?)
+}
+
 /// Who signs in: a persona's email on a demo store, or an API key value,
 /// and the account to start in.
 #[derive(Clone, Copy, Default)]
@@ -227,7 +234,7 @@ impl SignIn<'_> {
 }
 
 /// Signs in as `who` says.
-pub fn sign_in(who: &SignIn, service: &Service) -> AppResult<Session> {
+pub fn sign_in(who: &SignIn, service: &dyn Client) -> AppResult<Session> {
     match (who.as_email, who.apikey) {
         (Some(_), Some(_)) => Err(bad_input(
             "give either --as or --apikey (IAMKEYS_API_KEY), not both",

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod app;
 pub mod cli;
+pub mod client;
 pub mod domain;
 pub mod fixture;
 pub mod log;

@@ -34,6 +34,7 @@ fn main() -> color_eyre::Result<()> {
 fn console_options(cli: &Cli) -> iamkeys::tui::Options<'_> {
     iamkeys::tui::Options {
         data_dir: cli.data_dir.as_deref(),
+        endpoint: cli.endpoint.as_deref(),
         sign_in: cli::sign_in_of(cli),
     }
 }

@@ -43,6 +43,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "ID")]
     pub account: Option<String>,
 
+    /// Work through the iamkeys server at URL (`iamkeys serve`) instead of
+    /// opening the store here
+    #[arg(long, global = true, env = "IAMKEYS_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,

@@ -12,8 +12,9 @@ pub use args::{Cli, Command, Output};
 use crate::app::{self, AppResult as CliResult, other};
 
 use crate::access::{KeyAction, ViewFilter};
+use crate::client::Client;
 use crate::fixture;
-use crate::service::{Created, KeyUpdate, ListQuery, NewKey, Service, ServiceError, Session};
+use crate::service::{Created, KeyUpdate, ListQuery, NewKey, ServiceError, Session};
 
 /// Reports a failure on standard error — the one place the command line
 /// does: a line of text, or with `--output json` one JSON object
@@ -74,6 +75,9 @@ pub fn usage_error(e: clap::Error) -> i32 {
 /// `iamkeys demo` runs on a throwaway store: a `--data-dir` given with it
 /// is refused rather than silently ignored.
 pub fn demo_refusal(matches: &clap::ArgMatches) -> Option<Failure> {
+    if matches.get_one::<String>("endpoint").is_some() {
+        return Some(endpoint_refusal("demo"));
+    }
     (matches.value_source("data_dir") == Some(clap::parser::ValueSource::CommandLine)).then(|| {
         bad_input(
             "demo runs on a throwaway store and never uses --data-dir: for the console on \
@@ -112,6 +116,9 @@ fn write_err(e: std::io::Error) -> Failure {
 /// Runs one command. Only for a process that exits right after: see the
 /// note on sled's teardown below.
 fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
+    if let Some(url) = &cli.endpoint {
+        return remote(cli, url, command, out);
+    }
     if let Command::GenFixture {
         keys,
         users,
@@ -157,14 +164,14 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
         }
         Command::Check => {
             let service = app::open_service(&dir, params)?;
-            let problems = service.check()?;
-            output::check(out, json, &dir, &problems).map_err(write_err)?;
+            let problems = Client::check(&service)?;
+            output::check(out, json, &service.location(), &problems).map_err(write_err)?;
             if problems.is_empty() {
                 Ok(())
             } else {
                 Err(other(format!(
                     "the store in {} has {} problem(s)",
-                    dir.display(),
+                    service.location(),
                     problems.len()
                 )))
             }
@@ -192,10 +199,52 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             // change was flushed before it was reported, so sled's teardown
             // (which at 100,000 keys costs more than the command) is skipped.
             let service = std::mem::ManuallyDrop::new(app::open_service(&dir, params)?);
-            let session = app::sign_in(&sign_in_of(cli), &service)?;
-            signed_in(&service, &session, command, json, out)
+            let session = app::sign_in(&sign_in_of(cli), &*service)?;
+            signed_in(&*service, &session, command, json, out)
         }
     }
+}
+
+/// A command through the server at `url`: nothing here opens the store.
+fn remote(cli: &Cli, url: &str, command: &Command, out: &mut dyn Write) -> CliResult {
+    if let Some(name) = local_only(command) {
+        return Err(endpoint_refusal(name));
+    }
+    let client = app::connect(url)?;
+    let session = app::sign_in(&sign_in_of(cli), &client)?;
+    let json = cli.output == Output::Json;
+    if let Command::Check = command {
+        let problems = client.check()?;
+        let at = client.location();
+        output::check(out, json, &at, &problems).map_err(write_err)?;
+        return if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(other(format!(
+                "the store in {at} has {} problem(s)",
+                problems.len()
+            )))
+        };
+    }
+    signed_in(&client, &session, command, json, out)
+}
+
+/// The commands that work on a store (or files) here, by nature.
+fn local_only(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Seed { .. } => Some("seed"),
+        Command::Demo { .. } => Some("demo"),
+        Command::GenFixture { .. } => Some("gen-fixture"),
+        Command::Serve { .. } => Some("serve"),
+        _ => None,
+    }
+}
+
+fn endpoint_refusal(name: &str) -> Failure {
+    bad_input(format!(
+        "{name} works on a store on this machine and does not take --endpoint (or IAMKEYS_ENDPOINT): \
+         run it where the store is, without an endpoint"
+    ))
 }
 
 fn gen_fixture(spec: &fixture::GenSpec, file: Option<&Path>, out: &mut dyn Write) -> CliResult {
@@ -282,7 +331,7 @@ fn ask(action: KeyAction) -> (&'static str, &'static str, &'static str) {
 /// names the rule); without a terminal (or with any answer but yes)
 /// nothing changes and the answer is bad input (exit 2), naming `-f`.
 fn resolve_confirmed(
-    service: &Service,
+    service: &dyn Client,
     s: &Session,
     key_ref: &str,
     force: bool,
@@ -308,7 +357,7 @@ fn resolve_confirmed(
 }
 
 fn signed_in(
-    service: &Service,
+    service: &dyn Client,
     s: &Session,
     command: &Command,
     json: bool,
@@ -338,8 +387,8 @@ fn signed_in(
                 limit: *limit,
             };
             if json {
-                let page = service.list_ids(s, &q)?;
-                return output::list_json(out, &page, *limit, service.page_rows(&page));
+                let page = service.list_rows(s, &q)?;
+                return output::list_json(out, page, *limit);
             }
             let listing = service.list(s, &q)?;
             w(output::list(out, view, &listing))

@@ -11,9 +11,10 @@ use jiff::Timestamp;
 
 use super::Failure;
 use crate::access::{KeyAction, ViewFilter};
+use crate::client::RowPage;
 use crate::domain::{AccountSettings, ApiKey};
 use crate::fixture::Bootstrap;
-use crate::service::{Created, KeyRow, Listing, PageIds, Problem, ServiceError, ViewInfo, now};
+use crate::service::{Created, KeyRow, Listing, Problem, ViewInfo, now};
 use crate::text::{self, inert};
 use json::KeyJson;
 
@@ -134,7 +135,7 @@ pub fn seeded(out: &mut dyn Write, json: bool, dir: &Path, boots: &[Bootstrap]) 
     Ok(())
 }
 
-pub fn check(out: &mut dyn Write, json: bool, dir: &Path, problems: &[Problem]) -> io::Result<()> {
+pub fn check(out: &mut dyn Write, json: bool, dir: &str, problems: &[Problem]) -> io::Result<()> {
     if json {
         return json_line(
             out,
@@ -142,7 +143,7 @@ pub fn check(out: &mut dyn Write, json: bool, dir: &Path, problems: &[Problem]) 
         );
     }
     if problems.is_empty() {
-        writeln!(out, "The store in {} is consistent.", dir.display())
+        writeln!(out, "The store in {dir} is consistent.")
     } else {
         for p in problems {
             writeln!(out, "problem: {}", inert(p))?;
@@ -186,12 +187,7 @@ pub fn views(out: &mut dyn Write, json: bool, views: &[ViewInfo]) -> io::Result<
 /// Streams the list answer, `{"offset", "limit", "total", "apikeys": [...]}`,
 /// one key at a time: never the whole answer in memory. `limit` echoes the
 /// page size asked for, as IBM's answer does (without one: the keys returned).
-pub fn list_json(
-    out: &mut dyn Write,
-    page: &PageIds,
-    limit: Option<usize>,
-    rows: impl Iterator<Item = Result<KeyRow, ServiceError>>,
-) -> Result<(), Failure> {
+pub fn list_json(out: &mut dyn Write, page: RowPage, limit: Option<usize>) -> Result<(), Failure> {
     let io_err = |e: io::Error| Failure {
         code: 1,
         message: format!("cannot write the output: {e}"),
@@ -200,11 +196,11 @@ pub fn list_json(
         out,
         "{{\"offset\":{},\"limit\":{},\"total\":{},\"apikeys\":[",
         page.offset,
-        limit.unwrap_or(page.ids.len()),
+        limit.unwrap_or(page.len),
         page.total
     )
     .map_err(io_err)?;
-    for (i, row) in rows.enumerate() {
+    for (i, row) in page.rows.enumerate() {
         let row = row?;
         if i > 0 {
             out.write_all(b",").map_err(io_err)?;

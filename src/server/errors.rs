@@ -185,6 +185,18 @@ impl TokenError {
     }
 }
 
+impl TokenError {
+    pub fn internal() -> TokenError {
+        TokenError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "BXNIM0500E",
+            message: "Internal error",
+            details: "the server failed to answer: see its log".into(),
+            retry_after: None,
+        }
+    }
+}
+
 impl From<ServiceError> for TokenError {
     fn from(e: ServiceError) -> TokenError {
         let details = e.to_string();
@@ -212,13 +224,7 @@ impl From<ServiceError> for TokenError {
             },
             ServiceError::Store(s) => {
                 tracing::error!(error = %s, "store failure during a token exchange");
-                TokenError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "BXNIM0500E",
-                    message: "Internal error",
-                    details: "the server failed to answer: see its log".into(),
-                    retry_after: None,
-                }
+                TokenError::internal()
             }
         }
     }

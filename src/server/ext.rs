@@ -202,8 +202,14 @@ async fn personas(State(st): State<Shared>) -> Result<Response, ApiError> {
     .into_response())
 }
 
+/// The store's check: it reads the whole store, so it is for those who may
+/// see every key of their account (the owner or an Administrator).
 async fn check(State(st): State<Shared>, caller: Caller) -> Result<Response, ApiError> {
-    let _ = caller;
-    let problems = blocking(&st, Service::check).await?;
+    let s = caller.session;
+    let problems = blocking(&st, move |svc| {
+        svc.may_report(&s)?;
+        svc.check()
+    })
+    .await?;
     Ok(axum::Json(serde_json::json!({ "problems": problems })).into_response())
 }

@@ -100,7 +100,9 @@ impl Service {
         self.store
             .service_ids(&account.id)?
             .into_iter()
-            .find(|sid| sid.id == service_ref || sid.name == service_ref)
+            .find(|sid| {
+                sid.id == service_ref || sid.iam_id == service_ref || sid.name == service_ref
+            })
             .ok_or_else(|| {
                 ServiceError::NotFound(format!(
                     "no service ID {service_ref:?} in account {}",

@@ -140,6 +140,17 @@ impl Service {
             })
     }
 
+    /// [`Service::page_rows`], owning the page.
+    pub fn into_page_rows(&self, page: PageIds) -> impl Iterator<Item = Result<KeyRow>> + '_ {
+        let PageIds { ids, names, .. } = page;
+        ids.into_iter()
+            .filter_map(move |id| match self.store.key(&id) {
+                Ok(Some(k)) => Some(Ok(Self::row(&names, k))),
+                Ok(None) => None,
+                Err(e) => Some(Err(e.into())),
+            })
+    }
+
     /// Every key the user can see in this account, across all their views.
     pub(super) fn visible(
         &self,

@@ -45,6 +45,14 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
+    /// Whether this refuses a change made against a stale entity tag.
+    pub fn is_stale(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Denied(Denied::StaleEntityTag { .. } | Denied::RemoteStale(_))
+        )
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self {
             ServiceError::BadInput(_) | ServiceError::KeyFormat(_) => 2,

@@ -52,6 +52,9 @@ pub enum StoreError {
     Conflict { current: String },
     #[error("the key no longer exists")]
     Gone,
+    /// The store is behind a server that cannot be reached, or failed.
+    #[error("{0}")]
+    Server(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -35,8 +35,9 @@ use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 use crate::app::{self, DataDir, Failure, SignIn};
+use crate::client::Client;
 use crate::secret::HashParams;
-use crate::service::{Service, Session};
+use crate::service::Session;
 
 pub use keymap::Keymap;
 pub use state::{Action, Effect, Job, Outcome, State, update};
@@ -45,6 +46,10 @@ pub use worker::run_job;
 
 /// How often the spinner advances while work runs (about 12 frames a second).
 pub const TICK: Duration = Duration::from_millis(80);
+
+/// How often, when idle, the console reads the page again from a server,
+/// so that changes made by others appear.
+pub const POLL: Duration = Duration::from_secs(3);
 
 fn fail(f: Failure) -> i32 {
     eprintln!("iamkeys: {}", crate::text::inert(&f.message));
@@ -56,6 +61,8 @@ fn fail(f: Failure) -> i32 {
 #[derive(Clone, Copy, Default)]
 pub struct Options<'a> {
     pub data_dir: Option<&'a Path>,
+    /// The iamkeys server to work through: then no store is opened here.
+    pub endpoint: Option<&'a str>,
     pub sign_in: SignIn<'a>,
 }
 
@@ -64,6 +71,9 @@ pub struct Options<'a> {
 pub fn run(opts: &Options) -> i32 {
     if let Err(f) = need_terminal() {
         return fail(f);
+    }
+    if let Some(url) = opts.endpoint {
+        return run_remote(opts, url);
     }
     let (dir, params) =
         match app::data_dir(opts.data_dir).and_then(|d| Ok((d, app::hash_params()?))) {
@@ -86,6 +96,30 @@ pub fn run(opts: &Options) -> i32 {
         );
     }
     open_and_run(opts, locked, params, seeded)
+}
+
+/// The console through the iamkeys server at `url`.
+fn run_remote(opts: &Options, url: &str) -> i32 {
+    let client = match app::connect(url) {
+        Ok(c) => c,
+        Err(f) => return fail(f),
+    };
+    let session = if opts.sign_in.given() {
+        match app::sign_in(&opts.sign_in, &client) {
+            Ok(s) => Some(s),
+            Err(f) => return fail(f),
+        }
+    } else {
+        // A server that cannot be reached is said before the terminal is
+        // taken over; a store that is no demo has no personas to list.
+        if let Err(e) = client.personas()
+            && e.exit_code() == 1
+        {
+            return fail(e.into());
+        }
+        None
+    };
+    run_client(Arc::new(client), session)
 }
 
 /// `iamkeys demo [FIXTURE]`: the console over a throwaway store seeded from
@@ -132,8 +166,6 @@ fn need_terminal() -> Result<(), Failure> {
 /// Opens the store and signs in before the terminal is taken over, so a busy
 /// store or a refused sign-in is a plain message and an exit code.
 fn open_and_run(opts: &Options, locked: DataDir, params: HashParams, just_seeded: bool) -> i32 {
-    let dir = locked.path().to_path_buf();
-    let dir = dir.as_path();
     // The console owns the terminal: the log goes to its file only.
     let service = match app::open_locked(locked, params, just_seeded) {
         Ok(s) => s,
@@ -148,23 +180,30 @@ fn open_and_run(opts: &Options, locked: DataDir, params: HashParams, just_seeded
     } else {
         None
     };
+    run_client(Arc::new(service), session)
+}
+
+/// The console over a client signed in (or, without a session, showing
+/// the sign-in screen).
+fn run_client(client: Arc<dyn Client>, session: Option<Session>) -> i32 {
     let config = keymap::config_dir();
     let (keymap, keymap_err) = Keymap::load(config.as_deref());
     let (theme, theme_err) = Theme::load(config.as_deref(), theme::colors_wanted());
-    let info = service.info().clone();
+    let info = client.info();
+    let at = client.location();
     let label = if info.demo {
-        format!("{} · demo, seeded from {}", dir.display(), info.source)
+        format!("{at} · demo, seeded from {}", info.source)
     } else {
-        dir.display().to_string()
+        at
     };
     let mut st = State::new(keymap, theme, info.demo, label);
     st.config_dir = config;
+    if client.is_remote() {
+        let ticks = POLL.as_millis() / TICK.as_millis();
+        st.poll_ticks = Some(u32::try_from(ticks).unwrap_or(u32::MAX));
+    }
     let problems: Vec<String> = [keymap_err, theme_err].into_iter().flatten().collect();
-    match console(
-        st_with_problems(&mut st, problems),
-        Arc::new(service),
-        session,
-    ) {
+    match console(st_with_problems(&mut st, problems), client, session) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("iamkeys: the console failed: {e}");
@@ -203,7 +242,7 @@ fn install_panic_hook() {
     }));
 }
 
-fn console(st: &mut State, service: Arc<Service>, session: Option<Session>) -> io::Result<()> {
+fn console(st: &mut State, service: Arc<dyn Client>, session: Option<Session>) -> io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -241,7 +280,7 @@ fn to_action(ev: Event) -> Option<Action> {
 async fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     st: &mut State,
-    service: Arc<Service>,
+    service: Arc<dyn Client>,
     session: Option<Session>,
 ) -> io::Result<()>
 where
@@ -295,14 +334,14 @@ where
     }
 }
 
-fn perform(effects: Vec<Effect>, service: &Arc<Service>, tx: &mpsc::UnboundedSender<Outcome>) {
+fn perform(effects: Vec<Effect>, service: &Arc<dyn Client>, tx: &mpsc::UnboundedSender<Outcome>) {
     for effect in effects {
         match effect {
             Effect::Run(job) => {
                 let service = Arc::clone(service);
                 let tx = tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let run = std::panic::AssertUnwindSafe(|| run_job(&service, job));
+                    let run = std::panic::AssertUnwindSafe(|| run_job(&*service, job));
                     match std::panic::catch_unwind(run) {
                         Ok(outcome) => {
                             let _ = tx.send(outcome);

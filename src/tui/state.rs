@@ -161,6 +161,13 @@ pub struct State {
     /// Where the user's keymap.yaml and theme.yaml are read from, for help.
     pub config_dir: Option<PathBuf>,
     generation: u64,
+    /// With a server, the page is read again after this many ticks without
+    /// a load, so changes made by others appear; `None` on a local store,
+    /// which nobody else can change while the console is open.
+    pub poll_ticks: Option<u32>,
+    ticks_since_load: u32,
+    /// A poll is running.
+    polling: bool,
     /// A key to select when the next listing arrives (a new key).
     select_after_load: Option<String>,
 }
@@ -200,6 +207,9 @@ impl State {
             download_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             config_dir: None,
             generation: 0,
+            poll_ticks: None,
+            ticks_since_load: 0,
+            polling: false,
             select_after_load: None,
         }
     }
@@ -254,18 +264,44 @@ impl State {
 
     /// Reloads the page for the current session and view.
     fn load(&mut self) -> Vec<Effect> {
-        let Some(session) = self.session.clone() else {
-            return Vec::new();
-        };
+        match self.load_job(false) {
+            Some(job) => vec![self.run("Loading API keys", job)],
+            None => Vec::new(),
+        }
+    }
+
+    fn load_job(&mut self, quiet: bool) -> Option<Job> {
+        let session = self.session.clone()?;
         self.generation += 1;
-        let job = Job::Load {
+        self.ticks_since_load = 0;
+        Some(Job::Load {
             generation: self.generation,
+            quiet,
             session,
             view: self.page.view,
             sort: self.page.sort.field(),
             desc: self.page.desc,
+        })
+    }
+
+    /// On a tick: with a server, reads the page again once it has been
+    /// idle (nothing running) for the poll interval. The poll shows no
+    /// spinner; what it reads replaces the page as `r` would.
+    fn poll(&mut self) -> Vec<Effect> {
+        let Some(every) = self.poll_ticks else {
+            return Vec::new();
         };
-        vec![self.run("Loading API keys", job)]
+        if self.screen != Screen::Page || !self.page.loaded || self.is_busy() || self.polling {
+            self.ticks_since_load = 0;
+            return Vec::new();
+        }
+        self.ticks_since_load += 1;
+        if self.ticks_since_load < every {
+            return Vec::new();
+        }
+        let job = self.load_job(true);
+        self.polling = job.is_some();
+        job.map(Effect::Run).into_iter().collect()
     }
 
     pub fn area(&self) -> Rect {

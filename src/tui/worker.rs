@@ -3,12 +3,13 @@
 use std::path::Path;
 
 use crate::access::{KeyAction, ViewFilter};
-use crate::service::{Created, ListQuery, Service, now};
+use crate::client::Client;
+use crate::service::{Created, ListQuery, now};
 
 use super::state::{Failure, Job, Outcome, PageData, Persona};
 
 /// Runs one job against the service. Blocking: call it on a worker task.
-pub fn run_job(service: &Service, job: Job) -> Outcome {
+pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
     match job {
         Job::Personas => Outcome::Personas(
             service
@@ -36,6 +37,7 @@ pub fn run_job(service: &Service, job: Job) -> Outcome {
         ),
         Job::Load {
             generation,
+            quiet,
             session,
             view,
             sort,
@@ -71,7 +73,11 @@ pub fn run_job(service: &Service, job: Job) -> Outcome {
                 }))
             })()
             .map_err(|e: crate::service::ServiceError| Failure::from(e));
-            Outcome::Page { generation, result }
+            Outcome::Page {
+                generation,
+                quiet,
+                result,
+            }
         }
         Job::CreateUser { session, spec } => Outcome::Created(
             service

@@ -17,6 +17,7 @@ pub fn bin() -> Command {
     c.env("IAMKEYS_ARGON2", FAST_ARGON2)
         .env_remove("IAMKEYS_API_KEY")
         .env_remove("IAMKEYS_DATA_DIR")
+        .env_remove("IAMKEYS_ENDPOINT")
         .stdin(Stdio::null());
     c
 }

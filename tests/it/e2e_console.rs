@@ -42,6 +42,7 @@ impl Console {
         cmd.env("IAMKEYS_ARGON2", CHEAP);
         cmd.env_remove("IAMKEYS_DATA_DIR");
         cmd.env_remove("IAMKEYS_API_KEY");
+        cmd.env_remove("IAMKEYS_ENDPOINT");
         cmd.env_remove("NO_COLOR");
         for (k, v) in env {
             cmd.env(k, v);

@@ -22,6 +22,8 @@ mod injection;
 mod limits;
 mod readme;
 mod records;
+mod remote;
+mod sdk;
 mod secrets;
 mod server_api;
 mod service;

@@ -362,3 +362,358 @@ fn a_public_address_without_tls_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--insecure-http"));
 }
+
+#[test]
+fn service_ids_with_their_keys_and_tokens() {
+    let t = team();
+    let created = t.owner.call(
+        "POST",
+        "/v1/serviceids/",
+        &[],
+        Some(
+            &json!({"account_id": "team", "name": "builder", "description": "CI",
+                     "apikey": {"name": "builder-key", "description": "first"}}),
+        ),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let sid = created.body["id"].as_str().unwrap().to_string();
+    let sid_iam = created.body["iam_id"].as_str().unwrap().to_string();
+    let value = created.body["apikey"]["apikey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        created.body["apikey"]["iam_id"].as_str(),
+        Some(sid_iam.as_str())
+    );
+    assert_eq!(created.etag.as_deref(), created.body["entity_tag"].as_str());
+
+    // Found by exact name only; without the trailing slash too.
+    let named = t.owner.get("/v1/serviceids?account_id=team&name=builder");
+    assert_eq!(named.body["serviceids"].as_array().unwrap().len(), 1);
+    let partial = t.owner.get("/v1/serviceids/?account_id=team&name=build");
+    assert_eq!(partial.body["serviceids"].as_array().unwrap().len(), 0);
+
+    // The service ID's own key gets a token that reads its own keys only.
+    let svc = t.server.client().signed_in(&value);
+    let own = svc.get("/v1/apikeys");
+    assert_eq!(own.status, 200, "{}", own.text);
+    let own_keys = own.body["apikeys"].as_array().unwrap();
+    assert_eq!(own_keys.len(), 1);
+    assert_eq!(own_keys[0]["iam_id"].as_str(), Some(sid_iam.as_str()));
+    let member_keys = t.member.get("/v1/apikeys");
+    let member_key = member_keys.body["apikeys"][0]["id"].as_str().unwrap();
+    assert_eq!(svc.get(&format!("/v1/apikeys/{member_key}")).status, 404);
+    let refused = svc.post("/v1/apikeys", &json!({"name": "x", "iam_id": sid_iam}));
+    assert_eq!(refused.status, 403, "{}", refused.text);
+
+    // Update against If-Match; a locked service ID refuses changes (409).
+    let path = format!("/v1/serviceids/{sid}");
+    let tag = t.owner.get(&path).etag.unwrap();
+    let body = json!({"description": "builds"});
+    assert_eq!(
+        t.owner
+            .call("PUT", &path, &[("If-Match", "1-stale")], Some(&body))
+            .status,
+        409
+    );
+    let ok = t
+        .owner
+        .call("PUT", &path, &[("If-Match", &tag)], Some(&body));
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.body["description"], "builds");
+    assert_eq!(
+        t.owner
+            .call("POST", &format!("{path}/lock"), &[], None)
+            .status,
+        204
+    );
+    assert_eq!(
+        t.owner
+            .call("PUT", &path, &[("If-Match", "*")], Some(&body))
+            .status,
+        409
+    );
+    assert_eq!(t.owner.call("DELETE", &path, &[], None).status, 409);
+    assert_eq!(
+        t.owner
+            .call("DELETE", &format!("{path}/lock"), &[], None)
+            .status,
+        204
+    );
+    // A member without a role may not change service IDs.
+    assert_eq!(t.member.call("DELETE", &path, &[], None).status, 403);
+    // Deleting it deletes its keys: its token stops working too.
+    assert_eq!(t.owner.call("DELETE", &path, &[], None).status, 204);
+    assert_eq!(t.owner.get(&path).status, 404);
+    assert_eq!(svc.get("/v1/apikeys").status, 401);
+    let left = t.owner.get(&format!("/v1/apikeys?iam_id={sid_iam}"));
+    assert_eq!(
+        left.body["apikeys"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        left.text
+    );
+}
+
+#[test]
+fn restricting_service_id_creation_needs_the_creator_role() {
+    let t = team();
+    let create = |h: &Http, name: &str| {
+        h.post(
+            "/v1/serviceids/",
+            &json!({"account_id": "team", "name": name}),
+        )
+        .status
+    };
+    assert_eq!(create(&t.member, "by-member"), 201);
+    let put = t.owner.call(
+        "PUT",
+        "/v1/accounts/team/settings/identity",
+        &[("If-Match", "*")],
+        Some(&json!({"restrict_create_service_id": "RESTRICTED"})),
+    );
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(put.body["restrict_create_service_id"], "RESTRICTED");
+    assert_eq!(create(&t.member, "refused"), 403);
+    assert_eq!(
+        create(&t.owner, "refused-too"),
+        403,
+        "the role decides, as for keys"
+    );
+    // The member may not change settings at all.
+    let member_put = t.member.call(
+        "PUT",
+        "/v1/accounts/team/settings/identity",
+        &[("If-Match", "*")],
+        Some(&json!({"restrict_create_service_id": "NOT_RESTRICTED"})),
+    );
+    assert_eq!(member_put.status, 403);
+    // Unknown fields and bad values are 400, and nothing changes.
+    let bad = t.owner.call(
+        "PUT",
+        "/v1/accounts/team/settings/identity",
+        &[("If-Match", "*")],
+        Some(&json!({"restrict_create_service_id": "MAYBE"})),
+    );
+    assert_eq!(bad.status, 400);
+    let now = t.owner.get("/v1/accounts/team/settings/identity");
+    assert_eq!(now.body["restrict_create_service_id"], "RESTRICTED");
+    let eff = t.owner.get("/v1/accounts/team/effective_settings/identity");
+    assert_eq!(eff.status, 200);
+    assert_eq!(
+        eff.body["effective"]["restrict_create_service_id"],
+        "RESTRICTED"
+    );
+}
+
+#[test]
+fn the_inactive_identities_report() {
+    let t = team();
+    let asked = t.owner.call(
+        "POST",
+        "/v1/activity/accounts/team/report?type=inactive&duration=24",
+        &[],
+        None,
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let reference = asked.body["reference"].as_str().unwrap().to_string();
+    let mut report = None;
+    crate::common::wait_until("the report", std::time::Duration::from_secs(10), || {
+        let a = t
+            .owner
+            .get(&format!("/v1/activity/accounts/team/report/{reference}"));
+        assert!(a.status == 200 || a.status == 204, "{}", a.text);
+        let done = a.status == 200;
+        report = Some(a);
+        done
+    });
+    let report = report.unwrap().body;
+    assert_eq!(report["reference"].as_str(), Some(reference.as_str()));
+    assert_eq!(report["report_duration"], "24");
+    // Both people signed in just now (their tokens), so neither is inactive;
+    // the service ID never authenticated.
+    let users: Vec<_> = report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].clone())
+        .collect();
+    assert!(users.is_empty(), "{users:?}");
+    assert_eq!(report["serviceids"][0]["name"], "exporter");
+    let latest = t.owner.get("/v1/activity/accounts/team/report/latest");
+    assert_eq!(latest.status, 200);
+    // A member without Admin may not ask for it.
+    let refused = t.member.call(
+        "POST",
+        "/v1/activity/accounts/team/report?type=inactive",
+        &[],
+        None,
+    );
+    assert_eq!(refused.status, 403);
+}
+
+#[test]
+fn tls_with_a_given_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    seed_text(
+        &dir,
+        &TEAM.replace("MEMBER_KEY", iamkeys::secret::generate().expose()),
+    );
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert = tmp.path().join("cert.pem");
+    let key = tmp.path().join("key.pem");
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.key_pair.serialize_pem()).unwrap();
+    let server = Server::start_args(
+        &dir,
+        &[],
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let roots = ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![
+        ureq::tls::Certificate::from_der(ck.cert.der()).to_owned(),
+    ]));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+        .build()
+        .into();
+    let mut res = agent
+        .get(format!("{}/identity/keys", server.url))
+        .call()
+        .expect("HTTPS answers");
+    let jwks: serde_json::Value =
+        serde_json::from_str(&res.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(jwks["keys"][0]["kty"], "RSA");
+    // Plain HTTP on the TLS port gets no answer.
+    let plain = server.url.replacen("https://", "http://", 1);
+    assert!(ureq::get(format!("{plain}/identity/keys")).call().is_err());
+    // A key file that is not a key: exit 2, naming it.
+    let out = iamkeys(&dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn details_by_value_history_filters_and_an_expiry_in_the_past() {
+    let t = team();
+    let owner_id = me(&t.owner);
+    let made = t.owner.call(
+        "POST",
+        "/v1/apikeys",
+        &[("Entity-Disable", "true")],
+        Some(&json!({"name": "nightly-export", "iam_id": owner_id,
+                     "expires_at": "2049-01-02T18:30:00+0000"})),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    assert_eq!(made.body["disabled"], true);
+    assert_eq!(made.body["expires_at"], "2049-01-02T18:30:00Z");
+    let id = made.body["id"].as_str().unwrap().to_string();
+    let value = made.body["apikey"].as_str().unwrap().to_string();
+
+    // Details by value: the key, never the value.
+    let d = t.owner.call(
+        "GET",
+        "/v1/apikeys/details",
+        &[("IAM-ApiKey", &value)],
+        None,
+    );
+    assert_eq!(d.status, 200, "{}", d.text);
+    assert_eq!(d.body["id"].as_str(), Some(id.as_str()));
+    assert_eq!(d.body["apikey"], "");
+    let wrong = t.owner.call(
+        "GET",
+        "/v1/apikeys/details",
+        &[("IAM-ApiKey", iamkeys::secret::generate().expose())],
+        None,
+    );
+    assert_eq!(wrong.status, 404);
+
+    // History on request; a name filter; the account scope.
+    let h = t
+        .owner
+        .get(&format!("/v1/apikeys/{id}?include_history=true"));
+    let actions: Vec<_> = h.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(actions, ["create", "disable"]);
+    assert!(
+        t.owner
+            .get(&format!("/v1/apikeys/{id}"))
+            .body
+            .get("history")
+            .is_none()
+    );
+    let f = t.owner.get("/v1/apikeys?filter=name%20co%20%22EXPORT%22");
+    let names: Vec<_> = f.body["apikeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("nightly-export")]);
+    assert_eq!(
+        t.owner.get("/v1/apikeys?filter=id%20eq%20%22x%22").status,
+        400
+    );
+    let all = t.owner.get("/v1/apikeys?scope=account&pagesize=100");
+    let owners: std::collections::BTreeSet<_> = all.body["apikeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["iam_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        owners.len() >= 2,
+        "every user's keys in the account: {owners:?}"
+    );
+
+    // An expiry in the past expires the key at once; it can still be read
+    // and deleted.
+    let past = t.owner.call(
+        "PUT",
+        &format!("/v1/apikeys/{id}"),
+        &[("If-Match", "*")],
+        Some(&json!({"expires_at": "2020-01-01T00:00:00Z"})),
+    );
+    assert_eq!(past.status, 200, "{}", past.text);
+    assert_eq!(past.body["expires_at"], "2020-01-01T00:00:00Z");
+    assert_eq!(t.owner.get(&format!("/v1/apikeys/{id}")).status, 200);
+    assert_eq!(
+        t.owner
+            .call("DELETE", &format!("/v1/apikeys/{id}"), &[], None)
+            .status,
+        204
+    );
+    // A value supplied by the client is refused.
+    let supplied = t.owner.post(
+        "/v1/apikeys",
+        &json!({"name": "mine", "iam_id": owner_id, "apikey": value}),
+    );
+    assert_eq!(supplied.status, 400);
+    assert!(!supplied.text.contains(&value), "never echoed");
+}

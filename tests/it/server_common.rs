@@ -27,8 +27,14 @@ impl Server {
 
     /// [`Server::start`] with environment settings for the server.
     pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_args(dir, env, &[])
+    }
+
+    /// [`Server::start_with`] with more arguments for `serve`.
+    pub fn start_args(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut cmd = iamkeys(dir);
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in env {

@@ -104,9 +104,26 @@ fn names(keys: &[ApiKey]) -> Vec<String> {
     n
 }
 
+/// Opens the store right after another handle in this process closed it:
+/// sled's own lock is let go by its background thread a moment after the
+/// handle is dropped, later on a loaded machine, so a busy store is asked
+/// again until the deadline.
+pub(crate) fn open_after_close(dir: &Path) -> SledStore {
+    let end = crate::common::deadline(std::time::Duration::from_secs(10));
+    loop {
+        match SledStore::open(dir) {
+            Ok(st) => return st,
+            Err(iamkeys::store::StoreError::Busy(_)) if std::time::Instant::now() < end => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("the store cannot be opened: {e}"),
+        }
+    }
+}
+
 /// Everything in the store, read through the storage interface, as text.
 fn snapshot(dir: &Path) -> String {
-    let st = SledStore::open(dir).unwrap();
+    let st = open_after_close(dir);
     let mut out = format!("{:?}\n", st.info());
     for u in st.users().unwrap() {
         let _ = writeln!(out, "{u:?}\n{:?}", st.accounts_of(&u.iam_id).unwrap());
@@ -131,7 +148,7 @@ fn snapshot(dir: &Path) -> String {
 
 /// A key as stored, read directly (bypassing the rules).
 pub(crate) fn stored(dir: &Path, name: &str) -> ApiKey {
-    let st = SledStore::open(dir).unwrap();
+    let st = open_after_close(dir);
     let mut found = Vec::new();
     for id in ["alpha", "beta", "gamma"] {
         for kind in [KeyKind::User, KeyKind::ServiceId, KeyKind::Classic] {

@@ -43,6 +43,8 @@ pub enum Job {
     },
     Load {
         generation: u64,
+        /// A poll for changes made by others: it runs without a spinner.
+        quiet: bool,
         session: Session,
         view: ViewFilter,
         sort: SortField,
@@ -100,7 +102,7 @@ pub struct Failure {
 impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Failure {
         Failure {
-            stale: matches!(e, ServiceError::Denied(Denied::StaleEntityTag { .. })),
+            stale: e.is_stale(),
             message: e.to_string(),
         }
     }
@@ -147,6 +149,7 @@ pub enum Outcome {
     SignedIn(Res<Session>),
     Page {
         generation: u64,
+        quiet: bool,
         result: Res<Box<PageData>>,
     },
     Created(Res<Created>),

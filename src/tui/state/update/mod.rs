@@ -37,7 +37,7 @@ pub fn update(st: &mut State, action: Action) -> Vec<Effect> {
                 st.spinner = st.spinner.wrapping_add(1);
                 st.needs_draw = true;
             }
-            Vec::new()
+            st.poll()
         }
         Action::Resize(w, h) => {
             st.size = (w, h);
@@ -61,7 +61,10 @@ pub fn update(st: &mut State, action: Action) -> Vec<Effect> {
         Action::Mouse(ev) => on_mouse(st, ev),
         Action::Done(outcome) => {
             st.needs_draw = true;
-            st.finish();
+            // A poll ran without a spinner: nothing to take down.
+            if !matches!(outcome, Outcome::Page { quiet: true, .. }) {
+                st.finish();
+            }
             let effects = on_outcome(st, outcome);
             clamp_scroll(st);
             effects

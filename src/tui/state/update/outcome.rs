@@ -24,7 +24,14 @@ pub(super) fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
                 Vec::new()
             }
         },
-        Outcome::Page { generation, result } => {
+        Outcome::Page {
+            generation,
+            quiet,
+            result,
+        } => {
+            if quiet {
+                st.polling = false;
+            }
             if generation != st.generation {
                 return Vec::new();
             }

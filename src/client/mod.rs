@@ -1,0 +1,195 @@
+//! The one seam both faces call: [`Client`], the operations of the API keys
+//! page. Two implementations: the local [`Service`] over a store this
+//! process opened, and [`remote::Remote`], a client of `iamkeys serve`. The
+//! faces never know which one serves them.
+
+pub mod remote;
+
+use std::collections::HashMap;
+
+use crate::access::{Denied, KeyAction};
+use crate::domain::{Account, AccountSettings, ApiKey, User};
+use crate::service::{
+    AccountRoles, AccountSummary, Created, KeyRow, KeyUpdate, ListQuery, Listing, NewKey, Problem,
+    Result, Service, Session, StoreInfo, ViewInfo,
+};
+
+/// A page of a view whose rows are read as they are written out: memory
+/// stays small however large the view.
+pub struct RowPage<'a> {
+    /// Keys matching the search, before paging.
+    pub total: usize,
+    pub offset: usize,
+    /// How many keys the page holds (a key deleted meanwhile is skipped
+    /// when the rows are read).
+    pub len: usize,
+    pub rows: Box<dyn Iterator<Item = Result<KeyRow>> + 'a>,
+}
+
+/// The operations of the API keys page, as both faces use them. Every
+/// access rule is checked behind this seam (by the service, locally or in
+/// the server); errors carry the exit code and text the faces show.
+pub trait Client: Send + Sync {
+    /// The store: its schema, whether it is a demo, where it was seeded from.
+    fn info(&self) -> StoreInfo;
+    /// Where the store is, as the faces name it: its directory, or the
+    /// server's URL.
+    fn location(&self) -> String;
+    /// Whether this client talks to a server: the console polls for
+    /// changes made by others only then.
+    fn is_remote(&self) -> bool {
+        false
+    }
+    /// Problems found by a consistency check of the whole store.
+    fn check(&self) -> Result<Vec<Problem>>;
+
+    fn personas(&self) -> Result<Vec<(User, Vec<AccountRoles>)>>;
+    fn sign_in_as(&self, email: &str, account: Option<&str>) -> Result<Session>;
+    fn sign_in_key(&self, value: &str, account: Option<&str>) -> Result<Session>;
+    fn accounts(&self, s: &Session) -> Result<Vec<AccountSummary>>;
+    fn account_of(&self, s: &Session) -> Result<Account>;
+    fn switch_account(&self, s: &Session, account_id: &str) -> Result<Session>;
+
+    fn views(&self, s: &Session) -> Result<Vec<ViewInfo>>;
+    fn list(&self, s: &Session, q: &ListQuery) -> Result<Listing>;
+    /// Like [`Client::list`], with the rows read as they are consumed.
+    fn list_rows<'a>(&'a self, s: &Session, q: &ListQuery) -> Result<RowPage<'a>>;
+    fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow>;
+    fn resolve(&self, s: &Session, key_ref: &str) -> Result<ApiKey>;
+    fn actions(&self, s: &Session, key: &ApiKey) -> Result<Vec<KeyAction>>;
+    fn identity_names(&self, s: &Session) -> Result<HashMap<String, String>>;
+
+    fn create_user_key(&self, s: &Session, spec: &NewKey) -> Result<Created>;
+    fn create_service_key(&self, s: &Session, service_ref: &str, spec: &NewKey) -> Result<Created>;
+    fn create_classic_key(&self, s: &Session) -> Result<Created>;
+    fn update(&self, s: &Session, key_ref: &str, u: &KeyUpdate) -> Result<KeyRow>;
+    /// Locks, unlocks, disables or enables a key.
+    fn switch(
+        &self,
+        s: &Session,
+        key_ref: &str,
+        action: KeyAction,
+        tag: Option<&str>,
+    ) -> Result<KeyRow>;
+    fn set_locked(
+        &self,
+        s: &Session,
+        key_ref: &str,
+        locked: bool,
+        tag: Option<&str>,
+    ) -> Result<KeyRow> {
+        let action = if locked {
+            KeyAction::Lock
+        } else {
+            KeyAction::Unlock
+        };
+        self.switch(s, key_ref, action, tag)
+    }
+    fn set_disabled(
+        &self,
+        s: &Session,
+        key_ref: &str,
+        disabled: bool,
+        tag: Option<&str>,
+    ) -> Result<KeyRow> {
+        let action = if disabled {
+            KeyAction::Disable
+        } else {
+            KeyAction::Enable
+        };
+        self.switch(s, key_ref, action, tag)
+    }
+    fn delete(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<ApiKey>;
+
+    /// The account's settings, and why the user may not change them (if so).
+    fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)>;
+    fn set_restrict_creation(&self, s: &Session, on: bool) -> Result<AccountSettings>;
+}
+
+/// The local service: a thin delegation to the store this process opened.
+impl Client for Service {
+    fn info(&self) -> StoreInfo {
+        Service::info(self).clone()
+    }
+    fn location(&self) -> String {
+        self.dir().display().to_string()
+    }
+    fn check(&self) -> Result<Vec<Problem>> {
+        Service::check(self)
+    }
+    fn personas(&self) -> Result<Vec<(User, Vec<AccountRoles>)>> {
+        Service::personas(self)
+    }
+    fn sign_in_as(&self, email: &str, account: Option<&str>) -> Result<Session> {
+        Service::sign_in_as(self, email, account)
+    }
+    fn sign_in_key(&self, value: &str, account: Option<&str>) -> Result<Session> {
+        Service::sign_in_key(self, value, account)
+    }
+    fn accounts(&self, s: &Session) -> Result<Vec<AccountSummary>> {
+        Service::accounts(self, s)
+    }
+    fn account_of(&self, s: &Session) -> Result<Account> {
+        Service::account_of(self, s)
+    }
+    fn switch_account(&self, s: &Session, account_id: &str) -> Result<Session> {
+        Service::switch_account(self, s, account_id)
+    }
+    fn views(&self, s: &Session) -> Result<Vec<ViewInfo>> {
+        Service::views(self, s)
+    }
+    fn list(&self, s: &Session, q: &ListQuery) -> Result<Listing> {
+        Service::list(self, s, q)
+    }
+    fn list_rows<'a>(&'a self, s: &Session, q: &ListQuery) -> Result<RowPage<'a>> {
+        let page = self.list_ids(s, q)?;
+        Ok(RowPage {
+            total: page.total,
+            offset: page.offset,
+            len: page.ids.len(),
+            rows: Box::new(self.into_page_rows(page)),
+        })
+    }
+    fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow> {
+        Service::get(self, s, key_ref)
+    }
+    fn resolve(&self, s: &Session, key_ref: &str) -> Result<ApiKey> {
+        Service::resolve(self, s, key_ref)
+    }
+    fn actions(&self, s: &Session, key: &ApiKey) -> Result<Vec<KeyAction>> {
+        Service::actions(self, s, key)
+    }
+    fn identity_names(&self, s: &Session) -> Result<HashMap<String, String>> {
+        Service::identity_names(self, s)
+    }
+    fn create_user_key(&self, s: &Session, spec: &NewKey) -> Result<Created> {
+        Service::create_user_key(self, s, spec)
+    }
+    fn create_service_key(&self, s: &Session, service_ref: &str, spec: &NewKey) -> Result<Created> {
+        Service::create_service_key(self, s, service_ref, spec)
+    }
+    fn create_classic_key(&self, s: &Session) -> Result<Created> {
+        Service::create_classic_key(self, s)
+    }
+    fn update(&self, s: &Session, key_ref: &str, u: &KeyUpdate) -> Result<KeyRow> {
+        Service::update(self, s, key_ref, u)
+    }
+    fn switch(
+        &self,
+        s: &Session,
+        key_ref: &str,
+        action: KeyAction,
+        tag: Option<&str>,
+    ) -> Result<KeyRow> {
+        Service::switch(self, s, key_ref, action, tag)
+    }
+    fn delete(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<ApiKey> {
+        Service::delete(self, s, key_ref, tag)
+    }
+    fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)> {
+        Service::settings(self, s)
+    }
+    fn set_restrict_creation(&self, s: &Session, on: bool) -> Result<AccountSettings> {
+        Service::set_restrict_creation(self, s, on)
+    }
+}
