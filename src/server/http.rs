@@ -168,7 +168,7 @@ async fn around(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(slot.clone());
     let method = req.method().clone();
     let path = crate::secret::redact_values(req.uri().path()).into_owned();
-    let mut res = match tokio::time::timeout(limits::REQUEST, next.run(req)).await {
+    let mut res = match tokio::time::timeout(limits::REQUEST, read_then_run(req, next)).await {
         Ok(r) => r,
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -200,6 +200,30 @@ async fn around(mut req: Request, next: Next) -> Response {
         "request"
     );
     res
+}
+
+/// Reads the whole body (up to [`limits::BODY_BYTES`]) before the handler
+/// runs: an answer given before the client finished sending would leave
+/// unread bytes on a keep-alive connection, which then has to be closed
+/// under the client's next request.
+async fn read_then_run(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, limits::BODY_BYTES).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(_) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "BXNIM0413E",
+            format!(
+                "the request body is larger than {} bytes, or was cut off",
+                limits::BODY_BYTES
+            ),
+        )
+        .into_response(),
+    }
 }
 
 /// Puts the transaction id in an error answer's `trace`: the error kept

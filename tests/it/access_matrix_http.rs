@@ -244,10 +244,10 @@ fn label(persona: &str, target: &str, locked: bool, action: KeyAction) -> String
 
 fn act(h: &Http, action: KeyAction, key: &str) -> Answer {
     let p = format!("/v1/apikeys/{key}");
-    // No body, said so: without a length, the client sends an empty
-    // chunked body, which the server may answer before reading and then
-    // close the connection (see /work/notes/matrix-failures.md).
-    let empty = [("Content-Length", "0")];
+    // No body and no length: the client sends an empty chunked body, which
+    // the server reads to its end before it answers, so the connection
+    // stays usable for the next request.
+    let empty: [(&str, &str); 0] = [];
     match action {
         KeyAction::View => h.get(&p),
         KeyAction::Edit => h.call(

@@ -717,3 +717,39 @@ fn details_by_value_history_filters_and_an_expiry_in_the_past() {
     assert_eq!(supplied.status, 400);
     assert!(!supplied.text.contains(&value), "never echoed");
 }
+
+/// A body that arrives after the headers (here an empty chunked body whose
+/// end comes a moment later, as HTTP clients send for a POST without
+/// content) is read before the answer, so the connection stays open for
+/// the next request.
+#[test]
+fn a_late_body_is_read_before_the_answer_and_the_connection_stays_open() {
+    use std::io::{Read, Write};
+    let t = team();
+    let addr = t.server.url.strip_prefix("http://").unwrap().to_string();
+    let mut sock = std::net::TcpStream::connect(&addr).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST /v1/apikeys/x/lock HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    sock.write_all(head.as_bytes()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    sock.write_all(b"0\r\n\r\n").unwrap();
+    let second = format!("GET /identity/keys HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    sock.write_all(second.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("\"keys\"") {
+        match sock.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+    assert!(
+        text.contains("\"keys\""),
+        "the second request on the connection was answered: {text}"
+    );
+}
