@@ -172,7 +172,7 @@ impl WireKey {
 }
 
 impl WireHistory {
-    fn of(h: &HistoryEntry, account_id: &str) -> WireHistory {
+    pub fn of(h: &HistoryEntry, account_id: &str) -> WireHistory {
         WireHistory {
             timestamp: time(h.timestamp),
             iam_id: h.actor.clone(),
@@ -235,7 +235,8 @@ pub struct WireServiceId {
 }
 
 impl WireServiceId {
-    pub fn of(sid: &ServiceId, fallback: Timestamp) -> WireServiceId {
+    /// `history` is empty unless asked for, as IBM's.
+    pub fn of(sid: &ServiceId, fallback: Timestamp, history: bool) -> WireServiceId {
         WireServiceId {
             id: sid.id.clone(),
             iam_id: sid.iam_id.clone(),
@@ -248,7 +249,14 @@ impl WireServiceId {
             name: sid.name.clone(),
             description: sid.description.clone(),
             unique_instance_crns: Vec::new(),
-            history: Some(Vec::new()),
+            history: Some(if history {
+                sid.history
+                    .iter()
+                    .map(|h| WireHistory::of(h, &sid.account_id))
+                    .collect()
+            } else {
+                Vec::new()
+            }),
             apikey: None,
             activity: None,
         }

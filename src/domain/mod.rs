@@ -80,6 +80,9 @@ pub struct AccountSettings {
     /// against it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub entity_tag: String,
+    /// Changes made through the API, oldest first (IBM's `history`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryEntry>,
 }
 
 impl Default for AccountSettings {
@@ -89,6 +92,7 @@ impl Default for AccountSettings {
             api_keys_per_identity: DEFAULT_KEYS_PER_IDENTITY,
             api_fields: std::collections::BTreeMap::new(),
             entity_tag: String::new(),
+            history: Vec::new(),
         }
     }
 }
@@ -176,6 +180,9 @@ pub struct ServiceId {
     pub created_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<Timestamp>,
+    /// What was done to it, oldest first (IBM's `history`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryEntry>,
 }
 
 impl ServiceId {
@@ -261,6 +268,30 @@ pub struct HistoryEntry {
     pub actor: String,
     pub action: String,
     pub message: String,
+}
+
+/// How many history entries an entity keeps: the first (its creation) and
+/// the latest, so a script that edits one key forever cannot grow its
+/// record without bound.
+pub const MAX_HISTORY: usize = 500;
+
+impl HistoryEntry {
+    /// Appends an entry to `history`, dropping the oldest after the first
+    /// once there are [`MAX_HISTORY`].
+    pub fn push(history: &mut Vec<HistoryEntry>, entry: HistoryEntry) {
+        if history.len() >= MAX_HISTORY {
+            let excess = history.len() + 1 - MAX_HISTORY;
+            history.drain(1..=excess);
+        }
+        history.push(entry);
+    }
+
+    /// The entries of `history` that are kept: the first and the latest,
+    /// [`MAX_HISTORY`] in all.
+    pub fn kept(history: &[HistoryEntry]) -> impl Iterator<Item = &HistoryEntry> {
+        let drop = history.len().saturating_sub(MAX_HISTORY);
+        history.iter().take(1).chain(history.iter().skip(1 + drop))
+    }
 }
 
 /// An API key as stored: everything but the plain value, which is never kept.
@@ -375,6 +406,8 @@ impl ApiKey {
         action: &str,
         message: impl Into<String>,
     ) {
+        // Bounded when stored (see [`HistoryEntry::kept`]), so a write
+        // can still tell its own new entries from those it read.
         self.history.push(HistoryEntry {
             timestamp: now,
             actor: actor.to_string(),

@@ -55,20 +55,45 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiEr
     })
 }
 
-/// An RFC 3339 time, also in IBM's `+0000` form without the colon.
+/// An RFC 3339 time, also in IBM's forms: `+0000` without the colon, and
+/// `yyyy-MM-ddTHH:mm+0000` without seconds (the form IBM's SDKs document).
 pub fn moment(text: &str) -> Result<crate::time::Moment, ApiError> {
+    ibm_time(text)
+        .as_deref()
+        .map_or_else(
+            || crate::time::parse_moment(text),
+            crate::time::parse_moment,
+        )
+        .map_err(|e| ApiError::bad_request(format!("expires_at: {e}")))
+}
+
+/// IBM's spellings of a time rewritten as RFC 3339, or `None` when `text`
+/// is not one of them (the strict parser then has the word).
+fn ibm_time(text: &str) -> Option<String> {
     let b = text.as_bytes();
-    let fixed;
-    let text = if b.len() > 5
+    // The offset: `Z`, `±HH:MM`, or IBM's `±HHMM`.
+    let (clock, offset) = if let Some(c) = text.strip_suffix(['Z', 'z']) {
+        (c, "Z".to_string())
+    } else if b.len() > 5
         && matches!(b[b.len() - 5], b'+' | b'-')
         && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
     {
-        fixed = format!("{}:{}", &text[..text.len() - 2], &text[text.len() - 2..]);
-        fixed.as_str()
+        let (c, o) = text.split_at(text.len() - 5);
+        (c, format!("{}:{}", &o[..3], &o[3..]))
+    } else if b.len() > 6 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':' {
+        let (c, o) = text.split_at(text.len() - 6);
+        (c, o.to_string())
     } else {
-        text
+        return None;
     };
-    crate::time::parse_moment(text).map_err(|e| ApiError::bad_request(format!("expires_at: {e}")))
+    // The clock: `…THH:MM:SS`, or IBM's `…THH:MM` (seconds zero).
+    let clock = if clock.len() == 16 {
+        format!("{clock}:00")
+    } else {
+        clock.to_string()
+    };
+    let fixed = format!("{clock}{offset}");
+    (fixed != text).then_some(fixed)
 }
 
 // ---- tokens ------------------------------------------------------------------
@@ -350,7 +375,11 @@ pub async fn list(
             .transpose()?;
     }
     let service_caller = Service::is_service_identity(&s);
-    let paged_here = filter.is_some() || (account_scope && kind.is_none()) || service_caller;
+    // The API's `created_by` is an IAM ID, where the page sorts by the
+    // name it shows: that order is made here.
+    let by_creator_id = sort == SortField::CreatedBy;
+    let paged_here =
+        filter.is_some() || (account_scope && kind.is_none()) || service_caller || by_creator_id;
     let q = ListQuery {
         sort,
         desc,
@@ -361,7 +390,22 @@ pub async fn list(
     let me = s.user.iam_id.clone();
     let listing = blocking(&st, move |svc| {
         if Service::is_service_identity(&s) {
-            let rows = svc.own_service_keys(&s)?;
+            // A service ID reads its own keys and nothing else: no
+            // account-wide view, no other identity, and its keys are
+            // service ID keys (none of type user).
+            if account_scope {
+                return Err(crate::access::Denied::ServiceIdentity.into());
+            }
+            if iam_id.as_ref().is_some_and(|i| *i != me) {
+                return Err(ServiceError::BadInput(
+                    super::errors::IAM_ID_MISMATCH.into(),
+                ));
+            }
+            let mut rows = svc.own_service_keys(&s)?;
+            if kind == Some(ViewFilter::AllUserApiKeys) {
+                rows.clear();
+            }
+            crate::service::sort_rows(&mut rows, q.sort, q.desc);
             return Ok(Listing {
                 total: rows.len(),
                 offset: 0,
@@ -417,6 +461,14 @@ pub async fn list(
         let mut rows = rows;
         if let Some(f) = &filter {
             rows.retain(|r| f(r));
+        }
+        if by_creator_id {
+            rows.sort_by(|a, b| {
+                (&a.key.created_by, &a.key.id).cmp(&(&b.key.created_by, &b.key.id))
+            });
+            if desc {
+                rows.reverse();
+            }
         }
         total = rows.len();
         rows.into_iter().skip(offset).take(size).collect()

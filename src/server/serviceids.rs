@@ -80,7 +80,7 @@ pub async fn list(
         .skip(offset)
         .take(size)
         .map(|x| {
-            let mut w = WireServiceId::of(x, fallback);
+            let mut w = WireServiceId::of(x, fallback, history);
             if !history {
                 w.history = None;
             }
@@ -195,7 +195,7 @@ pub async fn create(
         Ok((sid, created))
     })
     .await?;
-    let mut w = WireServiceId::of(&sid, now());
+    let mut w = WireServiceId::of(&sid, now(), false);
     if let Some(c) = created {
         let mut k = wire_row(&c.row, false);
         k.apikey = c.secret.expose().to_string();
@@ -209,10 +209,12 @@ pub async fn get_one(
     State(st): State<Shared>,
     caller: Caller,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    let history = bool_param(&params(raw), "include_history")?;
     let s = caller.session;
     let sid = blocking(&st, move |svc| svc.get_service_id(&s, &id)).await?;
-    let w = WireServiceId::of(&sid, now());
+    let w = WireServiceId::of(&sid, now(), history);
     Ok(with_etag(StatusCode::OK, &w.entity_tag.clone(), w))
 }
 
@@ -256,7 +258,7 @@ pub async fn update(
         svc.update_service_id(&s, &id, tag.as_deref(), &u)
     })
     .await?;
-    let w = WireServiceId::of(&sid, now());
+    let w = WireServiceId::of(&sid, now(), false);
     Ok(with_etag(StatusCode::OK, &w.entity_tag.clone(), w))
 }
 

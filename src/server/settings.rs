@@ -17,6 +17,7 @@ use super::http::{Caller, blocking, if_match, with_etag};
 use crate::domain::AccountSettings;
 use crate::service::settings_tag;
 use crate::service::{InactiveReport, Session};
+use crate::wire::WireHistory;
 use crate::wire::time;
 
 /// The settings fields of the API, with the value an account that never
@@ -51,11 +52,21 @@ fn check_account(s: &Session, account_id: &str) -> Result<(), ApiError> {
 }
 
 /// The settings as the API shows them.
-fn body(account_id: &str, settings: &AccountSettings) -> Value {
+/// `history` is empty unless asked for, as IBM's.
+fn body(account_id: &str, settings: &AccountSettings, history: bool) -> Value {
     let mut out = serde_json::Map::new();
     out.insert("account_id".into(), json!(account_id));
     out.insert("entity_tag".into(), json!(settings_tag(settings)));
-    out.insert("history".into(), json!([]));
+    let entries: Vec<WireHistory> = if history {
+        settings
+            .history
+            .iter()
+            .map(|h| WireHistory::of(h, account_id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    out.insert("history".into(), json!(entries));
     for (name, default) in FIELDS {
         let v = settings
             .api_fields
@@ -95,11 +106,11 @@ pub async fn get_settings(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let p = params(raw);
-    bool_param(&p, "include_history")?;
+    let history = bool_param(&p, "include_history")?;
     let s = caller.session;
     check_account(&s, &account_id)?;
     let (settings, refusal) = blocking(&st, move |svc| svc.settings(&s)).await?;
-    let mut b = body(&account_id, &settings);
+    let mut b = body(&account_id, &settings, history);
     b["iamkeys_change_refused"] = json!(refusal.map(|d| d.to_string()));
     Ok(with_etag(StatusCode::OK, &settings_tag(&settings), b))
 }
@@ -158,7 +169,7 @@ pub async fn put_settings(
     Ok(with_etag(
         StatusCode::OK,
         &settings_tag(&settings),
-        body(&account_id, &settings),
+        body(&account_id, &settings, false),
     ))
 }
 
@@ -172,7 +183,7 @@ pub async fn effective(
     let s = caller.session;
     check_account(&s, &account_id)?;
     let (settings, _) = blocking(&st, move |svc| svc.settings(&s)).await?;
-    let mut section = body(&account_id, &settings);
+    let mut section = body(&account_id, &settings, false);
     if let Some(o) = section.as_object_mut() {
         o.remove("entity_tag");
         o.remove("history");

@@ -207,6 +207,12 @@ impl Service {
             entity_tag: ApiKey::next_entity_tag(None),
             created_at: Some(now),
             modified_at: Some(now),
+            history: vec![HistoryEntry {
+                timestamp: now,
+                actor: s.user.iam_id.clone(),
+                action: "create".into(),
+                message: "Service ID created".into(),
+            }],
         };
         self.store.put_service_id(&sid, None)?;
         tracing::info!(service_id = %sid.id, account = %account.id, actor = %s.user.email, "service ID created");
@@ -238,8 +244,18 @@ impl Service {
             .into());
         }
         change(&mut sid)?;
+        let at = now();
         sid.entity_tag = ApiKey::next_entity_tag(Some(&current));
-        sid.modified_at = Some(now());
+        sid.modified_at = Some(at);
+        HistoryEntry::push(
+            &mut sid.history,
+            HistoryEntry {
+                timestamp: at,
+                actor: s.user.iam_id.clone(),
+                action: verb.into(),
+                message: format!("Service ID {verb}"),
+            },
+        );
         match self.store.put_service_id(&sid, Some(&current)) {
             Err(StoreError::Conflict { current: now_tag }) => Err(Denied::StaleEntityTag {
                 given: current,
@@ -340,12 +356,22 @@ impl Service {
             }
             .into());
         }
+        let changed = fields.keys().cloned().collect::<Vec<_>>().join(", ");
         for (k, v) in fields {
             account.settings.api_fields.insert(k, v);
         }
         if let Some(on) = restrict_keys {
             account.settings.restrict_api_key_creation = on;
         }
+        HistoryEntry::push(
+            &mut account.settings.history,
+            HistoryEntry {
+                timestamp: now(),
+                actor: s.user.iam_id.clone(),
+                action: "update".into(),
+                message: format!("Account settings updated: {changed}"),
+            },
+        );
         account.settings.entity_tag = ApiKey::next_entity_tag(Some(&current));
         self.store.put_account(&account)?;
         tracing::info!(account = %account.id, actor = %s.user.email, "account settings changed through the API");

@@ -16,7 +16,8 @@ use jiff::Timestamp;
 
 use crate::access::{self, Denied, KeyAction, KeyFacts, ViewFilter};
 use crate::domain::{
-    Account, AccountSettings, Activity, ApiKey, Born, KeyKind, LeakAction, ServiceId, User,
+    Account, AccountSettings, Activity, ApiKey, Born, HistoryEntry, KeyKind, LeakAction, ServiceId,
+    User,
 };
 use crate::secret::{self, ApiKeySecret, HashParams, KeyFormatError};
 use crate::store::{Admission, Storage, StoreError};

@@ -10,9 +10,26 @@ impl Service {
     }
 
     pub fn set_restrict_creation(&self, s: &Session, on: bool) -> Result<AccountSettings> {
+        // One writer of the account record at a time: an API write of the
+        // settings in between would otherwise be lost.
+        let _serial = self.serial();
         let mut account = self.context(s)?;
         access::may_change_settings(&account, &s.user.iam_id)?;
         account.settings.restrict_api_key_creation = on;
+        let current = settings_tag(&account.settings);
+        account.settings.entity_tag = ApiKey::next_entity_tag(Some(&current));
+        let state = if on { "RESTRICTED" } else { "NOT_RESTRICTED" };
+        HistoryEntry::push(
+            &mut account.settings.history,
+            HistoryEntry {
+                timestamp: now(),
+                actor: s.user.iam_id.clone(),
+                action: "update".into(),
+                message: format!(
+                    "Account settings updated: restrict_create_platform_apikey {state}"
+                ),
+            },
+        );
         self.store.put_account(&account)?;
         tracing::info!(account = %account.id, actor = %s.user.email, restrict = on, "account setting changed");
         Ok(account.settings)

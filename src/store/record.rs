@@ -179,7 +179,11 @@ impl From<&ApiKey> for KeyRecordV1 {
                 last_authn: key.activity.last_authn,
                 authn_count: key.activity.authn_count,
             },
-            history: key.history.iter().map(HistoryRecord::from).collect(),
+            // The creation and the latest entries: a key edited forever
+            // keeps a bounded record.
+            history: crate::domain::HistoryEntry::kept(&key.history)
+                .map(HistoryRecord::from)
+                .collect(),
             lookup: key.lookup.clone(),
             hash: key.hash.clone(),
         }

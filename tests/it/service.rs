@@ -1401,3 +1401,63 @@ fn sign_in_and_the_my_view_read_only_their_own_keys() {
     assert_eq!(seen.scans(), [KeyKind::ServiceId]);
     assert_eq!(seen.reads(), 1);
 }
+
+#[test]
+fn every_settings_change_is_recorded_and_moves_the_entity_tag() {
+    let (_tmp, dir) = seeded();
+    let svc = open(&dir);
+    let s = svc.sign_in_key(OWNER_KEY, None).unwrap();
+    let (before, _) = svc.settings(&s).unwrap();
+    let tag0 = service::settings_tag(&before);
+    // The console's and the command line's toggle: an API client holding
+    // the old tag must be refused afterwards.
+    let after = svc.set_restrict_creation(&s, true).unwrap();
+    let tag1 = service::settings_tag(&after);
+    assert_ne!(tag0, tag1);
+    let stale = svc.put_api_settings(&s, &tag0, std::collections::BTreeMap::new(), None);
+    assert!(
+        matches!(
+            stale,
+            Err(ServiceError::Denied(Denied::StaleEntityTag { .. }))
+        ),
+        "{stale:?}"
+    );
+    let mut fields = std::collections::BTreeMap::new();
+    fields.insert("mfa".to_string(), serde_json::json!("TOTP"));
+    let put = svc.put_api_settings(&s, &tag1, fields, None).unwrap();
+    let messages: Vec<&str> = put.history.iter().map(|h| h.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].contains("restrict_create_platform_apikey RESTRICTED"));
+    assert!(messages[1].contains("mfa"));
+    assert!(put.history.iter().all(|h| h.actor == s.user.iam_id));
+    drop(svc);
+    // Kept across a reopen.
+    let svc = open(&dir);
+    let s = svc.sign_in_key(OWNER_KEY, None).unwrap();
+    assert_eq!(svc.settings(&s).unwrap().0.history.len(), 2);
+}
+
+#[test]
+fn history_keeps_the_creation_and_the_latest_entries_only() {
+    let (_tmp, dir) = seeded();
+    let svc = open(&dir);
+    let s = svc.sign_in_key(PLAIN_KEY, None).unwrap();
+    let n = iamkeys::domain::MAX_HISTORY + 20;
+    for i in 0..n {
+        svc.update(
+            &s,
+            "plain-key",
+            &KeyUpdate {
+                description: Some(format!("round {i}")),
+                ..KeyUpdate::default()
+            },
+        )
+        .unwrap();
+    }
+    drop(svc);
+    let k = stored(&dir, "plain-key");
+    assert_eq!(k.history.len(), iamkeys::domain::MAX_HISTORY);
+    assert_eq!(k.history[0].action, "create");
+    assert!(k.history.iter().skip(1).all(|h| h.action == "edit"));
+    assert_eq!(k.description, format!("round {}", n - 1));
+}

@@ -316,6 +316,248 @@ class Sdk(unittest.TestCase):
         self.assertEqual(latest.get_status_code(), 200)
         self.assertStatus(403, self.member.create_report, account_id=ACCOUNT, type="inactive")
 
+    # ---- expiry ----------------------------------------------------------------
+
+    def test_expires_at_in_the_forms_ibm_writes(self):
+        # The form the SDK documents (no seconds, no colon in the offset),
+        # IBM's with seconds, and RFC 3339.
+        for sent, stored in (
+            ("2049-01-02T18:30+0000", "2049-01-02T18:30:00Z"),
+            ("2049-01-02T18:30:15+0000", "2049-01-02T18:30:15Z"),
+            ("2049-01-02T20:30:00+02:00", "2049-01-02T18:30:00Z"),
+            ("2049-01-02T18:30:00Z", "2049-01-02T18:30:00Z"),
+        ):
+            made = self.owner.create_api_key(
+                name="expiring", iam_id=self.owner_id, expires_at=sent
+            ).get_result()
+            try:
+                self.assertEqual(made["expires_at"], stored, sent)
+            finally:
+                self.owner.delete_api_key(id=made["id"])
+        self.assertStatus(
+            400, self.owner.create_api_key, name="x", iam_id=self.owner_id, expires_at="next tuesday"
+        )
+
+    def test_an_expiry_in_the_past_expires_the_key_at_once(self):
+        made = self.owner.create_api_key(name="to-expire", iam_id=self.owner_id).get_result()
+        holder = client(made["apikey"])
+        self.assertEqual(holder.list_api_keys(account_id=ACCOUNT).get_status_code(), 200)
+        etag = self.owner.get_api_key(id=made["id"]).get_headers()["ETag"]
+        self.owner.update_api_key(id=made["id"], if_match=etag, expires_at="2001-01-01T00:00+0000")
+        # Its token stops, and it can no longer be exchanged.
+        self.assertStatus(401, holder.list_api_keys, account_id=ACCOUNT)
+        self.assertStatus(400, client(made["apikey"]).list_api_keys, account_id=ACCOUNT)
+        # It can still be read, locked, unlocked and deleted.
+        got = self.owner.get_api_key(id=made["id"]).get_result()
+        self.assertEqual(got["expires_at"], "2001-01-01T00:00:00Z")
+        self.assertEqual(self.owner.lock_api_key(id=made["id"]).get_status_code(), 204)
+        self.assertEqual(self.owner.unlock_api_key(id=made["id"]).get_status_code(), 204)
+        self.assertEqual(self.owner.delete_api_key(id=made["id"]).get_status_code(), 204)
+
+    # ---- fields and orders -----------------------------------------------------
+
+    def test_every_field_of_an_api_key(self):
+        made = self.owner.create_api_key(
+            name="fields",
+            iam_id=self.owner_id,
+            description="all of them",
+            support_sessions=True,
+            action_when_leaked="delete",
+        ).get_result()
+        try:
+            key = ApiKey.from_dict(self.owner.get_api_key(id=made["id"]).get_result())
+            self.assertTrue(key.crn.endswith("::apikey:" + made["id"]), key.crn)
+            self.assertEqual(key.account_id, ACCOUNT)
+            self.assertEqual(key.iam_id, self.owner_id)
+            self.assertEqual(key.created_by, self.owner_id)
+            self.assertTrue(key.support_sessions)
+            self.assertEqual(key.action_when_leaked, "delete")
+            self.assertFalse(key.locked)
+            self.assertFalse(key.disabled)
+            self.assertEqual(key.apikey, "")
+            self.assertIsNotNone(key.created_at)
+            self.assertIsNotNone(key.modified_at)
+            etag = key.entity_tag
+            # support_sessions is fixed at creation (as on the page): the
+            # same value is accepted, another is refused by name.
+            e = self.assertStatus(
+                400, self.owner.update_api_key, id=made["id"], if_match=etag, support_sessions=False
+            )
+            self.assertIn("support_sessions", e.message)
+            changed = self.owner.update_api_key(
+                id=made["id"], if_match=etag, support_sessions=True, action_when_leaked="none"
+            ).get_result()
+            self.assertTrue(changed["support_sessions"])
+            self.assertEqual(changed["action_when_leaked"], "none")
+            # Listed with include_history, each key carries its history.
+            listed = self.owner.list_api_keys(
+                account_id=ACCOUNT, iam_id=self.owner_id, include_history=True, pagesize=100
+            ).get_result()["apikeys"]
+            mine = [k for k in listed if k["id"] == made["id"]][0]
+            self.assertEqual([h["action"] for h in mine["history"]][0], "create")
+            self.assertGreaterEqual(len(mine["history"]), 2)
+            for h in mine["history"]:
+                self.assertEqual(h["iam_id_account"], ACCOUNT)
+        finally:
+            self.owner.delete_api_key(id=made["id"])
+
+    def test_sort_by_created_by_orders_by_the_iam_id_it_shows(self):
+        for order in ("asc", "desc"):
+            page = self.owner.list_api_keys(
+                account_id=ACCOUNT, scope="account", type="user", sort="created_by", order=order, pagesize=100
+            ).get_result()["apikeys"]
+            creators = [k["created_by"] for k in page]
+            self.assertGreater(len(set(creators)), 1)
+            self.assertEqual(creators, sorted(creators, reverse=order == "desc"))
+        dated = self.owner.list_api_keys(
+            account_id=ACCOUNT, scope="account", type="user", sort="created_at", pagesize=100
+        ).get_result()["apikeys"]
+        times = [k["created_at"] for k in dated]
+        self.assertEqual(times, sorted(times))
+        self.assertStatus(400, self.owner.list_api_keys, account_id=ACCOUNT, sort="colour")
+        self.assertStatus(400, self.owner.list_api_keys, account_id=ACCOUNT, pagesize=101)
+        self.assertStatus(400, self.owner.list_api_keys, account_id=ACCOUNT, scope="galaxy")
+
+    def test_service_id_keys_by_type_for_the_owner(self):
+        made = self.owner.create_service_id(
+            account_id=ACCOUNT, name="typed", apikey=ApiKeyInsideCreateServiceIdRequest(name="typed-key")
+        ).get_result()
+        try:
+            page = self.owner.list_api_keys(
+                account_id=ACCOUNT, scope="account", type="serviceid", pagesize=100
+            ).get_result()["apikeys"]
+            self.assertIn(made["apikey"]["id"], [k["id"] for k in page])
+            self.assertTrue(all(k["iam_id"].startswith("iam-ServiceId-") for k in page))
+            users = self.owner.list_api_keys(
+                account_id=ACCOUNT, scope="account", type="user", pagesize=100
+            ).get_result()["apikeys"]
+            self.assertNotIn(made["apikey"]["id"], [k["id"] for k in users])
+        finally:
+            self.owner.delete_service_id(id=made["id"])
+
+    # ---- errors ------------------------------------------------------------------
+
+    def test_errors_carry_ibms_shape_and_a_transaction_id(self):
+        e = self.assertStatus(404, self.owner.get_api_key, id="ApiKey-00000000-0000-0000-0000-000000000000")
+        body = e.http_response.json()
+        self.assertEqual(body["status_code"], "404")
+        self.assertTrue(body["errors"][0]["code"])
+        self.assertTrue(body["errors"][0]["message"])
+        self.assertTrue(body["trace"])
+        self.assertEqual(e.http_response.headers["Transaction-Id"], body["trace"])
+        self.assertStatus(404, self.owner.get_service_id, id="ServiceId-00000000-0000-0000-0000-000000000000")
+
+    def test_a_bad_bearer_token_is_401(self):
+        from ibm_cloud_sdk_core.authenticators import BearerTokenAuthenticator
+
+        forged = IamIdentityV1(authenticator=BearerTokenAuthenticator("eyJhbGciOiJub25lIn0.e30."))
+        forged.set_service_url(URL)
+        self.assertStatus(401, forged.list_api_keys, account_id=ACCOUNT)
+        # A token signed by the server but altered is refused too.
+        token = self.owner.authenticator.token_manager.get_token()
+        head, payload, sig = token.split(".")
+        altered = IamIdentityV1(authenticator=BearerTokenAuthenticator(f"{head}.{payload}x.{sig}"))
+        altered.set_service_url(URL)
+        self.assertStatus(401, altered.list_api_keys, account_id=ACCOUNT)
+
+    # ---- a service ID's own key ----------------------------------------------------
+
+    def test_a_service_id_token_reads_its_own_keys_and_nothing_else(self):
+        made = self.owner.create_service_id(
+            account_id=ACCOUNT,
+            name="narrow-service",
+            apikey=ApiKeyInsideCreateServiceIdRequest(name="narrow-key"),
+        ).get_result()
+        try:
+            service = client(made["apikey"]["apikey"])
+            own = service.list_api_keys(account_id=ACCOUNT, type="serviceid").get_result()["apikeys"]
+            self.assertEqual([k["id"] for k in own], [made["apikey"]["id"]])
+            self.assertEqual(
+                service.list_api_keys(account_id=ACCOUNT, type="user").get_result()["apikeys"], []
+            )
+            self.assertEqual(service.get_api_key(id=made["apikey"]["id"]).get_result()["name"], "narrow-key")
+            self.assertStatus(403, service.list_api_keys, account_id=ACCOUNT, scope="account", type="user")
+            self.assertStatus(403, service.list_api_keys, account_id=ACCOUNT, scope="account", type="serviceid")
+            self.assertStatus(403, service.list_api_keys, account_id=ACCOUNT, scope="account")
+            self.assertStatus(400, service.list_api_keys, account_id=ACCOUNT, iam_id=self.owner_id)
+            theirs = self.owner.create_api_key(name="not-for-services", iam_id=self.owner_id).get_result()
+            self.assertStatus(404, service.get_api_key, id=theirs["id"])
+            self.owner.delete_api_key(id=theirs["id"])
+        finally:
+            self.owner.delete_service_id(id=made["id"])
+
+    # ---- service IDs, more -------------------------------------------------------
+
+    def test_service_ids_keep_their_history_and_can_be_born_locked(self):
+        made = self.owner.create_service_id(
+            account_id=ACCOUNT, name="history-service", entity_lock="true"
+        ).get_result()
+        try:
+            self.assertTrue(made["locked"])
+            self.assertStatus(409, self.owner.update_service_id, id=made["id"], if_match="*", description="no")
+            self.owner.unlock_service_id(id=made["id"])
+            etag = self.owner.get_service_id(id=made["id"]).get_headers()["ETag"]
+            self.owner.update_service_id(id=made["id"], if_match=etag, description="now")
+            plain = self.owner.get_service_id(id=made["id"]).get_result()
+            self.assertEqual(plain.get("history", []), [])
+            full = self.owner.get_service_id(id=made["id"], include_history=True).get_result()
+            actions = [h["action"] for h in full["history"]]
+            self.assertEqual(actions[0], "create")
+            self.assertIn("unlock", actions)
+            self.assertIn("edit", actions)
+            for h in full["history"]:
+                self.assertEqual(h["iam_id"], self.owner_id)
+            listed = self.owner.list_service_ids(
+                account_id=ACCOUNT, name="history-service", include_history=True
+            ).get_result()["serviceids"]
+            self.assertEqual([h["action"] for h in listed[0]["history"]], actions)
+        finally:
+            self.owner.delete_service_id(id=made["id"])
+
+    def test_service_id_pages_and_order(self):
+        made = [
+            self.owner.create_service_id(account_id=ACCOUNT, name=f"paged-{i}").get_result()["id"]
+            for i in range(3)
+        ]
+        try:
+            seen, token = [], None
+            while True:
+                page = self.owner.list_service_ids(
+                    account_id=ACCOUNT, pagesize=2, pagetoken=token, sort="name", order="desc"
+                ).get_result()
+                self.assertEqual(page["limit"], 2)
+                seen.extend(s["name"] for s in page["serviceids"])
+                if "next" not in page:
+                    break
+                token = get_query_param(page["next"], "pagetoken")
+            self.assertEqual(seen, sorted(seen, reverse=True))
+            for i in range(3):
+                self.assertIn(f"paged-{i}", seen)
+            # The member has no role on the IAM Identity service: no changes.
+            self.assertStatus(403, self.member.delete_service_id, id=made[0])
+        finally:
+            for sid in made:
+                self.owner.delete_service_id(id=sid)
+
+    # ---- settings history ------------------------------------------------------------
+
+    def test_account_settings_history_is_kept(self):
+        etag = self.owner.get_account_settings(account_id=ACCOUNT).get_headers()["ETag"]
+        self.owner.update_account_settings(
+            if_match=etag, account_id=ACCOUNT, max_sessions_per_identity="3"
+        )
+        plain = self.owner.get_account_settings(account_id=ACCOUNT).get_result()
+        self.assertEqual(plain["history"], [])
+        self.assertEqual(plain["max_sessions_per_identity"], "3")
+        full = AccountSettingsResponse.from_dict(
+            self.owner.get_account_settings(account_id=ACCOUNT, include_history=True).get_result()
+        )
+        self.assertTrue(full.history)
+        last = full.history[-1]
+        self.assertEqual(last.iam_id, self.owner_id)
+        self.assertEqual(last.iam_id_account, ACCOUNT)
+        self.assertIn("max_sessions_per_identity", last.message)
+
     # ---- a token stops at once -------------------------------------------------
 
     def test_a_disabled_keys_token_stops_working(self):
