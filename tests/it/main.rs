@@ -26,6 +26,8 @@ mod remote;
 mod sdk;
 mod secrets;
 mod server_api;
+mod server_load;
+mod server_log;
 mod service;
 mod sort_order;
 mod store_lock;
