@@ -26,6 +26,7 @@ mod remote;
 mod sdk;
 mod secrets;
 mod server_api;
+mod server_crash;
 mod server_load;
 mod server_log;
 mod service;
