@@ -57,10 +57,14 @@ pub fn tls_config(cert: &Path, key: &Path) -> AppResult<Arc<rustls::ServerConfig
 
 /// Accepts connections until `shutdown`, serving each with `router`;
 /// then stops accepting and lets requests in flight finish, for at most
-/// [`limits::DRAIN`].
+/// [`limits::DRAIN`]. At most [`limits::CONNECTIONS`] are served at once:
+/// the next waits in the kernel's backlog until one closes. A client must
+/// send each request's headers (and finish its TLS handshake) within
+/// `header_read`, which also ends idle keep-alive connections.
 pub async fn accept_loop(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
+    header_read: std::time::Duration,
     router: Router,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
@@ -92,7 +96,7 @@ pub async fn accept_loop(
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(limits::HEADER_READ)
+            .header_read_timeout(header_read)
             .max_buf_size(64 * 1024);
         match &acceptor {
             None => {
@@ -107,8 +111,7 @@ pub async fn accept_loop(
                 let acceptor = acceptor.clone();
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
-                    let handshake =
-                        tokio::time::timeout(limits::HEADER_READ, acceptor.accept(stream));
+                    let handshake = tokio::time::timeout(header_read, acceptor.accept(stream));
                     let Ok(Ok(tls)) = handshake.await else {
                         tracing::debug!(peer = %peer, "TLS handshake failed or timed out");
                         return;
@@ -145,6 +148,9 @@ pub fn layers(api: Router<Shared>, state: Shared) -> Router {
         .with_state(state)
 }
 
+/// The client's `Transaction-Id` if it is a plain one (letters, digits,
+/// `-`, `_`, at most 64) and not, nor holding, an API key value: it is
+/// logged and sent back. Otherwise a new one.
 fn transaction_id(headers: &HeaderMap) -> String {
     headers
         .get("transaction-id")
@@ -154,20 +160,76 @@ fn transaction_id(headers: &HeaderMap) -> String {
                 && v.len() <= 64
                 && v.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && !crate::secret::looks_like_key(v)
         })
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
 }
 
+/// A request's path as the log shows it: every segment that is or holds
+/// an API key value — as sent, or once percent-decoded (a client may
+/// encode any character, and encode the `%` again) — is replaced whole by
+/// `<API key value>`.
+pub fn loggable_path(path: &str) -> String {
+    const DECODINGS: usize = 4;
+    let mut out = String::with_capacity(path.len());
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let mut form = std::borrow::Cow::Borrowed(segment);
+        let mut secret = false;
+        for _ in 0..=DECODINGS {
+            if crate::secret::looks_like_key(&form) {
+                secret = true;
+                break;
+            }
+            match percent_decoded(&form) {
+                Some(d) => form = std::borrow::Cow::Owned(d),
+                None => break,
+            }
+        }
+        out.push_str(if secret { "<API key value>" } else { segment });
+    }
+    out
+}
+
+/// `text` with each `%XX` decoded (invalid UTF-8 replaced), or `None` if
+/// it holds none.
+fn percent_decoded(text: &str) -> Option<String> {
+    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(h * 16 + l);
+            changed = true;
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    changed.then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
 /// Logs each request (method, path, status, latency, caller, transaction
 /// id: never a header, a body or a query, and a key value in the path is
-/// redacted), bounds its time and tags the answer with its transaction id.
+/// redacted, however encoded), bounds its time and tags the answer with
+/// its transaction id.
 async fn around(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let tid = transaction_id(req.headers());
     let slot = CallerSlot::default();
     req.extensions_mut().insert(slot.clone());
     let method = req.method().clone();
-    let path = crate::secret::redact_values(req.uri().path()).into_owned();
+    let path = loggable_path(req.uri().path());
     let mut res = match tokio::time::timeout(limits::REQUEST, read_then_run(req, next)).await {
         Ok(r) => r,
         Err(_) => ApiError::new(
@@ -366,4 +428,38 @@ pub fn base_url(headers: &HeaderMap, https: bool) -> String {
         .unwrap_or("localhost");
     let scheme = if https { "https" } else { "http" };
     format!("{scheme}://{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_values_in_a_path_are_redacted_however_encoded() {
+        let v = crate::secret::generate();
+        let v = v.expose();
+        let all: String = v.bytes().map(|b| format!("%{b:02X}")).collect();
+        for form in [
+            v.to_string(),
+            all.clone(),
+            all.to_lowercase(),
+            format!("%69amk%5F{}", &v[5..]),
+            format!("%2569amk_{}", &v[5..]),
+            format!("%252569amk_{}", &v[5..]),
+            format!("x{v}y"),
+        ] {
+            let logged = loggable_path(&format!("/v1/apikeys/{form}/lock"));
+            assert_eq!(logged, "/v1/apikeys/<API key value>/lock", "{form}");
+        }
+        assert_eq!(
+            loggable_path("/v1/apikeys/ApiKey-1%2Fx/lock"),
+            "/v1/apikeys/ApiKey-1%2Fx/lock"
+        );
+        assert_eq!(loggable_path("/a/%zz/%"), "/a/%zz/%");
+        let mut headers = HeaderMap::new();
+        headers.insert("transaction-id", HeaderValue::from_str(v).unwrap());
+        assert_ne!(transaction_id(&headers), v);
+        headers.insert("transaction-id", HeaderValue::from_static("my-trace-42"));
+        assert_eq!(transaction_id(&headers), "my-trace-42");
+    }
 }

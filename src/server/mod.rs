@@ -46,7 +46,9 @@ pub mod limits {
     pub const BODY_BYTES: usize = 64 * 1024;
     /// Connections served at once; more wait in the kernel's backlog.
     pub const CONNECTIONS: usize = 256;
-    /// A client must send its request headers within this.
+    /// A client must send its request headers within this (an idle
+    /// keep-alive connection, its next request's); see
+    /// [`super::header_timeout_from_env`].
     pub const HEADER_READ: Duration = Duration::from_secs(10);
     /// A request must be answered within this (else 503).
     pub const REQUEST: Duration = Duration::from_secs(30);
@@ -57,6 +59,32 @@ pub mod limits {
     pub const HASH_WAIT: Duration = Duration::from_secs(5);
     /// How long requests in flight may take to finish at shutdown.
     pub const DRAIN: Duration = Duration::from_secs(10);
+}
+
+/// The setting that shortens [`limits::HEADER_READ`] (milliseconds).
+pub const HEADER_TIMEOUT_ENV: &str = "IAMKEYS_SERVE_HEADER_TIMEOUT_MS";
+
+/// The header read timeout: [`limits::HEADER_READ`], or shorter as
+/// `IAMKEYS_SERVE_HEADER_TIMEOUT_MS` asks. The setting may only shorten
+/// it: anything but a whole number of milliseconds from 1 to the default
+/// is refused.
+pub fn header_timeout_from_env() -> Result<Duration, String> {
+    let max = limits::HEADER_READ.as_millis();
+    let Some(value) = std::env::var_os(HEADER_TIMEOUT_ENV) else {
+        return Ok(limits::HEADER_READ);
+    };
+    value
+        .to_str()
+        .filter(|v| !v.is_empty() && v.len() <= 6 && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&ms| ms >= 1 && u128::from(ms) <= max)
+        .map(Duration::from_millis)
+        .ok_or_else(|| {
+            format!(
+                "{HEADER_TIMEOUT_ENV}: the header read timeout must be a whole number of milliseconds from 1 to {max} (it may only shorten the default of {max}), not {:?}",
+                crate::secret::redact_values(&value.to_string_lossy())
+            )
+        })
 }
 
 /// What every handler shares.
@@ -89,6 +117,7 @@ pub fn run(dir: &Path, opts: &Options, params: HashParams) -> AppResult {
             "--listen {addr} is reachable from other machines: give --tls-cert and --tls-key, or --insecure-http to serve plain HTTP anyway"
         )));
     }
+    let header_read = header_timeout_from_env().map_err(bad_input)?;
     let service = app::open_service(dir, params)?;
     let signer = token::Signer::load_or_create(dir).map_err(|e| other(e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -103,7 +132,7 @@ pub fn run(dir: &Path, opts: &Options, params: HashParams) -> AppResult {
         reports: settings::Reports::default(),
         https: tls.is_some(),
     });
-    let result = runtime.block_on(serve(addr, tls, Arc::clone(&state)));
+    let result = runtime.block_on(serve(addr, tls, header_read, Arc::clone(&state)));
     // Everything acknowledged was flushed when it was answered; the store
     // closes (and flushes once more) as the state goes.
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -114,6 +143,7 @@ pub fn run(dir: &Path, opts: &Options, params: HashParams) -> AppResult {
 async fn serve(
     addr: SocketAddr,
     tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    header_read: Duration,
     state: Shared,
 ) -> AppResult {
     let listener = TcpListener::bind(addr)
@@ -131,7 +161,7 @@ async fn serve(
         let _ = out.flush();
     }
     let router = router(Arc::clone(&state));
-    http::accept_loop(listener, tls, router, shutdown_signal()).await;
+    http::accept_loop(listener, tls, header_read, router, shutdown_signal()).await;
     tracing::info!("server stopped");
     Ok(())
 }

@@ -185,7 +185,7 @@ fn key_values_stay_out_of_logs_errors_and_the_store() {
 
 /// Appends the checksum the published format defines: CRC-32 of the body
 /// in six base62 digits, computed here independently of the crate.
-fn with_checksum(body: &str) -> String {
+pub fn with_checksum(body: &str) -> String {
     const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut n = u64::from(crc32(body.as_bytes()));
     let mut sum = [b'0'; 6];

@@ -214,6 +214,30 @@ impl Http {
         headers: &[(&str, &str)],
         body: Option<&serde_json::Value>,
     ) -> Answer {
+        answer(self.send(method, path, headers, body))
+    }
+
+    /// [`Http::call`] that gives `None` where no answer came (the server
+    /// refused the connection, reset it or was killed) instead of failing.
+    pub fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+    ) -> Option<Answer> {
+        self.send(method, path, headers, body)
+            .ok()
+            .and_then(|r| read(r, true))
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
         let url = format!("{}{}", self.base, path);
         let mut req = ureq::http::Request::builder().method(method).uri(&url);
         if let Some(t) = &self.token {
@@ -222,7 +246,7 @@ impl Http {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let r = match body {
+        match body {
             Some(b) => {
                 let req = req
                     .header("Content-Type", "application/json")
@@ -231,8 +255,7 @@ impl Http {
                 self.agent.run(req)
             }
             None => self.agent.run(req.body(()).unwrap()),
-        };
-        answer(r)
+        }
     }
 
     pub fn get(&self, path: &str) -> Answer {
@@ -245,7 +268,12 @@ impl Http {
 }
 
 fn answer(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
-    let mut res = r.expect("the server answers");
+    read(r.expect("the server answers"), false).expect("lenient")
+}
+
+/// An answer; `strict`: `None` if its body cannot be read whole (else it
+/// reads as empty).
+fn read(mut res: ureq::http::Response<ureq::Body>, strict: bool) -> Option<Answer> {
     let header = |name: &str| {
         res.headers()
             .get(name)
@@ -255,15 +283,19 @@ fn answer(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
     let etag = header("etag");
     let transaction_id = header("transaction-id");
     let status = res.status().as_u16();
-    let text = res.body_mut().read_to_string().unwrap_or_default();
+    let text = match res.body_mut().read_to_string() {
+        Ok(t) => t,
+        Err(_) if strict => return None,
+        Err(_) => String::new(),
+    };
     let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-    Answer {
+    Some(Answer {
         status,
         etag,
         transaction_id,
         body,
         text,
-    }
+    })
 }
 
 /// Seeds a store in `dir` from a fixture text; returns the bootstrap key
