@@ -1,17 +1,23 @@
-//! `iamkeys serve` under load, over real HTTP on 127.0.0.1: two servers run
-//! side by side, one over a store of 10 keys and one over 100,000 keys
-//! (one account; the owner holds 10 keys either way).
+//! `iamkeys serve` under load, over real HTTP on 127.0.0.1: a server over a
+//! store of 10 keys and one over 100,000 keys (one account; the owner, who
+//! makes the requests, holds 10 keys either way).
 //!
 //! `cargo bench --bench server`. Prints one table:
 //!
 //! 1. the per-request cost of get-one-key (`GET /v1/apikeys/{id}`) and
-//!    list-my-keys (`GET /v1/apikeys?account_id=…&iam_id=<caller>`), each
-//!    client on one keep-alive connection, measured in rounds that alternate
-//!    the two stores (10, 100k, 100k, 10, …) so that a noisy machine
-//!    disturbs both alike: medians and their ratio;
-//! 2. requests per second and p99 with 8 concurrent clients (threads, each
-//!    its own keep-alive connection) reading (get-one and list-my-keys in
-//!    turn);
+//!    list-my-keys (`GET /v1/apikeys?account_id=…&iam_id=<caller>`), one
+//!    client on one keep-alive connection per server, in rounds that
+//!    alternate the two stores (10, 100k, 100k, 10, …) so that a noisy
+//!    machine disturbs both alike. Two server processes differ in speed by
+//!    themselves (by up to a third on a loaded 2-core machine, whichever
+//!    store they serve), so the pair is started afresh many times, in
+//!    alternating order, and the figure is the median of the pairs'
+//!    ratios. `cargo bench --bench server -- --same` measures two stores of
+//!    10 keys instead: the ratio the method gives where there is no
+//!    difference;
+//! 2. requests per second, median and p99 with 8 concurrent clients
+//!    (threads, each its own keep-alive connection) reading: get-one and
+//!    list-my-keys in turn;
 //! 3. one reader's latency (median, p99) on the 100k store while several
 //!    clients hammer `POST /identity/token` with valid keys (each exchange
 //!    is an argon2id verification), against the same reader without them;
@@ -64,9 +70,15 @@ fn run(cmd: &mut Command, what: &str) {
     );
 }
 
-/// A seeded store of `keys` keys and the owner's key values, made once.
-fn store(keys: usize) -> (PathBuf, Vec<String>) {
-    let root = cache_dir().join(format!("k{keys}"));
+/// A seeded store: where it is and the owner's key values.
+struct Store {
+    dir: PathBuf,
+    values: Vec<String>,
+}
+
+/// A store of `keys` keys named `name` under the cache, made once.
+fn store(keys: usize, name: &str) -> Store {
+    let root = cache_dir().join(name);
     let fixture = root.join("fixture.yaml");
     let data = root.join("data");
     let ready = root.join("ready");
@@ -105,7 +117,7 @@ fn store(keys: usize) -> (PathBuf, Vec<String>) {
     assert_eq!(values.len(), VALUES, "key values in {}", fixture.display());
     // Each run's log starts afresh, so the cached store does not grow.
     let _ = std::fs::remove_file(data.join("iamkeys.log"));
-    (data, values)
+    Store { dir: data, values }
 }
 
 // ---- a server ------------------------------------------------------------------
@@ -136,6 +148,18 @@ impl Server {
             .unwrap_or_else(|| panic!("serve did not start on {}: {line:?}", data.display()))
             .to_string();
         Server { child, addr }
+    }
+}
+
+/// A server for each store, started in turn: the second store's first
+/// when `second_first`.
+fn start_both(stores: &[Store; 2], second_first: bool) -> [Server; 2] {
+    if second_first {
+        let b = Server::start(&stores[1].dir);
+        [Server::start(&stores[0].dir), b]
+    } else {
+        let a = Server::start(&stores[0].dir);
+        [a, Server::start(&stores[1].dir)]
     }
 }
 
@@ -306,6 +330,15 @@ impl Target {
         }
     }
 
+    /// The same caller (the token stays valid: the signing key is the
+    /// store's) against another server process over the same store.
+    fn on(&self, server: &Server) -> Target {
+        Target {
+            addr: server.addr.clone(),
+            ..self.clone()
+        }
+    }
+
     fn conn(&self) -> Conn {
         Conn::open(&self.addr, &self.token)
     }
@@ -356,54 +389,62 @@ fn median(v: &mut [f64]) -> f64 {
 // ---- 1. per-request cost, interleaved ------------------------------------------------
 
 struct Paired {
-    /// [op][store] medians in µs.
+    /// [op][store] medians over every pair, in µs.
     medians: [[f64; 2]; 2],
-    /// [op] the median over rounds of each round's 100k ÷ 10 ratio.
-    round_ratio: [f64; 2],
+    /// [op] the median of the pairs' ratios (second store ÷ first), and
+    /// their range.
+    ratio: [f64; 2],
+    range: [(f64, f64); 2],
     requests: usize,
 }
 
-fn paired(targets: &[Target; 2]) -> Paired {
-    const WARMUP: usize = 4;
-    const ROUNDS: usize = 120;
-    const BATCH: usize = 25;
-    let mut conns = [targets[0].conn(), targets[1].conn()];
-    // samples[op][store]
+/// Server pairs started afresh, in alternating order; in each, rounds that
+/// alternate the stores (ABBA), each round a batch of get-one then a batch
+/// of list-my-keys per store.
+fn paired(stores: &[Store; 2], callers: &[Target; 2]) -> Paired {
+    const PAIRS: usize = 16;
+    const WARMUP: usize = 2;
+    const ROUNDS: usize = 10;
+    const BATCH: usize = 20;
+    // all[op][store]; ratios[op]
     let mut all: [[Vec<f64>; 2]; 2] = Default::default();
     let mut ratios: [Vec<f64>; 2] = Default::default();
-    for round in 0..WARMUP + ROUNDS {
-        // ABBA: which store goes first alternates.
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+    for pair in 0..PAIRS {
+        let servers = start_both(stores, pair % 2 == 1);
+        let targets = [callers[0].on(&servers[0]), callers[1].on(&servers[1])];
+        let mut conns = [targets[0].conn(), targets[1].conn()];
         let mut this: [[Vec<f64>; 2]; 2] = Default::default();
-        for s in order {
-            for (o, op) in [Op::GetOne, Op::ListMine].into_iter().enumerate() {
-                for i in 0..BATCH {
-                    this[o][s].push(timed(&mut conns[s], &targets[s], op, i));
+        for round in 0..WARMUP + ROUNDS {
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for s in order {
+                for (o, op) in [Op::GetOne, Op::ListMine].into_iter().enumerate() {
+                    for i in 0..BATCH {
+                        let t = timed(&mut conns[s], &targets[s], op, i);
+                        if round >= WARMUP {
+                            this[o][s].push(t);
+                        }
+                    }
                 }
             }
         }
-        if round < WARMUP {
-            continue;
-        }
+        drop(conns);
+        drop(servers);
         for o in 0..2 {
-            let small = median(&mut this[o][0]);
-            let large = median(&mut this[o][1]);
-            ratios[o].push(large / small);
+            ratios[o].push(median(&mut this[o][1]) / median(&mut this[o][0]));
             for s in 0..2 {
                 all[o][s].append(&mut this[o][s]);
             }
         }
     }
-    let mut medians = [[0.0; 2]; 2];
-    for o in 0..2 {
-        for s in 0..2 {
-            medians[o][s] = median(&mut all[o][s]);
-        }
-    }
+    let range = |r: &[f64]| {
+        r.iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+    };
     Paired {
-        medians,
-        round_ratio: [median(&mut ratios[0]), median(&mut ratios[1])],
-        requests: ROUNDS * BATCH * 4,
+        medians: [0, 1].map(|o| [0, 1].map(|s| median(&mut all[o][s]))),
+        range: [range(&ratios[0]), range(&ratios[1])],
+        ratio: [median(&mut ratios[0]), median(&mut ratios[1])],
+        requests: PAIRS * ROUNDS * BATCH * 4,
     }
 }
 
@@ -447,16 +488,19 @@ fn load(t: &Target, secs: f64) -> (usize, f64, Vec<f64>) {
     (lat.len(), elapsed, lat)
 }
 
-/// Both stores, in turn, twice: figures over both passes.
-fn throughput(targets: &[Target; 2]) -> [Load; 2] {
-    const PASS_SECS: f64 = 2.5;
+/// Both stores in turn, on a fresh pair of servers each pass (started in
+/// alternating order): figures over all passes.
+fn throughput(stores: &[Store; 2], callers: &[Target; 2]) -> [Load; 2] {
+    const PASSES: usize = 4;
+    const PASS_SECS: f64 = 1.5;
     let mut n = [0usize; 2];
     let mut secs = [0f64; 2];
     let mut lat: [Vec<f64>; 2] = Default::default();
-    for pass in 0..2 {
+    for pass in 0..PASSES {
+        let servers = start_both(stores, pass % 2 == 1);
         let order = if pass % 2 == 0 { [0, 1] } else { [1, 0] };
         for s in order {
-            let (count, elapsed, mut l) = load(&targets[s], PASS_SECS);
+            let (count, elapsed, mut l) = load(&callers[s].on(&servers[s]), PASS_SECS);
             n[s] += count;
             secs[s] += elapsed;
             lat[s].append(&mut l);
@@ -574,43 +618,60 @@ fn us(v: f64) -> String {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; there is nothing to choose here.
+    // `cargo bench` passes `--bench`; `--same` compares two small stores.
+    let same = std::env::args().any(|a| a == "--same");
     let started = Instant::now();
-    let (small_dir, small_values) = store(SMALL);
-    let (large_dir, large_values) = store(LARGE);
-    let servers = [Server::start(&small_dir), Server::start(&large_dir)];
-    let targets = [
-        Target::new(&servers[0], small_values),
-        Target::new(&servers[1], large_values),
-    ];
+    let stores = if same {
+        [store(SMALL, "k10"), store(SMALL, "k10-second")]
+    } else {
+        [store(SMALL, "k10"), store(LARGE, "k100000")]
+    };
+    let names = if same {
+        ["10 keys", "10 keys (2)"]
+    } else {
+        ["10 keys", "100k keys"]
+    };
+    // The owner's token and keys on each store, asked once.
+    let callers = {
+        let servers = start_both(&stores, false);
+        [
+            Target::new(&servers[0], stores[0].values.clone()),
+            Target::new(&servers[1], stores[1].values.clone()),
+        ]
+    };
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
-        "iamkeys serve, release build, {cpus} cores; stores: {SMALL} and {LARGE} keys, the caller owns {SMALL}"
+        "iamkeys serve, release build, {cpus} cores; stores: {} and {}, the caller owns {SMALL} keys",
+        names[0], names[1]
     );
 
-    let p = paired(&targets);
+    let p = paired(&stores, &callers);
     println!();
     println!(
-        "1. per request, one keep-alive client, 10 and 100k interleaved ({} requests)",
+        "1. per request, one keep-alive client per server, the stores interleaved ({} requests, 16 server pairs)",
         p.requests
     );
     println!(
-        "   {:<14} {:>10} {:>10} {:>10} {:>12}",
-        "", "10 keys", "100k keys", "100k ÷ 10", "(per round)"
+        "   {:<14} {:>10} {:>11} {:>9} {:>14}",
+        "", names[0], names[1], "ratio", "(pairs)"
     );
     for (o, name) in ["get-one-key", "list-my-keys"].into_iter().enumerate() {
         let [a, b] = p.medians[o];
+        let (lo, hi) = p.range[o];
         println!(
-            "   {:<14} {:>10} {:>10} {:>9.2}× {:>11.2}×",
+            "   {:<14} {:>10} {:>11} {:>8.2}× {:>14}",
             name,
             us(a),
             us(b),
-            b / a,
-            p.round_ratio[o]
+            p.ratio[o],
+            format!("{lo:.2}–{hi:.2}")
         );
     }
+    if same {
+        return;
+    }
 
-    let l = throughput(&targets);
+    let l = throughput(&stores, &callers);
     println!();
     println!(
         "2. {CLIENTS} concurrent clients, each its own keep-alive connection, get-one and list-my-keys in turn"
@@ -619,7 +680,7 @@ fn main() {
         "   {:<14} {:>10} {:>10} {:>10}",
         "", "req/s", "median", "p99"
     );
-    for (s, name) in ["10 keys", "100k keys"].into_iter().enumerate() {
+    for (s, name) in names.into_iter().enumerate() {
         println!(
             "   {:<14} {:>10.0} {:>10} {:>10}",
             name,
@@ -629,7 +690,9 @@ fn main() {
         );
     }
 
-    let f = flood(&targets[1]);
+    let server = Server::start(&stores[1].dir);
+    let f = flood(&callers[1].on(&server));
+    drop(server);
     println!();
     println!(
         "3. one reader (back to back, get-one and list-my-keys in turn) on the 100k store, with and without {FLOODERS} clients flooding POST /identity/token"
@@ -649,7 +712,6 @@ fn main() {
         f.tokens_per_sec,
         f.refused
     );
-    drop(servers);
     println!();
     println!("total {:.0} s", started.elapsed().as_secs_f64());
 }
