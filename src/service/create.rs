@@ -60,7 +60,7 @@ impl Service {
 
     pub(super) fn finish_create(
         &self,
-        account: &Account,
+        account: &Arc<Account>,
         key: ApiKey,
         value: ApiKeySecret,
     ) -> Result<Created> {

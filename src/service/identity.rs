@@ -125,7 +125,8 @@ impl Service {
         let account = self.context(s)?;
         let me = &s.user.iam_id;
         if iam_id == me {
-            return self.list(
+            return self.list_in(
+                &account,
                 s,
                 &ListQuery {
                     view: ViewFilter::MyApiKeys,
@@ -346,7 +347,7 @@ impl Service {
         restrict_keys: Option<bool>,
     ) -> Result<AccountSettings> {
         let _serial = self.serial();
-        let mut account = self.context(s)?;
+        let mut account = Arc::unwrap_or_clone(self.context(s)?);
         access::may_change_settings(&account, &s.user.iam_id)?;
         let current = settings_tag(&account.settings);
         if tag != "*" && tag != current {

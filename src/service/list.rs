@@ -77,10 +77,20 @@ impl Service {
     /// One page of a view: searched, sorted, paged.
     pub fn list(&self, s: &Session, q: &ListQuery) -> Result<Listing> {
         let account = self.context(s)?;
-        let names = self.names(&account)?;
+        self.list_in(&account, s, q)
+    }
+
+    /// [`Service::list`] in the session's account, already read.
+    pub(super) fn list_in(
+        &self,
+        account: &Arc<Account>,
+        s: &Session,
+        q: &ListQuery,
+    ) -> Result<Listing> {
+        let names = self.names(account)?;
         let needle = q.search.trim().to_lowercase();
         let mut rows = Vec::new();
-        self.scan_view(&account, &s.user.iam_id, q.view, &mut |k| {
+        self.scan_view(account, &s.user.iam_id, q.view, &mut |k| {
             let row = Self::row(&names, k);
             if matches(&row, &needle) {
                 rows.push(row);
@@ -219,7 +229,7 @@ impl Service {
     /// by iam_id: for showing history actors as people read them.
     pub fn identity_names(&self, s: &Session) -> Result<HashMap<String, String>> {
         let account = self.context(s)?;
-        Ok(self.names(&account)?.names)
+        Ok(self.names(&account)?.into_map())
     }
 
     pub fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow> {

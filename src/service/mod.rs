@@ -11,6 +11,7 @@ mod sign_in;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
@@ -238,6 +239,7 @@ pub struct Service {
     /// the limit, one classic key per user, a service ID and its keys), so
     /// that concurrent callers of one service cannot both pass a check.
     writes: std::sync::Mutex<()>,
+    member_names: MemberNames,
 }
 
 /// Now, to the second, as every stored time is.
@@ -267,15 +269,63 @@ fn check_text(what: &str, value: &str, max: usize, required: bool) -> Result<Str
 
 /// Names for iam_ids within one account: members' emails, service IDs' names.
 struct Names {
-    names: HashMap<String, String>,
+    /// Members' emails, shared while the account record is unchanged.
+    members: EmailsById,
+    /// Service IDs' names (these take precedence).
+    services: HashMap<String, String>,
 }
 
 impl Names {
     fn label(&self, iam_id: &str) -> String {
-        self.names
+        self.services
             .get(iam_id)
+            .or_else(|| self.members.get(iam_id))
             .cloned()
             .unwrap_or_else(|| iam_id.to_string())
+    }
+
+    fn into_map(self) -> HashMap<String, String> {
+        let mut all = Arc::unwrap_or_clone(self.members);
+        all.extend(self.services);
+        all
+    }
+}
+
+/// Members' emails by iam_id.
+type EmailsById = Arc<HashMap<String, String>>;
+
+/// Members' emails by iam_id for each account, with the decoded account
+/// they were taken from: the store hands out the same decoding while a
+/// record is unchanged, so the map is rebuilt only when it changed.
+#[derive(Default)]
+struct MemberNames(std::sync::Mutex<HashMap<String, (Arc<Account>, EmailsById)>>);
+
+impl MemberNames {
+    /// How many accounts' maps are kept; past it, the next one clears them.
+    const ACCOUNTS: usize = 64;
+
+    fn of(&self, account: &Arc<Account>) -> EmailsById {
+        let mut maps = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((seen, map)) = maps.get(&account.id)
+            && Arc::ptr_eq(seen, account)
+        {
+            return Arc::clone(map);
+        }
+        let map: EmailsById = Arc::new(
+            account
+                .members
+                .iter()
+                .map(|m| (m.iam_id.clone(), m.email.clone()))
+                .collect(),
+        );
+        if maps.len() >= Self::ACCOUNTS && !maps.contains_key(&account.id) {
+            maps.clear();
+        }
+        maps.insert(account.id.clone(), (Arc::clone(account), Arc::clone(&map)));
+        map
     }
 }
 
@@ -290,6 +340,7 @@ impl Service {
             store,
             params,
             writes: std::sync::Mutex::new(()),
+            member_names: MemberNames::default(),
         }
     }
 
@@ -312,29 +363,30 @@ impl Service {
         Ok(self.store.check()?)
     }
 
-    fn account(&self, id: &str) -> Result<Account> {
+    fn account(&self, id: &str) -> Result<Arc<Account>> {
         self.store
             .account(id)?
             .ok_or_else(|| ServiceError::Denied(Denied::NotMember(id.to_string())))
     }
 
     /// The session's account, refusing if the user is no longer a member.
-    fn context(&self, s: &Session) -> Result<Account> {
+    fn context(&self, s: &Session) -> Result<Arc<Account>> {
         let account = self.account(&s.account_id)?;
         access::member(&account, &s.user.iam_id)?;
         Ok(account)
     }
 
-    fn names(&self, account: &Account) -> Result<Names> {
-        let mut names: HashMap<String, String> = account
-            .members
-            .iter()
-            .map(|m| (m.iam_id.clone(), m.email.clone()))
+    fn names(&self, account: &Arc<Account>) -> Result<Names> {
+        let services = self
+            .store
+            .service_ids(&account.id)?
+            .into_iter()
+            .map(|s| (s.iam_id, s.name))
             .collect();
-        for s in self.store.service_ids(&account.id)? {
-            names.insert(s.iam_id, s.name);
-        }
-        Ok(Names { names })
+        Ok(Names {
+            members: self.member_names.of(account),
+            services,
+        })
     }
 
     fn row(names: &Names, key: ApiKey) -> KeyRow {

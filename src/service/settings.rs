@@ -6,14 +6,14 @@ impl Service {
     pub fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)> {
         let account = self.context(s)?;
         let refusal = access::may_change_settings(&account, &s.user.iam_id).err();
-        Ok((account.settings, refusal))
+        Ok((account.settings.clone(), refusal))
     }
 
     pub fn set_restrict_creation(&self, s: &Session, on: bool) -> Result<AccountSettings> {
         // One writer of the account record at a time: an API write of the
         // settings in between would otherwise be lost.
         let _serial = self.serial();
-        let mut account = self.context(s)?;
+        let mut account = Arc::unwrap_or_clone(self.context(s)?);
         access::may_change_settings(&account, &s.user.iam_id)?;
         account.settings.restrict_api_key_creation = on;
         let current = settings_tag(&account.settings);

@@ -195,8 +195,8 @@ impl Service {
         for id in self.store.accounts_of(&s.user.iam_id)? {
             if let Some(a) = self.store.account(&id)? {
                 out.push(AccountSummary {
-                    id: a.id,
-                    name: a.name,
+                    id: a.id.clone(),
+                    name: a.name.clone(),
                 });
             }
         }
@@ -204,7 +204,7 @@ impl Service {
     }
 
     pub fn account_of(&self, s: &Session) -> Result<Account> {
-        self.context(s)
+        self.context(s).map(Arc::unwrap_or_clone)
     }
 
     /// The same person in another of their accounts.

@@ -100,7 +100,9 @@ pub trait Storage: Send + Sync {
     fn users(&self) -> Result<Vec<User>>;
     /// The accounts a user is a member of, in fixture order.
     fn accounts_of(&self, iam_id: &str) -> Result<Vec<String>>;
-    fn account(&self, id: &str) -> Result<Option<Account>>;
+    /// An account, shared: decoding one with many members costs, so a
+    /// store may hand out the same decoding while the record is unchanged.
+    fn account(&self, id: &str) -> Result<Option<std::sync::Arc<Account>>>;
     /// Replaces an account record (settings), durably.
     fn put_account(&self, account: &Account) -> Result<()>;
 

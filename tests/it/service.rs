@@ -1239,17 +1239,23 @@ fn views_and_lists_follow_the_rules_on_the_store() {
     ));
 }
 
-/// What the service asked of the store: whole-kind scans, and key records read.
+/// What the service asked of the store: whole-kind scans, key records read
+/// and account records read.
 #[derive(Default)]
 struct Counters {
     scans: Mutex<Vec<KeyKind>>,
     reads: AtomicUsize,
+    accounts: AtomicUsize,
 }
 
 impl Counters {
     fn reset(&self) {
         self.scans.lock().unwrap().clear();
         self.reads.store(0, Ordering::SeqCst);
+        self.accounts.store(0, Ordering::SeqCst);
+    }
+    fn accounts(&self) -> usize {
+        self.accounts.load(Ordering::SeqCst)
     }
     fn read(&self, n: usize) {
         self.reads.fetch_add(n, Ordering::SeqCst);
@@ -1289,7 +1295,8 @@ impl Storage for Watched {
     fn accounts_of(&self, iam_id: &str) -> StoreResult<Vec<String>> {
         self.inner.accounts_of(iam_id)
     }
-    fn account(&self, id: &str) -> StoreResult<Option<Account>> {
+    fn account(&self, id: &str) -> StoreResult<Option<Arc<Account>>> {
+        self.seen.accounts.fetch_add(1, Ordering::SeqCst);
         self.inner.account(id)
     }
     fn put_account(&self, account: &Account) -> StoreResult<()> {
@@ -1363,6 +1370,93 @@ impl Storage for Watched {
     fn check(&self) -> StoreResult<Vec<String>> {
         self.inner.check()
     }
+}
+
+/// The reads behind the server's two commonest requests: getting one key
+/// and listing one's own keys by iam_id each read the account record once
+/// (it holds every member, so each read of it costs in a large account).
+#[test]
+fn getting_a_key_and_listing_ones_own_read_the_account_once() {
+    let (_tmp, dir) = seeded();
+    let seen = Arc::new(Counters::default());
+    let svc = Service::with_storage(
+        Box::new(Watched {
+            inner: SledStore::open(&dir).unwrap(),
+            seen: seen.clone(),
+        }),
+        HashParams::TEST,
+    );
+    let s = svc.sign_in_key(PLAIN_KEY, None).unwrap();
+    let me = s.user.iam_id.clone();
+    seen.reset();
+    let mine = svc
+        .list_of_identity(&s, &me, &ListQuery::default())
+        .unwrap();
+    assert_eq!(mine.rows.len(), 4);
+    assert_eq!(seen.accounts(), 1, "list of one's own keys");
+    assert_eq!(seen.reads(), 4);
+    let id = mine.rows[0].key.id.clone();
+    seen.reset();
+    let row = svc.get(&s, &id).unwrap();
+    assert_eq!(row.key.id, id);
+    assert_eq!(row.owner, s.user.email, "the owner's name is shown");
+    assert_eq!(seen.accounts(), 1, "get one key");
+    assert_eq!(seen.reads(), 1);
+}
+
+/// The store decodes an account record once and hands out that decoding
+/// while the record is unchanged; a change is seen at the next read, with
+/// the names that go with it.
+#[test]
+fn an_account_is_decoded_again_only_when_its_record_changed() {
+    let (_tmp, dir) = seeded();
+    let st = SledStore::open(&dir).unwrap();
+    let first = st.account("alpha").unwrap().unwrap();
+    let again = st.account("alpha").unwrap().unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "an unchanged record is decoded once"
+    );
+    let beta = st.account("beta").unwrap().unwrap();
+    assert_eq!(beta.id, "beta");
+    assert!(st.account("no-such-account").unwrap().is_none());
+
+    let mut changed = Account::clone(&first);
+    changed.settings.restrict_api_key_creation = !first.settings.restrict_api_key_creation;
+    changed.members[0].email = "renamed@alpha.test".into();
+    st.put_account(&changed).unwrap();
+    let after = st.account("alpha").unwrap().unwrap();
+    assert!(!Arc::ptr_eq(&first, &after));
+    assert_eq!(*after, changed, "the change is read back");
+    assert!(Arc::ptr_eq(&after, &st.account("alpha").unwrap().unwrap()));
+    let owner_iam_id = changed.members[0].iam_id.clone();
+    drop(st);
+
+    // Through the service: the restriction and the member's new name are
+    // what the next request sees.
+    let svc = Service::with_storage(Box::new(open_after_close(&dir)), HashParams::TEST);
+    let owner = who(&svc, "owner@alpha.test", "alpha");
+    let before = svc.identity_names(&owner).unwrap();
+    assert_eq!(
+        before.get(&owner_iam_id).map(String::as_str),
+        Some("renamed@alpha.test")
+    );
+    let (settings, _) = svc.settings(&owner).unwrap();
+    assert_eq!(
+        settings.restrict_api_key_creation,
+        changed.settings.restrict_api_key_creation
+    );
+    let flipped = svc
+        .set_restrict_creation(&owner, !settings.restrict_api_key_creation)
+        .unwrap();
+    assert_eq!(
+        svc.settings(&owner).unwrap().0.restrict_api_key_creation,
+        flipped.restrict_api_key_creation
+    );
+    assert_ne!(
+        flipped.restrict_api_key_creation,
+        settings.restrict_api_key_creation
+    );
 }
 
 #[test]

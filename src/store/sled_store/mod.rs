@@ -17,6 +17,7 @@
 //! when it is opened.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
@@ -65,7 +66,13 @@ pub struct SledStore {
     by_owner: Tree,
     by_kind: Tree,
     by_lookup: Tree,
+    /// Accounts as last decoded, each with the stored bytes it was decoded
+    /// from: see [`SledStore::account`].
+    decoded_accounts: std::sync::Mutex<HashMap<String, (sled::IVec, Arc<Account>)>>,
 }
+
+/// How many decoded accounts are kept; past it, the next one clears them.
+const DECODED_ACCOUNTS: usize = 64;
 
 impl SledStore {
     fn err(&self, e: sled::Error) -> StoreError {
@@ -189,6 +196,7 @@ impl SledStore {
             by_owner: tree("keys_by_owner")?,
             by_kind: tree("keys_by_kind")?,
             by_lookup: tree("keys_by_lookup")?,
+            decoded_accounts: std::sync::Mutex::default(),
             db,
         })
     }
@@ -341,11 +349,35 @@ impl Storage for SledStore {
         }
     }
 
-    fn account(&self, id: &str) -> Result<Option<Account>> {
-        match self.accounts.get(id).map_err(|e| self.err(e))? {
-            Some(v) => Ok(Some(self.decode("account", &v)?)),
-            None => Ok(None),
+    /// An account record holds every member, so decoding it is the largest
+    /// fixed cost of a request in a large account. The stored bytes are
+    /// read each time (one lookup) and compared with those of the last
+    /// decoding: only a record that changed, by any writer, is decoded
+    /// again.
+    fn account(&self, id: &str) -> Result<Option<Arc<Account>>> {
+        let Some(bytes) = self.accounts.get(id).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        let decoded = self
+            .decoded_accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((seen, account)) = decoded.get(id)
+            && *seen == bytes
+        {
+            return Ok(Some(Arc::clone(account)));
         }
+        drop(decoded);
+        let account: Arc<Account> = Arc::new(self.decode("account", &bytes)?);
+        let mut decoded = self
+            .decoded_accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if decoded.len() >= DECODED_ACCOUNTS && !decoded.contains_key(id) {
+            decoded.clear();
+        }
+        decoded.insert(id.to_string(), (bytes, Arc::clone(&account)));
+        Ok(Some(account))
     }
 
     fn put_account(&self, account: &Account) -> Result<()> {
