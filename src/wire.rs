@@ -11,24 +11,37 @@ use crate::domain::{ApiKey, HistoryEntry, KeyKind, LeakAction, ServiceId};
 
 /// An API key as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// Read leniently: a field IBM's answers may leave out takes its default,
+/// and times may be written as IBM writes them (`…+0000`).
 pub struct WireKey {
     pub id: String,
+    #[serde(default)]
     pub entity_tag: String,
+    #[serde(default)]
     pub crn: String,
+    #[serde(default)]
     pub locked: bool,
+    #[serde(default)]
     pub disabled: bool,
+    #[serde(deserialize_with = "lenient_time")]
     pub created_at: Timestamp,
+    #[serde(default)]
     pub created_by: String,
+    #[serde(deserialize_with = "lenient_time")]
     pub modified_at: Timestamp,
     pub name: String,
+    #[serde(default)]
     pub description: String,
     pub iam_id: String,
     pub account_id: String,
+    #[serde(default)]
     pub support_sessions: bool,
+    #[serde(default = "default_leak_action")]
     pub action_when_leaked: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     /// The value: only in a create's answer, else empty.
+    #[serde(default)]
     pub apikey: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<WireHistory>>,
@@ -50,6 +63,42 @@ pub struct WireKey {
 
 fn user_kind() -> String {
     "user".to_string()
+}
+
+fn default_leak_action() -> String {
+    LeakAction::default().label().to_string()
+}
+
+/// A time as RFC 3339, or as IBM also writes it: an offset without its
+/// colon (`2024-01-02T03:04:05+0000`), seconds left out (`…T03:04+0000`).
+pub fn parse_time(text: &str) -> Result<Timestamp, String> {
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let b = text.as_bytes();
+    let mut fixed = text.to_string();
+    if b.len() > 5
+        && matches!(b[b.len() - 5], b'+' | b'-')
+        && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
+    {
+        fixed.insert(text.len() - 2, ':');
+    }
+    // `THH:MM` and an offset: add the seconds.
+    if let Some(t) = fixed.find(['T', 't'])
+        && fixed.len() > t + 6
+        && fixed.as_bytes()[t + 3] == b':'
+        && matches!(fixed.as_bytes()[t + 6], b'+' | b'-' | b'Z' | b'z')
+    {
+        fixed.insert_str(t + 6, ":00");
+    }
+    fixed
+        .parse::<Timestamp>()
+        .map_err(|e| format!("{text:?} is not a time: {e}"))
+}
+
+fn lenient_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_time(&text).map_err(serde::de::Error::custom)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -115,6 +164,8 @@ impl WireKey {
     /// the server).
     pub fn to_key(&self) -> Result<ApiKey, String> {
         let kind = match self.kind.as_str() {
+            // IBM's answers carry no kind: a service ID's iam_id says it.
+            "user" if self.iam_id.starts_with("iam-ServiceId-") => KeyKind::ServiceId,
             "user" => KeyKind::User,
             "service_id" => KeyKind::ServiceId,
             "classic" => KeyKind::Classic,
@@ -135,11 +186,7 @@ impl WireKey {
         };
         let activity = match &self.activity {
             Some(a) => crate::domain::Activity {
-                last_authn: a
-                    .last_authn
-                    .as_deref()
-                    .map(|t| t.parse::<Timestamp>().map_err(|e| e.to_string()))
-                    .transpose()?,
+                last_authn: a.last_authn.as_deref().map(parse_time).transpose()?,
                 authn_count: a.authn_count,
             },
             None => crate::domain::Activity::default(),
@@ -185,10 +232,7 @@ impl WireHistory {
 
     fn to_entry(&self) -> Result<HistoryEntry, String> {
         Ok(HistoryEntry {
-            timestamp: self
-                .timestamp
-                .parse()
-                .map_err(|e| format!("bad history time: {e}"))?,
+            timestamp: parse_time(&self.timestamp).map_err(|e| format!("bad history time: {e}"))?,
             actor: self.iam_id.clone(),
             action: self.action.clone(),
             message: self.message.clone(),
@@ -380,3 +424,40 @@ pub struct WireAccountSummary {
 pub const GRANT_APIKEY: &str = "urn:ibm:params:oauth:grant-type:apikey";
 /// iamkeys-only, on demo stores: sign in a persona by email.
 pub const GRANT_PERSONA: &str = "urn:iamkeys:params:oauth:grant-type:persona";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_read_as_rfc_3339_and_as_ibm_writes_them() {
+        let want: Timestamp = "2024-01-02T03:04:05Z".parse().unwrap();
+        for text in [
+            "2024-01-02T03:04:05Z",
+            "2024-01-02T03:04:05+00:00",
+            "2024-01-02T03:04:05+0000",
+            "2024-01-02T04:04:05+0100",
+        ] {
+            assert_eq!(parse_time(text), Ok(want), "{text}");
+        }
+        let minute: Timestamp = "2024-01-02T03:04:00Z".parse().unwrap();
+        assert_eq!(parse_time("2024-01-02T03:04+0000"), Ok(minute));
+        assert_eq!(parse_time("2024-01-02T03:04Z"), Ok(minute));
+        for bad in ["", "yesterday", "2024-01-02", "2024-01-02T03:04:05"] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_key_from_an_answer_without_iamkeys_fields_is_read() {
+        let k: WireKey = serde_json::from_value(serde_json::json!({
+            "id": "ApiKey-1", "name": "n", "iam_id": "iam-ServiceId-1", "account_id": "a",
+            "created_at": "2024-01-02T03:04+0000", "modified_at": "2024-01-02T03:04:05Z",
+        }))
+        .unwrap();
+        let key = k.to_key().unwrap();
+        assert_eq!(key.kind, KeyKind::ServiceId);
+        assert_eq!(key.action_when_leaked, LeakAction::default());
+        assert!(k.apikey.is_empty() && k.owner_name.is_none());
+    }
+}

@@ -343,5 +343,15 @@ pub enum Command {
         /// Serve plain HTTP on an address other machines can reach
         #[arg(long = "insecure-http")]
         insecure_http: bool,
+        /// Speak only IBM's IAM Identity API, as IBM's own server does: no
+        /// `/iamkeys/v1/` operations, no persona grant, no iamkeys-only
+        /// fields. For trying clients against an IBM-compatible endpoint.
+        #[arg(
+            long = "ibm-only",
+            hide = true,
+            env = "IAMKEYS_SERVE_IBM_ONLY",
+            value_parser = clap::builder::BoolishValueParser::new()
+        )]
+        ibm_only: bool,
     },
 }

@@ -181,6 +181,7 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             tls_cert,
             tls_key,
             insecure_http,
+            ibm_only,
         } => crate::server::run(
             &dir,
             &crate::server::Options {
@@ -188,6 +189,7 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
                 tls_cert: tls_cert.clone(),
                 tls_key: tls_key.clone(),
                 insecure_http: *insecure_http,
+                ibm_only: *ibm_only,
             },
             params,
         ),

@@ -40,6 +40,11 @@ pub trait Client: Send + Sync {
     fn is_remote(&self) -> bool {
         false
     }
+    /// What this client cannot show, for the faces to say (a server that
+    /// speaks only IBM's API); `None` when nothing is missing.
+    fn notice(&self) -> Option<String> {
+        None
+    }
     /// Problems found by a consistency check of the whole store.
     fn check(&self) -> Result<Vec<Problem>>;
 

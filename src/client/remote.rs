@@ -8,6 +8,12 @@
 //! moves to another account. Every failure maps to the exit code and text a
 //! local command gives; a server that cannot be reached, or fails, is exit 1
 //! naming its URL.
+//!
+//! A server without the extensions (IBM's own, or `serve --ibm-only`) is
+//! found at sign-in, and from then on the page is made from IBM's
+//! operations alone: see [`ibm`].
+
+mod ibm;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -53,6 +59,8 @@ struct Auth {
     grant: Option<Grant>,
     token: Option<Token>,
     store: Option<StoreInfo>,
+    /// The server has no `/iamkeys/v1/` operations: found at sign-in.
+    ibm_only: bool,
 }
 
 pub struct Remote {
@@ -125,6 +133,11 @@ impl Remote {
         self.auth
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether the server speaks only IBM's API (known once signed in).
+    fn ibm(&self) -> bool {
+        self.auth().ibm_only
     }
 
     /// `URL/segments…?query`, each segment escaped.
@@ -229,12 +242,21 @@ impl Remote {
         )?;
         if a.status.is_success() {
             let t: WireToken = self.json(&a)?;
-            // Read the session to learn which account the token works in.
+            // The token's claims say which account it works in (else the
+            // session it opens does).
             let access = Zeroizing::new(t.access_token);
-            let session = self.session_with(&access)?;
+            let got = match ibm::claims(&access) {
+                Some(c) => c.account,
+                None => self.session_with(&access)?.account_id,
+            };
+            if let Some(asked) = account
+                && asked != got
+            {
+                return Err(self.other_account(&got, asked));
+            }
             return Ok(Token {
                 access,
-                account: session.account_id,
+                account: got,
             });
         }
         if a.status.is_server_error() {
@@ -262,8 +284,19 @@ impl Remote {
         if let Some(a) = account {
             not_a_value(a, "an account id")?;
         }
-        let token = self.exchange(&grant, account)?;
-        let s = self.session_with(&token.access)?;
+        let token = match self.exchange(&grant, account) {
+            Err(e) if matches!(grant, Grant::Persona(_)) && e.exit_code() == 2 => {
+                return Err(self.persona_refusal(e));
+            }
+            other => other?,
+        };
+        let s = match self.session_with(&token.access) {
+            Ok(s) => s,
+            // No session operation for a token it just gave: the server
+            // speaks only IBM's API.
+            Err(e) if e.exit_code() == 4 => return self.ibm_sign_in(grant, token, account),
+            Err(e) => return Err(e),
+        };
         let mut auth = self.auth();
         auth.store = Some(StoreInfo {
             schema_version: s.store.schema_version,
@@ -316,6 +349,23 @@ impl Remote {
         headers: &[(&str, &str)],
         json: Option<&serde_json::Value>,
     ) -> Result<Answer> {
+        let a = self.answer(s, method, url, headers, json)?;
+        if a.status.is_success() {
+            Ok(a)
+        } else {
+            Err(self.error(&a))
+        }
+    }
+
+    /// [`Remote::call`], with an error answer given back as it is.
+    fn answer(
+        &self,
+        s: Option<&Session>,
+        method: &Method,
+        url: &Url,
+        headers: &[(&str, &str)],
+        json: Option<&serde_json::Value>,
+    ) -> Result<Answer> {
         let body = json.map(|v| serde_json::to_vec(v).expect("json"));
         let mut renew = false;
         loop {
@@ -333,10 +383,7 @@ impl Remote {
                 renew = true;
                 continue;
             }
-            if a.status.is_success() {
-                return Ok(a);
-            }
-            return Err(self.error(&a));
+            return Ok(a);
         }
     }
 
@@ -395,20 +442,38 @@ impl Remote {
         })
     }
 
-    fn created(&self, w: WireKey) -> Result<Created> {
+    fn created(&self, s: &Session, w: WireKey) -> Result<Created> {
         let value = Zeroizing::new(w.apikey.clone());
         let secret = secret::parse(&value).map_err(|e| self.unexpected(e))?;
         Ok(Created {
-            row: self.row(WireKey {
-                apikey: String::new(),
-                ..w
-            })?,
+            row: self.row_for(
+                s,
+                WireKey {
+                    apikey: String::new(),
+                    ..w
+                },
+            )?,
             secret,
         })
     }
 
+    /// A key's row: the names from the answer, or against a server that
+    /// speaks only IBM's API, looked up.
+    fn row_for(&self, s: &Session, w: WireKey) -> Result<KeyRow> {
+        if self.ibm() {
+            self.ibm_row(s, w)
+        } else {
+            self.row(w)
+        }
+    }
+
     fn details(&self, s: &Session, key_ref: &str) -> Result<(KeyRow, Vec<KeyAction>)> {
         not_a_value(key_ref, "a key id or name")?;
+        if self.ibm() {
+            let row = self.ibm_details(s, key_ref)?;
+            let actions = self.ibm_actions(s, &row.key)?;
+            return Ok((row, actions));
+        }
         let d: WireKeyDetails = self.get_json(Some(s), &["iamkeys", "v1", "keys", key_ref], &[])?;
         let actions = d
             .actions
@@ -500,6 +565,9 @@ impl Client for Remote {
         struct Checked {
             problems: Vec<Problem>,
         }
+        if self.ibm() {
+            return Err(self.ibm_check_refusal());
+        }
         let url = self.url(&["iamkeys", "v1", "check"], &[]);
         let a = self.call(None, &Method::POST, &url, &[], None)?;
         Ok(self.json::<Checked>(&a)?.problems)
@@ -540,7 +608,18 @@ impl Client for Remote {
         self.sign_in(Grant::ApiKey(Zeroizing::new(value.to_string())), account)
     }
 
+    fn notice(&self) -> Option<String> {
+        self.ibm().then(|| ibm::NOTICE.to_string())
+    }
+
     fn accounts(&self, s: &Session) -> Result<Vec<AccountSummary>> {
+        if self.ibm() {
+            // IBM's IAM Identity API lists no accounts: the token's own.
+            return Ok(vec![AccountSummary {
+                id: s.account_id.clone(),
+                name: String::new(),
+            }]);
+        }
         let list: Vec<WireAccountSummary> =
             self.get_json(Some(s), &["iamkeys", "v1", "accounts"], &[])?;
         Ok(list
@@ -553,6 +632,9 @@ impl Client for Remote {
     }
 
     fn account_of(&self, s: &Session) -> Result<Account> {
+        if self.ibm() {
+            return self.ibm_account(s);
+        }
         self.get_json(Some(s), &["iamkeys", "v1", "account"], &[])
     }
 
@@ -567,6 +649,14 @@ impl Client for Remote {
             }
         };
         let token = self.exchange(&grant, Some(account_id))?;
+        if self.ibm() {
+            let account_id = token.account.clone();
+            self.auth().token = Some(token);
+            return Ok(Session {
+                account_id,
+                ..s.clone()
+            });
+        }
         let w = self.session_with(&token.access)?;
         self.auth().token = Some(token);
         Ok(Session {
@@ -577,6 +667,9 @@ impl Client for Remote {
     }
 
     fn views(&self, s: &Session) -> Result<Vec<ViewInfo>> {
+        if self.ibm() {
+            return self.ibm_views(s);
+        }
         let list: Vec<WireView> = self.get_json(Some(s), &["iamkeys", "v1", "views"], &[])?;
         list.into_iter()
             .map(|v| {
@@ -598,6 +691,9 @@ impl Client for Remote {
     }
 
     fn list(&self, s: &Session, q: &ListQuery) -> Result<Listing> {
+        if self.ibm() {
+            return self.ibm_listing(s, q);
+        }
         if let Some(limit) = q.limit {
             return self.listing(s, q, q.offset, limit);
         }
@@ -615,6 +711,15 @@ impl Client for Remote {
     }
 
     fn list_rows<'a>(&'a self, s: &Session, q: &ListQuery) -> Result<RowPage<'a>> {
+        if self.ibm() {
+            let l = self.ibm_listing(s, q)?;
+            return Ok(RowPage {
+                total: l.total,
+                offset: l.offset,
+                len: l.rows.len(),
+                rows: Box::new(l.rows.into_iter().map(Ok)),
+            });
+        }
         let first = self.listing(s, q, q.offset, q.limit.unwrap_or(PAGE).min(PAGE))?;
         let total = first.total;
         let offset = first.offset;
@@ -669,6 +774,9 @@ impl Client for Remote {
     }
 
     fn identity_names(&self, s: &Session) -> Result<HashMap<String, String>> {
+        if self.ibm() {
+            return self.ibm_names(s, true);
+        }
         self.get_json(Some(s), &["iamkeys", "v1", "names"], &[])
     }
 
@@ -700,10 +808,13 @@ impl Client for Remote {
     }
 
     fn create_classic_key(&self, s: &Session) -> Result<Created> {
+        if self.ibm() {
+            return Err(self.ibm_classic());
+        }
         let url = self.url(&["iamkeys", "v1", "classic_keys"], &[]);
         let a = self.call(Some(s), &Method::POST, &url, &[], None)?;
         let w: WireKey = self.json(&a)?;
-        self.created(w)
+        self.created(s, w)
     }
 
     fn update(&self, s: &Session, key_ref: &str, u: &KeyUpdate) -> Result<KeyRow> {
@@ -741,7 +852,7 @@ impl Client for Remote {
             Some(&serde_json::Value::Object(body)),
         )?;
         let w: WireKey = self.json(&a)?;
-        self.row(w)
+        self.row_for(s, w)
     }
 
     fn switch(
@@ -775,6 +886,9 @@ impl Client for Remote {
     }
 
     fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)> {
+        if self.ibm() {
+            return self.ibm_settings(s);
+        }
         let account = self.account_of(s)?;
         let api: serde_json::Value = self.get_json(
             Some(s),
@@ -800,6 +914,9 @@ impl Client for Remote {
             &[("If-Match", "*")],
             Some(&serde_json::json!({ "restrict_create_platform_apikey": value })),
         )?;
+        if self.ibm() {
+            return Ok(self.ibm_settings(s)?.0);
+        }
         Ok(self.account_of(s)?.settings)
     }
 }
@@ -829,7 +946,7 @@ impl Remote {
             Some(&body),
         )?;
         let w: WireKey = self.json(&a)?;
-        self.created(w)
+        self.created(s, w)
     }
 
     /// The IAM id of a service ID given by id or name, if the caller can

@@ -14,7 +14,7 @@ use super::errors::{ApiError, TokenError};
 use super::http::{Caller, blocking, flag, if_match, with_etag};
 use super::token::{Claims, TOKEN_LIFETIME_SECS, TokenAccount};
 use crate::access::{KeyAction, ViewFilter};
-use crate::domain::LeakAction;
+use crate::domain::{KeyKind, LeakAction};
 use crate::service::{
     KeyRow, KeyUpdate, ListQuery, Listing, NewKey, Service, ServiceError, Session, SortField,
 };
@@ -159,7 +159,7 @@ async fn exchange(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<WireT
             drop(permit);
             result.map_err(|_| TokenError::internal())??
         }
-        wire::GRANT_PERSONA => {
+        wire::GRANT_PERSONA if !st.ibm_only => {
             let email = email.ok_or_else(|| TokenError::bad_request("email is missing"))?;
             let st2 = Arc::clone(st);
             tokio::task::spawn_blocking(move || st2.service.sign_in_as(&email, account.as_deref()))
@@ -199,6 +199,8 @@ fn issue(st: &Shared, headers: &HeaderMap, s: &Session, grant: &str) -> WireToke
         scope: "ibm openid".to_string(),
         client_id: "default".to_string(),
         jti: uuid::Uuid::new_v4().to_string(),
+        email: (!service).then(|| s.user.email.clone()),
+        name: Some(s.user.name.clone()).filter(|n| !n.is_empty()),
         iamkeys_key: s.key_id.clone(),
     };
     WireToken {
@@ -510,20 +512,27 @@ pub async fn get_one(
     ))
 }
 
+/// The key `id` (an id, not a name) among those the caller can see through
+/// this API. A server that speaks only IBM's API does not carry classic
+/// infrastructure keys, as IBM's does not.
+fn by_id(svc: &Service, s: &Session, id: &str, ibm_only: bool) -> Result<KeyRow, ServiceError> {
+    let row = svc.get(s, id)?;
+    if row.key.id != id || (ibm_only && row.key.kind == KeyKind::Classic) {
+        return Err(ServiceError::NotFound(format!(
+            "no API key {id} among the keys you can see in this account"
+        )));
+    }
+    Ok(row)
+}
+
 /// A key by id that the caller can see.
 async fn read_by_id(st: &Shared, s: Session, id: String) -> Result<KeyRow, ApiError> {
+    let ibm_only = st.ibm_only;
     blocking(st, move |svc| {
         if Service::is_service_identity(&s) {
             return svc.own_service_key(&s, &id);
         }
-        let row = svc.get(&s, &id)?;
-        if row.key.id == id {
-            Ok(row)
-        } else {
-            Err(ServiceError::NotFound(format!(
-                "no API key {id} among the keys you can see in this account"
-            )))
-        }
+        by_id(svc, &s, &id, ibm_only)
     })
     .await
 }
@@ -559,6 +568,9 @@ pub async fn details(
     let row = blocking(&st, move |svc| svc.key_of_value(&s, value.as_str())).await;
     drop(permit);
     let row = row?;
+    if st.ibm_only && row.key.kind == KeyKind::Classic {
+        return Err(ApiError::not_found("no API key has that value"));
+    }
     Ok(with_etag(
         StatusCode::OK,
         &row.key.entity_tag.clone(),
@@ -698,13 +710,9 @@ pub async fn update(
     };
     let support = b.support_sessions;
     let s = caller.session;
+    let ibm_only = st.ibm_only;
     let row = blocking(&st, move |svc| {
-        let current = svc.get(&s, &id)?;
-        if current.key.id != id {
-            return Err(ServiceError::NotFound(format!(
-                "no API key {id} among the keys you can see in this account"
-            )));
-        }
+        let current = by_id(svc, &s, &id, ibm_only)?;
         if support.is_some_and(|v| v != current.key.support_sessions) {
             return Err(ServiceError::BadInput(
                 "support_sessions is set when a key is created and cannot be changed".into(),
@@ -736,13 +744,9 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let tag = if_match(&headers)?.flatten();
     let s = caller.session;
+    let ibm_only = st.ibm_only;
     blocking(&st, move |svc| {
-        let row = svc.get(&s, &id)?;
-        if row.key.id != id {
-            return Err(ServiceError::NotFound(format!(
-                "no API key {id} among the keys you can see in this account"
-            )));
-        }
+        by_id(svc, &s, &id, ibm_only)?;
         svc.delete(&s, &id, tag.as_deref()).map(|_| ())
     })
     .await?;
@@ -758,13 +762,9 @@ async fn switch(
 ) -> Result<Response, ApiError> {
     let tag = if_match(headers)?.flatten();
     let s = caller.session;
+    let ibm_only = st.ibm_only;
     blocking(&st, move |svc| {
-        let row = svc.get(&s, &id)?;
-        if row.key.id != id {
-            return Err(ServiceError::NotFound(format!(
-                "no API key {id} among the keys you can see in this account"
-            )));
-        }
+        by_id(svc, &s, &id, ibm_only)?;
         svc.switch(&s, &id, action, tag.as_deref()).map(|_| ())
     })
     .await?;

@@ -11,6 +11,7 @@ mod apikeys;
 mod errors;
 mod ext;
 mod http;
+mod ibm_only;
 mod serviceids;
 mod settings;
 pub mod token;
@@ -37,6 +38,8 @@ pub struct Options {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub insecure_http: bool,
+    /// Speak only IBM's API (see [`ibm_only`]).
+    pub ibm_only: bool,
 }
 
 /// Bounds that keep one client from exhausting the server.
@@ -95,6 +98,8 @@ pub struct State {
     pub hashing: Semaphore,
     pub reports: settings::Reports,
     pub https: bool,
+    /// Behave as a server that speaks only IBM's API: see [`ibm_only`].
+    pub ibm_only: bool,
 }
 
 pub type Shared = Arc<State>;
@@ -131,6 +136,7 @@ pub fn run(dir: &Path, opts: &Options, params: HashParams) -> AppResult {
         hashing: Semaphore::new(limits::HASHING),
         reports: settings::Reports::default(),
         https: tls.is_some(),
+        ibm_only: opts.ibm_only,
     });
     let result = runtime.block_on(serve(addr, tls, header_read, Arc::clone(&state)));
     // Everything acknowledged was flushed when it was answered; the store
@@ -153,7 +159,7 @@ async fn serve(
         .local_addr()
         .map_err(|e| other(format!("cannot listen on {addr}: {e}")))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    tracing::info!(address = %bound, scheme, "server listening");
+    tracing::info!(address = %bound, scheme, ibm_only = state.ibm_only, "server listening");
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -237,7 +243,13 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/v1/activity/accounts/{account_id}/report/{reference}",
             get(settings::get_report),
-        )
-        .merge(ext::routes());
+        );
+    let api = if state.ibm_only {
+        // No `/iamkeys/v1/` route: those paths fall to the 404 every
+        // unknown path gets, in IBM's error shape.
+        api.layer(axum::middleware::from_fn(ibm_only::answers))
+    } else {
+        api.merge(ext::routes())
+    };
     http::layers(api, state)
 }

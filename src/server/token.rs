@@ -34,6 +34,12 @@ pub struct Claims {
     pub scope: String,
     pub client_id: String,
     pub jti: String,
+    /// The user's email, as IBM's tokens carry it (none for a service ID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The user's (or service ID's) name, as IBM's tokens carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// iamkeys: the key the token was exchanged for (none for a persona).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iamkeys_key: Option<String>,
@@ -203,6 +209,8 @@ mod tests {
             scope: "ibm openid".into(),
             client_id: "default".into(),
             jti: "j".into(),
+            email: Some("ada@acme.example".into()),
+            name: Some("Ada Lovelace".into()),
             iamkeys_key: Some("ApiKey-1".into()),
         }
     }

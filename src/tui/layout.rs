@@ -524,10 +524,15 @@ pub fn create_label(st: &State, wide: bool) -> &'static str {
 }
 
 pub fn notice_text(st: &State) -> Option<String> {
-    let info = st.page.view_info()?;
-    info.create_refused
-        .as_ref()
-        .map(|d| format!("Creating API keys is not possible here: {d}"))
+    let refused = st
+        .page
+        .view_info()
+        .and_then(|info| info.create_refused.as_ref())
+        .map(|d| format!("Creating API keys is not possible here: {d}"));
+    match (refused, st.page.client_notice.as_ref()) {
+        (Some(r), Some(c)) => Some(format!("{r} · {c}")),
+        (r, c) => r.or_else(|| c.cloned()),
+    }
 }
 
 /// Room the breadcrumb keeps on the left of the header.

@@ -70,6 +70,7 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                     accounts: service.accounts(&session)?,
                     account: service.account_of(&session)?,
                     now: now(),
+                    notice: service.notice(),
                 }))
             })()
             .map_err(|e: crate::service::ServiceError| Failure::from(e));

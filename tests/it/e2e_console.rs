@@ -86,13 +86,13 @@ impl Console {
 
     /// Waits until every one of `needles` is on screen at once: a frame
     /// may arrive in several reads.
-    fn wait_all(&self, needles: &[&str]) -> String {
+    pub(crate) fn wait_all(&self, needles: &[&str]) -> String {
         self.wait_until(&needles.join(" + "), |s| {
             needles.iter().all(|n| s.contains(n))
         })
     }
 
-    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = crate::common::deadline(Duration::from_secs(30));
         loop {
             let s = self.screen();
@@ -132,7 +132,7 @@ impl Console {
         }
     }
 
-    fn type_text(&mut self, text: &str) {
+    pub(crate) fn type_text(&mut self, text: &str) {
         self.send(text.as_bytes());
     }
 
@@ -192,7 +192,7 @@ fn as_persona(dir: &Path, data: &Path, email: &str, env: &[(&str, &str)]) -> Con
     )
 }
 
-const LABELS: [&str; 4] = [
+pub(crate) const LABELS: [&str; 4] = [
     "My IBM Cloud API keys",
     "All IBM Cloud user API keys",
     "All service ID API keys",
@@ -201,7 +201,7 @@ const LABELS: [&str; 4] = [
 
 /// The View filter options on screen: the labels inside the open dropdown
 /// (the rows below the View box).
-fn dropdown_options(screen: &str) -> Vec<&'static str> {
+pub(crate) fn dropdown_options(screen: &str) -> Vec<&'static str> {
     let rows: Vec<&str> = screen.lines().skip(3).take(6).collect();
     LABELS
         .into_iter()

@@ -23,6 +23,7 @@ mod limits;
 mod readme;
 mod records;
 mod remote;
+mod remote_ibm_only;
 mod sdk;
 mod secrets;
 mod server_api;

@@ -54,7 +54,7 @@ impl Drop for Server {
 
 /// Text with what differs between two stores made alike replaced: key ids
 /// and values, entity tags.
-fn normalize(text: &str) -> String {
+pub(crate) fn normalize(text: &str) -> String {
     fn word(w: &str) -> &str {
         let tag = w.split_once('-').is_some_and(|(n, h)| {
             !n.is_empty()

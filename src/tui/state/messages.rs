@@ -138,6 +138,8 @@ pub struct PageData {
     pub accounts: Vec<AccountSummary>,
     pub account: Account,
     pub now: Timestamp,
+    /// What the client cannot show here (see `Client::notice`).
+    pub notice: Option<String>,
 }
 
 /// A worker's answer.

@@ -20,6 +20,8 @@ pub struct Page {
     pub views: Vec<ViewInfo>,
     pub accounts: Vec<AccountSummary>,
     pub account: Option<Account>,
+    /// What the client cannot show here, said above the table.
+    pub client_notice: Option<String>,
     /// Every row of the view, in the order loaded.
     pub rows: Vec<KeyRow>,
     /// Search text and sort orders of `rows`.
@@ -46,6 +48,7 @@ impl Default for Page {
             views: Vec::new(),
             accounts: Vec::new(),
             account: None,
+            client_notice: None,
             rows: Vec::new(),
             index: RowIndex::default(),
             visible: Vec::new(),

@@ -187,6 +187,7 @@ pub(super) fn apply_page(st: &mut State, data: PageData) {
     page.views = data.views;
     page.accounts = data.accounts;
     page.account = Some(data.account);
+    page.client_notice = data.notice;
     page.rows = data.rows;
     page.index = data.index;
     st.now = data.now;
