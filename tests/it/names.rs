@@ -265,7 +265,8 @@ fn a_half_built_name_index_is_built_again_from_the_records() {
     assert!(resolved(&dir, "owner@alpha.test", "alpha", "bot-key").starts_with("exit 4\n"));
 }
 
-/// `check` names each way the name index can disagree with the records.
+/// `check` names each way the name index can disagree with the records
+/// (and an owner entry under the wrong owner).
 #[test]
 fn check_finds_a_wrong_name_index() {
     let (_tmp, dir) = seeded();
@@ -299,6 +300,14 @@ fn check_finds_a_wrong_name_index() {
         names
             .insert(name_entry(acct, "ghost", "ApiKey-nowhere"), &[])
             .unwrap();
+        // And an owner entry filing admin-key under someone else.
+        db.open_tree("keys_by_owner")
+            .unwrap()
+            .insert(
+                format!("{acct}\0iam-someone-else\0u\0{admin}").as_bytes(),
+                &[],
+            )
+            .unwrap();
         db.flush().unwrap();
         ids
     };
@@ -308,7 +317,7 @@ fn check_finds_a_wrong_name_index() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    assert!(stderr.contains("has 3 problem(s)"), "{stderr}");
+    assert!(stderr.contains("has 4 problem(s)"), "{stderr}");
     let plain = &ids["plain-key"].1;
     let admin = &ids["admin-key"].1;
     for problem in [
@@ -317,6 +326,7 @@ fn check_finds_a_wrong_name_index() {
             "the name index files key {admin} under \"old name\", which is not its name in this account"
         ),
         "the name index names key ApiKey-nowhere, which does not exist".to_string(),
+        format!("the owner index files key {admin} under an entry its record does not call for"),
     ] {
         assert!(stdout.contains(&problem), "{problem}\nnot in:\n{stdout}");
     }

@@ -13,7 +13,7 @@ use iamkeys::domain::{ApiKey, SignInFailures, THROTTLE_MAX_WAIT_SECS, THROTTLE_W
 use iamkeys::secret::HashParams;
 use iamkeys::service::{Service, ServiceError};
 use iamkeys::store::record::{self, HistoryRecord, KEY_RECORD_V2, KeyRecordV1};
-use iamkeys::store::{Admission, SledStore, Storage};
+use iamkeys::store::{Admission, Storage};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
@@ -499,7 +499,7 @@ fn the_schema_2_key_record_layout_is_frozen() {
 fn an_edit_keeps_what_sign_ins_recorded_meanwhile() {
     let (_tmp, dir) = seeded();
     let id = stored(&dir, "grandchild-key").id;
-    let store = SledStore::open(&dir).unwrap();
+    let store = crate::service::open_after_close(&dir);
     let read = store.key(&id).unwrap().unwrap();
     // Meanwhile: a wrong guess and a sign-in.
     let now = Timestamp::now();
