@@ -180,10 +180,9 @@ fn a_name_index_build_killed_midway_runs_again_at_the_next_open() {
     let started = Instant::now();
     run_ok(&timed.path().join("data"), &["check"]);
     let whole = started.elapsed();
-    let trials = 8;
+    // Kills spread over that time: before, during and after the build.
     // (schema, entries in the name index, finished) after each kill.
-    let mut seen = Vec::new();
-    for t in 0..trials {
+    let trial = |delay: std::time::Duration| -> (String, usize, bool) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("data");
         copy_dir(&template, &dir);
@@ -193,10 +192,10 @@ fn a_name_index_build_killed_midway_runs_again_at_the_next_open() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(whole * t / trials);
+        std::thread::sleep(delay);
         let _ = child.kill();
         let done = child.wait().unwrap().success();
-        {
+        let seen = {
             let db = raw(&dir);
             let version = schema_version(&db);
             assert_eq!(db.open_tree("keys").unwrap().len(), keys);
@@ -207,20 +206,53 @@ fn a_name_index_build_killed_midway_runs_again_at_the_next_open() {
                 "2" => {}
                 v => panic!("schema version {v}"),
             }
-            seen.push((version, entries, done));
-        }
+            (version, entries, done)
+        };
         // The next open finishes the job.
         run_ok(&dir, &["check"]);
         let db = raw(&dir);
         assert_eq!(schema_version(&db), "3");
         assert_name_index_exact(&db);
+        seen
+    };
+    let midway = |seen: &[(std::time::Duration, (String, usize, bool))]| {
+        seen.iter()
+            .any(|(_, (v, n, done))| v == "2" && *n > 0 && *n < keys && !done)
+    };
+    let trials = 8;
+    let mut seen = Vec::new();
+    for t in 0..trials {
+        let delay = whole * t / trials;
+        seen.push((delay, trial(delay)));
+    }
+    // Until a kill lands while the index is half written (sled writes it
+    // out every half second, so a long enough build shows it), bisect
+    // between the last kill that left schema 2 and the first that left 3.
+    for _ in 0..8 {
+        if midway(&seen) {
+            break;
+        }
+        let before = seen
+            .iter()
+            .filter(|(_, (v, _, _))| v == "2")
+            .map(|(d, _)| *d)
+            .max()
+            .unwrap_or_default();
+        let after = seen
+            .iter()
+            .filter(|(d, (v, _, _))| v == "3" && *d > before)
+            .map(|(d, _)| *d)
+            .min()
+            .unwrap_or(whole);
+        let delay = (before + after) / 2;
+        seen.push((delay, trial(delay)));
     }
     eprintln!(
-        "undisturbed open {whole:?}; after each kill (schema, name entries, finished): {seen:?}"
+        "undisturbed open {whole:?}; after each kill (delay, (schema, name entries, finished)): {seen:?}"
     );
     assert!(
-        seen.iter().any(|(v, _, done)| v == "2" && !done),
-        "no kill landed before the index was complete: {seen:?}"
+        midway(&seen),
+        "no kill landed while the index was half built: {seen:?}"
     );
 }
 
