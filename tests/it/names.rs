@@ -729,3 +729,54 @@ proptest! {
         }
     }
 }
+
+// ---- check at scale --------------------------------------------------------
+
+/// A store of `keys` user keys in one account of `users` members.
+fn generated(keys: usize, users: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let (fx, _) = iamkeys::fixture::generate(&iamkeys::fixture::GenSpec {
+        keys,
+        users,
+        with_values: 0,
+        ..iamkeys::fixture::GenSpec::default()
+    });
+    let (seed, _) = iamkeys::fixture::to_seed(&fx, HashParams::TEST, iamkeys::service::now());
+    iamkeys::store::SledStore::create(&dir, &seed, true, "test", false).unwrap();
+    (tmp, dir)
+}
+
+/// `check` reads each account record once, not once per key: a large
+/// account (thousands of members) costs it no more per key than a small
+/// one. (Reading the account per key made the large one many times
+/// slower.) Measured interleaved, medians of five.
+#[test]
+fn check_costs_the_same_per_key_whatever_the_size_of_the_account() {
+    const KEYS: usize = 10_000;
+    let (_small_tmp, small) = generated(KEYS, 0);
+    let (_large_tmp, large) = generated(KEYS, 5_000);
+    let store = |dir: &Path| crate::service::open_after_close(dir);
+    let time = |dir: &Path| {
+        let st = store(dir);
+        let started = Instant::now();
+        let problems = iamkeys::store::Storage::check(&st).unwrap();
+        let took = started.elapsed();
+        assert_eq!(problems, Vec::<String>::new());
+        took
+    };
+    let (mut s, mut l) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        s.push(time(&small));
+        l.push(time(&large));
+    }
+    s.sort();
+    l.sort();
+    let (s, l) = (s[2], l[2]);
+    eprintln!("check of {KEYS} keys: 11 members {s:?}, 5,001 members {l:?}");
+    assert!(
+        l < s * 3,
+        "a large account made check {:.1}x slower ({l:?} against {s:?})",
+        l.as_secs_f64() / s.as_secs_f64()
+    );
+}
