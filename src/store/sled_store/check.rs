@@ -8,7 +8,8 @@
 //! index entry its record calls for; then one pass over each index marks
 //! the entries found and names the ones no record calls for; last, the
 //! entries never found are named. Each account record is read once, not
-//! once per key.
+//! once per key. (The hashes are 64 bits: a wrong entry that hashed like
+//! the right one would pass, a chance of one in 2^64 per entry.)
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
