@@ -1,5 +1,6 @@
-//! Scale: sign-in, the "My" view, the all-users view and opening a session
-//! at 10, 1,000 and 100,000 keys in one account.
+//! Scale: sign-in, the "My" view, the all-users view, opening a session
+//! and naming a key (by name and by id, read and lock/unlock) at 10, 1,000
+//! and 100,000 keys in one account.
 //!
 //! `cargo bench --bench scale` (add `-- sign_in` to run one group). Each
 //! store is generated with `fixture::generate` (the same generator as
@@ -23,6 +24,8 @@ struct Bench {
     _tmp: tempfile::TempDir,
     dir: PathBuf,
     value: String,
+    /// The name of a member's key half way through the store.
+    middle: String,
 }
 
 fn store(keys: usize) -> Bench {
@@ -34,12 +37,14 @@ fn store(keys: usize) -> Bench {
         with_values: 1,
         ..GenSpec::default()
     });
+    let middle = fx.accounts[0].api_keys[keys / 2].name.clone();
     let (seed, _) = fixture::to_seed(&fx, HashParams::OWASP, now());
     SledStore::create(&dir, &seed, true, "bench", false).unwrap();
     Bench {
         _tmp: tmp,
         dir,
         value: values[0].expose().to_string(),
+        middle,
     }
 }
 
@@ -89,6 +94,33 @@ fn benches(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // A key named on the command line: by its id (one read), by its name
+    // (the name index, then one read), for a read and for a lock + unlock
+    // (two flushed writes). The key is a member's, half way through.
+    for (group, change) in [("get_key", false), ("lock_unlock_key", true)] {
+        let mut g = c.benchmark_group(group);
+        g.sample_size(30);
+        for (n, b) in &stores {
+            let svc = Service::open(&b.dir, HashParams::OWASP).unwrap();
+            let s = svc.sign_in_as("owner@scale.example", None).unwrap();
+            let name = b.middle.clone();
+            let id = svc.get(&s, &name).unwrap().key.id;
+            for (how, key_ref) in [("name", &name), ("id", &id)] {
+                g.bench_with_input(BenchmarkId::new(how, n), n, |bench, _| {
+                    bench.iter(|| {
+                        if change {
+                            svc.set_locked(&s, key_ref, true, None).unwrap();
+                            black_box(svc.set_locked(&s, key_ref, false, None).unwrap());
+                        } else {
+                            black_box(svc.get(&s, key_ref).unwrap());
+                        }
+                    });
+                });
+            }
+        }
+        g.finish();
+    }
 
     let mut g = c.benchmark_group("users_view_json");
     g.sample_size(10).measurement_time(Duration::from_secs(10));

@@ -161,32 +161,6 @@ impl Service {
             })
     }
 
-    /// Every key the user can see in this account, across all their views.
-    pub(super) fn visible(
-        &self,
-        account: &Account,
-        me: &str,
-        each: &mut dyn FnMut(ApiKey) -> bool,
-    ) -> Result<()> {
-        let views = access::views(account, me);
-        let mut go_on = true;
-        for view in views {
-            if view == ViewFilter::MyApiKeys
-                && views_contains(account, me, ViewFilter::AllUserApiKeys)
-            {
-                continue; // the all-users view includes one's own keys
-            }
-            self.scan_view(account, me, view, &mut |k| {
-                go_on = each(k);
-                go_on
-            })?;
-            if !go_on {
-                break;
-            }
-        }
-        Ok(())
-    }
-
     /// Finds a key by id, or by a name unique among the keys the user can
     /// see here. A key the user cannot see is reported as not found.
     pub fn resolve(&self, s: &Session, key_ref: &str) -> Result<ApiKey> {
@@ -203,13 +177,19 @@ impl Service {
             }
             return Err(not_found(key_ref));
         }
-        let mut found = Vec::new();
-        self.visible(account, me, &mut |k| {
-            if k.name == key_ref {
-                found.push(k);
-            }
-            true
-        })?;
+        // Only the keys of that name are read; of those, the ones the user
+        // can see in one of their views count (what a scan of every view
+        // would find).
+        let mut found: Vec<ApiKey> = self
+            .store
+            .keys_named(&account.id, key_ref)?
+            .into_iter()
+            .filter(|k| {
+                k.account_id == account.id
+                    && k.name == key_ref
+                    && access::can_see(account, me, &KeyFacts::of(k))
+            })
+            .collect();
         match found.len() {
             0 => Err(not_found(key_ref)),
             1 => Ok(found.pop().expect("one")),
@@ -295,8 +275,4 @@ pub fn sort_rows(rows: &mut [KeyRow], field: SortField, desc: bool) {
     if desc {
         rows.reverse();
     }
-}
-
-pub(super) fn views_contains(account: &Account, me: &str, view: ViewFilter) -> bool {
-    access::may_use_view(account, me, view).is_ok()
 }

@@ -18,7 +18,7 @@ pub use sled_store::SledStore;
 
 /// The schema this build writes and reads. An older store is migrated when
 /// it is opened (see [`record`]).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest schema this build still migrates from.
 pub const OLDEST_SCHEMA_VERSION: u32 = 1;
@@ -120,6 +120,9 @@ pub trait Storage: Send + Sync {
     /// One identity's keys of one kind in an account, through the owner index.
     fn keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<Vec<ApiKey>>;
     fn count_keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<usize>;
+    /// The keys of an account with exactly this name (compared byte for
+    /// byte, as typed), through the name index: the others are not read.
+    fn keys_named(&self, account_id: &str, name: &str) -> Result<Vec<ApiKey>>;
     /// Every key of one kind in an account, in id order, streamed to `each`
     /// until it returns false.
     fn scan_kind(
@@ -144,7 +147,9 @@ pub trait Storage: Send + Sync {
     /// Settles the attempt admitted at `at`: with `right`, the value was
     /// right and the failure counted at admission is taken back. `update`
     /// records activity or history on the stored key, without an entity-tag
-    /// change; the key as stored afterwards is returned.
+    /// change (a change to what the indexes hold — account, owner, kind,
+    /// name, lookup id — is refused); the key as stored afterwards is
+    /// returned.
     fn settle_sign_in(
         &self,
         id: &str,

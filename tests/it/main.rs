@@ -20,6 +20,7 @@ mod fixtures;
 mod hostile_input;
 mod injection;
 mod limits;
+mod names;
 mod readme;
 mod records;
 mod remote;

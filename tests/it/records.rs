@@ -13,20 +13,20 @@ use iamkeys::domain::{ApiKey, SignInFailures, THROTTLE_MAX_WAIT_SECS, THROTTLE_W
 use iamkeys::secret::HashParams;
 use iamkeys::service::{Service, ServiceError};
 use iamkeys::store::record::{self, HistoryRecord, KEY_RECORD_V2, KeyRecordV1};
-use iamkeys::store::{Admission, SledStore, Storage};
+use iamkeys::store::{Admission, Storage};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use crate::common::iamkeys;
 use crate::service::{GRANDCHILD_KEY, PLAIN_KEY, seeded, stored, wrong_secret_for};
 
-fn data(name: &str) -> PathBuf {
+pub(crate) fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/data")
         .join(name)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
@@ -48,16 +48,16 @@ fn v1_store() -> (tempfile::TempDir, PathBuf) {
 }
 
 /// The raw trees, for looking under the store (the store must be closed).
-fn raw(dir: &Path) -> sled::Db {
+pub(crate) fn raw(dir: &Path) -> sled::Db {
     sled::open(dir.join("store")).unwrap()
 }
 
-fn schema_version(db: &sled::Db) -> String {
+pub(crate) fn schema_version(db: &sled::Db) -> String {
     let v = db.open_tree("meta").unwrap().get("schema_version").unwrap();
     String::from_utf8(v.unwrap().to_vec()).unwrap()
 }
 
-fn run_ok(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn run_ok(dir: &Path, args: &[&str]) -> String {
     let out = iamkeys(dir).args(args).output().unwrap();
     assert!(
         out.status.success(),
@@ -120,10 +120,12 @@ fn a_schema_1_store_opens_migrated_with_every_record_intact() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 13, "every key of the fixture was compared");
-    // Under the store: schema 2, every key record in the tagged layout.
+    // Under the store: the current schema, every key record in the tagged
+    // layout, every name indexed.
     {
         let db = raw(&dir);
-        assert_eq!(schema_version(&db), "2");
+        assert_eq!(schema_version(&db), "3");
+        crate::names::assert_name_index_exact(&db);
         let keys = db.open_tree("keys").unwrap();
         assert_eq!(keys.len(), ids.len());
         for item in &keys {
@@ -190,13 +192,16 @@ fn consistent_schema(dir: &Path, keys_expected: usize) -> String {
     let version = schema_version(&db);
     let keys = db.open_tree("keys").unwrap();
     assert_eq!(keys.len(), keys_expected);
+    if version == "3" {
+        crate::names::assert_name_index_exact(&db);
+    }
     for item in &keys {
         let (_, bytes) = item.unwrap();
         match version.as_str() {
             "1" => {
                 record::decode_key_v1(&bytes).unwrap();
             }
-            "2" => {
+            "2" | "3" => {
                 record::decode_key(&bytes).unwrap();
             }
             v => panic!("schema version {v}"),
@@ -238,7 +243,7 @@ fn a_migration_killed_midway_runs_again_at_the_next_open() {
         seen.push((consistent_schema(&dir, keys), status.success()));
         // The next open finishes the job.
         run_ok(&dir, &["check"]);
-        assert_eq!(consistent_schema(&dir, keys), "2");
+        assert_eq!(consistent_schema(&dir, keys), "3");
     }
     eprintln!("undisturbed open {whole:?}; after each kill (schema, finished): {seen:?}");
     assert!(
@@ -494,7 +499,7 @@ fn the_schema_2_key_record_layout_is_frozen() {
 fn an_edit_keeps_what_sign_ins_recorded_meanwhile() {
     let (_tmp, dir) = seeded();
     let id = stored(&dir, "grandchild-key").id;
-    let store = SledStore::open(&dir).unwrap();
+    let store = crate::service::open_after_close(&dir);
     let read = store.key(&id).unwrap().unwrap();
     // Meanwhile: a wrong guess and a sign-in.
     let now = Timestamp::now();

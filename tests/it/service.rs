@@ -1337,6 +1337,11 @@ impl Storage for Watched {
     ) -> StoreResult<usize> {
         self.inner.count_keys_of_owner(account_id, iam_id, kind)
     }
+    fn keys_named(&self, account_id: &str, name: &str) -> StoreResult<Vec<ApiKey>> {
+        let keys = self.inner.keys_named(account_id, name)?;
+        self.seen.read(keys.len());
+        Ok(keys)
+    }
     fn scan_kind(
         &self,
         account_id: &str,
@@ -1494,6 +1499,55 @@ fn sign_in_and_the_my_view_read_only_their_own_keys() {
     list(&svc, &owner, ViewFilter::AllServiceIdApiKeys);
     assert_eq!(seen.scans(), [KeyKind::ServiceId]);
     assert_eq!(seen.reads(), 1);
+}
+
+/// A key named on the command line is found through the name index: only
+/// the keys of that name are read, whoever asks and whatever they see.
+#[test]
+fn a_key_named_reads_only_the_keys_of_that_name() {
+    let (_tmp, dir) = seeded();
+    let seen = Arc::new(Counters::default());
+    let svc = Service::with_storage(
+        Box::new(Watched {
+            inner: SledStore::open(&dir).unwrap(),
+            seen: seen.clone(),
+        }),
+        HashParams::TEST,
+    );
+    let owner = who(&svc, "owner@alpha.test", "alpha");
+    let plain = who(&svc, "plain@alpha.test", "alpha");
+    // A unique name: one key read, no scan, for an Admin and for its user.
+    for s in [&owner, &plain] {
+        seen.reset();
+        assert_eq!(svc.get(s, "plain-key").unwrap().key.name, "plain-key");
+        assert!(seen.scans().is_empty(), "{:?}", seen.scans());
+        assert_eq!(seen.reads(), 1 + 1, "the id probe and the key");
+    }
+    // A key the user cannot see: read, not shown.
+    seen.reset();
+    assert!(matches!(
+        svc.get(&plain, "admin-key"),
+        Err(ServiceError::NotFound(_))
+    ));
+    assert!(seen.scans().is_empty());
+    assert_eq!(seen.reads(), 1 + 1);
+    // A name no key has: nothing read but the id probe.
+    seen.reset();
+    assert!(matches!(
+        svc.get(&owner, "no-such-key"),
+        Err(ServiceError::NotFound(_))
+    ));
+    assert!(seen.scans().is_empty());
+    assert_eq!(seen.reads(), 1, "the id probe only");
+    // A shared name: the two classic keys, ambiguous to the owner.
+    seen.reset();
+    let err = svc
+        .get(&owner, "Classic infrastructure API key")
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::BadInput(_)), "{err}");
+    assert!(err.to_string().contains("it names 2 keys"), "{err}");
+    assert!(seen.scans().is_empty());
+    assert_eq!(seen.reads(), 1 + 2);
 }
 
 #[test]

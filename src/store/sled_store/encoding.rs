@@ -56,3 +56,20 @@ pub(super) fn decode_key(bytes: &[u8]) -> std::result::Result<(ApiKey, SignInFai
 pub(super) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("store records always serialise")
 }
+
+/// The name index's entry for a key: account \0 name \0 key id. A name may
+/// hold any character, so readers compare the stored key's name too.
+pub(super) fn name_key(account: &str, name: &str, id: &str) -> Vec<u8> {
+    let mut k = name_prefix(account, name);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+pub(super) fn name_prefix(account: &str, name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(account.len() + name.len() + 48);
+    k.extend_from_slice(account.as_bytes());
+    k.push(0);
+    k.extend_from_slice(name.as_bytes());
+    k.push(0);
+    k
+}

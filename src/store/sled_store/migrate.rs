@@ -4,10 +4,11 @@ use super::*;
 
 /// Brings a store of schema `from` up to [`SCHEMA_VERSION`], one step at a
 /// time. The caller holds the store's lock (the database is open). Each
-/// step rewrites its records and the schema version in one transaction,
-/// which sled recovers whole or not at all: a store killed during a step
-/// still records the old version, with the old records, and the step runs
-/// again at the next open.
+/// step writes the schema version last: a store killed during a step still
+/// records the old version, and the step runs again at the next open. A
+/// step that rewrites records does it in one transaction with the version,
+/// which sled recovers whole or not at all; a step that only builds an
+/// index may be left half done, and starts it over.
 pub(super) fn migrate(dir: &Path, db: &Db, meta: &Tree, from: u32) -> Result<()> {
     if from < OLDEST_SCHEMA_VERSION {
         return Err(StoreError::Damaged {
@@ -18,6 +19,7 @@ pub(super) fn migrate(dir: &Path, db: &Db, meta: &Tree, from: u32) -> Result<()>
     for version in from..SCHEMA_VERSION {
         match version {
             1 => migrate_1_to_2(dir, db, meta)?,
+            2 => migrate_2_to_3(dir, db, meta)?,
             _ => unreachable!("every schema version before the current one has a step"),
         }
         tracing::info!(from = version, to = version + 1, "store migrated");
@@ -56,4 +58,40 @@ pub(super) fn migrate_1_to_2(dir: &Path, db: &Db, meta: &Tree) -> Result<()> {
         Err(TransactionError::Abort(err)) => Err(err),
         Err(TransactionError::Storage(err)) => Err(e(err)),
     }
+}
+
+/// Schema 2 → 3: the name index (`keys_by_name`), built from the key
+/// records. At a million keys it is too large for one sled transaction
+/// (which holds every write in memory), so it is built in steps that are
+/// safe to repeat: the tree is emptied, filled in key order and flushed, and
+/// only then is the new version written and flushed. A store killed before
+/// that still records schema 2; the next open empties the half-built tree
+/// and builds it again. (A schema-2 build that opens the store meanwhile
+/// ignores the tree, and its changes are in the records the next build
+/// reads.) A record that cannot be read gets no entry: `check` names it, as
+/// it did before.
+pub(super) fn migrate_2_to_3(dir: &Path, db: &Db, meta: &Tree) -> Result<()> {
+    let e = |e: sled::Error| sled_error(dir, e);
+    let keys = db.open_tree("keys").map_err(e)?;
+    let names = db.open_tree("keys_by_name").map_err(e)?;
+    let mut entries = Vec::new();
+    for item in &keys {
+        let (id, bytes) = item.map_err(e)?;
+        if let Ok((key, _)) = decode_key(&bytes) {
+            entries.push(name_key(
+                &key.account_id,
+                &key.name,
+                &String::from_utf8_lossy(&id),
+            ));
+        }
+    }
+    entries.sort_unstable();
+    names.clear().map_err(e)?;
+    for k in entries {
+        names.insert(k, &[]).map_err(e)?;
+    }
+    db.flush().map_err(e)?;
+    meta.insert("schema_version", 3u32.to_string().as_bytes())
+        .map_err(e)?;
+    db.flush().map(|_| ()).map_err(e)
 }

@@ -10,8 +10,11 @@
 //!   view and per-identity counts read only one person's keys
 //! * `keys_by_kind`: account \0 kind \0 key id → () — the all-views
 //! * `keys_by_lookup`: lookup id → key id — sign-in is one lookup
+//! * `keys_by_name`: account \0 name \0 key id → () — a key named on the
+//!   command line (or in a URL) is found among the keys of that name only
+//!   (schema 3)
 //!
-//! A key and its three indexes change in one sled transaction, followed by
+//! A key and its four indexes change in one sled transaction, followed by
 //! a flush before the caller reports success. Key records are the store's
 //! own types ([`super::record`]); a store of an older schema is migrated
 //! when it is opened.
@@ -66,9 +69,62 @@ pub struct SledStore {
     by_owner: Tree,
     by_kind: Tree,
     by_lookup: Tree,
+    by_name: Tree,
     /// Accounts as last decoded, each with the stored bytes it was decoded
     /// from: see [`SledStore::account`].
     decoded_accounts: std::sync::Mutex<HashMap<String, (sled::IVec, Arc<Account>)>>,
+}
+
+/// The trees a key write touches, inside one transaction.
+struct KeyTx<'a> {
+    keys: &'a TransactionalTree,
+    owner: &'a TransactionalTree,
+    kind: &'a TransactionalTree,
+    lookup: &'a TransactionalTree,
+    name: &'a TransactionalTree,
+}
+
+type Unabortable = sled::transaction::UnabortableTransactionError;
+
+impl KeyTx<'_> {
+    /// Adds the index entries of `key`.
+    fn index(&self, key: &ApiKey) -> std::result::Result<(), Unabortable> {
+        self.owner.insert(
+            owner_key(&key.account_id, &key.iam_id, key.kind, &key.id),
+            &[],
+        )?;
+        self.kind
+            .insert(kind_key(&key.account_id, key.kind, &key.id), &[])?;
+        self.name
+            .insert(name_key(&key.account_id, &key.name, &key.id), &[])?;
+        if let Some(l) = &key.lookup {
+            self.lookup.insert(l.as_bytes(), key.id.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Removes the index entries of `key` as stored.
+    fn unindex(&self, key: &ApiKey) -> std::result::Result<(), Unabortable> {
+        self.owner
+            .remove(owner_key(&key.account_id, &key.iam_id, key.kind, &key.id))?;
+        self.kind
+            .remove(kind_key(&key.account_id, key.kind, &key.id))?;
+        self.name
+            .remove(name_key(&key.account_id, &key.name, &key.id))?;
+        if let Some(l) = &key.lookup {
+            self.lookup.remove(l.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether two versions of a key have different index entries.
+fn indexed_apart(a: &ApiKey, b: &ApiKey) -> bool {
+    a.account_id != b.account_id
+        || a.iam_id != b.iam_id
+        || a.kind != b.kind
+        || a.name != b.name
+        || a.lookup != b.lookup
 }
 
 /// How many decoded accounts are kept; past it, the next one clears them.
@@ -196,6 +252,7 @@ impl SledStore {
             by_owner: tree("keys_by_owner")?,
             by_kind: tree("keys_by_kind")?,
             by_lookup: tree("keys_by_lookup")?,
+            by_name: tree("keys_by_name")?,
             decoded_accounts: std::sync::Mutex::default(),
             db,
         })
@@ -263,18 +320,28 @@ impl SledStore {
         self.db.flush().map(|_| ()).map_err(|e| self.err(e))
     }
 
+    /// A transaction on the keys and their indexes, flushed when it commits.
     fn transact_key(
         &self,
-        f: impl Fn(
-            &sled::transaction::TransactionalTree,
-            &sled::transaction::TransactionalTree,
-            &sled::transaction::TransactionalTree,
-            &sled::transaction::TransactionalTree,
-        ) -> std::result::Result<(), ConflictableTransactionError<StoreError>>,
+        f: impl Fn(&KeyTx<'_>) -> std::result::Result<(), ConflictableTransactionError<StoreError>>,
     ) -> Result<()> {
         use sled::Transactional;
-        let r = (&self.keys, &self.by_owner, &self.by_kind, &self.by_lookup)
-            .transaction(|(keys, owner, kind, lookup)| f(keys, owner, kind, lookup));
+        let r = (
+            &self.keys,
+            &self.by_owner,
+            &self.by_kind,
+            &self.by_lookup,
+            &self.by_name,
+        )
+            .transaction(|(keys, owner, kind, lookup, name)| {
+                f(&KeyTx {
+                    keys,
+                    owner,
+                    kind,
+                    lookup,
+                    name,
+                })
+            });
         match r {
             Ok(()) => self.flush(),
             Err(TransactionError::Abort(e)) => Err(e),
@@ -435,7 +502,7 @@ impl Storage for SledStore {
 
     fn delete_service_id(&self, sid: &ServiceId) -> Result<usize> {
         use sled::Transactional;
-        let keys = self.keys_of_owner(&sid.account_id, &sid.iam_id, KeyKind::ServiceId)?;
+        let keys_of_sid = self.keys_of_owner(&sid.account_id, &sid.iam_id, KeyKind::ServiceId)?;
         let k = service_key(&sid.account_id, &sid.id);
         let r = (
             &self.service_ids,
@@ -443,23 +510,36 @@ impl Storage for SledStore {
             &self.by_owner,
             &self.by_kind,
             &self.by_lookup,
+            &self.by_name,
         )
-            .transaction(|(sids, tkeys, owner, kind, lookup)| {
+            .transaction(|(sids, keys, owner, kind, lookup, name)| {
                 if sids.remove(k.as_slice())?.is_none() {
                     return Err(abort(StoreError::Gone));
                 }
-                for key in &keys {
-                    tkeys.remove(key.id.as_bytes())?;
-                    owner.remove(owner_key(&key.account_id, &key.iam_id, key.kind, &key.id))?;
-                    kind.remove(kind_key(&key.account_id, key.kind, &key.id))?;
-                    if let Some(l) = &key.lookup {
-                        lookup.remove(l.as_bytes())?;
-                    }
+                let tx = KeyTx {
+                    keys,
+                    owner,
+                    kind,
+                    lookup,
+                    name,
+                };
+                for key in &keys_of_sid {
+                    // As stored now: a rename since the keys were listed
+                    // moved its name entry.
+                    let stored = match tx.keys.remove(key.id.as_bytes())? {
+                        Some(bytes) => {
+                            decode_key(&bytes)
+                                .map_err(|e| abort(self.damaged_key(e)))?
+                                .0
+                        }
+                        None => continue,
+                    };
+                    tx.unindex(&stored)?;
                 }
                 Ok(())
             });
         match r {
-            Ok(()) => self.flush().map(|()| keys.len()),
+            Ok(()) => self.flush().map(|()| keys_of_sid.len()),
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(self.err(e)),
         }
@@ -502,6 +582,24 @@ impl Storage for SledStore {
         Ok(n)
     }
 
+    fn keys_named(&self, account_id: &str, name: &str) -> Result<Vec<ApiKey>> {
+        let prefix = name_prefix(account_id, name);
+        let mut out = Vec::new();
+        for item in self.by_name.scan_prefix(&prefix) {
+            let (k, _) = item.map_err(|e| self.err(e))?;
+            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            // A name holding the separator could share a prefix with
+            // another: only the key's own name counts.
+            if let Some(key) = self.key(&id)?
+                && key.account_id == account_id
+                && key.name == name
+            {
+                out.push(key);
+            }
+        }
+        Ok(out)
+    }
+
     fn scan_kind(
         &self,
         account_id: &str,
@@ -522,8 +620,8 @@ impl Storage for SledStore {
     }
 
     fn put_key(&self, key: &ApiKey, expected_tag: Option<&str>) -> Result<()> {
-        self.transact_key(|keys, owner, kind, lookup| -> TxResult {
-            let current = keys.get(key.id.as_bytes())?;
+        self.transact_key(|tx| -> TxResult {
+            let current = tx.keys.get(key.id.as_bytes())?;
             // The throttle's state is the store's: an edit keeps it.
             let record = match (expected_tag, current) {
                 (None, Some(_)) => {
@@ -540,42 +638,30 @@ impl Storage for SledStore {
                             current: stored.entity_tag,
                         }));
                     }
+                    // A rename moves the key's name entry.
+                    if indexed_apart(&stored, key) {
+                        tx.unindex(&stored)?;
+                    }
                     encode_key(&keep_sign_ins(key, stored), &failed)
                 }
                 (None, None) => encode_key(key, &SignInFailures::default()),
             };
-            keys.insert(key.id.as_bytes(), record)?;
-            owner.insert(
-                owner_key(&key.account_id, &key.iam_id, key.kind, &key.id),
-                &[],
-            )?;
-            kind.insert(kind_key(&key.account_id, key.kind, &key.id), &[])?;
-            if let Some(l) = &key.lookup {
-                lookup.insert(l.as_bytes(), key.id.as_bytes())?;
-            }
+            tx.keys.insert(key.id.as_bytes(), record)?;
+            tx.index(key)?;
             Ok(())
         })
     }
 
     fn delete_key(&self, id: &str, expected_tag: &str) -> Result<()> {
-        self.transact_key(|keys, owner, kind, lookup| -> TxResult {
-            let (stored, _) = self.stored_key(keys, id)?;
+        self.transact_key(|tx| -> TxResult {
+            let (stored, _) = self.stored_key(tx.keys, id)?;
             if stored.entity_tag != expected_tag {
                 return Err(abort(StoreError::Conflict {
                     current: stored.entity_tag,
                 }));
             }
-            keys.remove(id.as_bytes())?;
-            owner.remove(owner_key(
-                &stored.account_id,
-                &stored.iam_id,
-                stored.kind,
-                &stored.id,
-            ))?;
-            kind.remove(kind_key(&stored.account_id, stored.kind, &stored.id))?;
-            if let Some(l) = &stored.lookup {
-                lookup.remove(l.as_bytes())?;
-            }
+            tx.keys.remove(id.as_bytes())?;
+            tx.unindex(&stored)?;
             Ok(())
         })
     }
@@ -606,7 +692,14 @@ impl Storage for SledStore {
             if right {
                 failed.settle(at.as_millisecond());
             }
+            let before = key.clone();
             update(&mut key);
+            if indexed_apart(&before, &key) {
+                return Err(abort(StoreError::Io {
+                    dir: self.dir.clone(),
+                    detail: format!("a sign-in may not change what key {id} is indexed by"),
+                }));
+            }
             keys.insert(id.as_bytes(), encode_key(&key, &failed))?;
             Ok(key)
         })

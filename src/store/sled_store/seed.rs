@@ -36,11 +36,12 @@ pub(super) fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &
     }
     tree("service_ids")?.apply_batch(sids).map_err(e)?;
 
-    let (keys, owner, kind, lookup) = (
+    let (keys, owner, kind, lookup, name) = (
         tree("keys")?,
         tree("keys_by_owner")?,
         tree("keys_by_kind")?,
         tree("keys_by_lookup")?,
+        tree("keys_by_name")?,
     );
     // Each tree is filled in key order with plain inserts: appending at
     // the right edge leaves almost no dead segments in sled's log, which
@@ -56,12 +57,14 @@ pub(super) fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &
     let mut owner_entries = Vec::with_capacity(seed.keys.len());
     let mut kind_entries = Vec::with_capacity(seed.keys.len());
     let mut lookup_entries = Vec::new();
+    let mut name_entries = Vec::with_capacity(seed.keys.len());
     for k in &seed.keys {
         owner_entries.push((
             owner_key(&k.account_id, &k.iam_id, k.kind, &k.id),
             Vec::new(),
         ));
         kind_entries.push((kind_key(&k.account_id, k.kind, &k.id), Vec::new()));
+        name_entries.push((name_key(&k.account_id, &k.name, &k.id), Vec::new()));
         if let Some(l) = &k.lookup {
             lookup_entries.push((l.as_bytes().to_vec(), k.id.as_bytes().to_vec()));
         }
@@ -70,6 +73,7 @@ pub(super) fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &
         (&owner, owner_entries),
         (&kind, kind_entries),
         (&lookup, lookup_entries),
+        (&name, name_entries),
     ] {
         entries.sort_unstable();
         for (k, v) in entries {
