@@ -98,6 +98,23 @@ impl Default for AccountSettings {
 }
 
 impl AccountSettings {
+    /// Records a change by `actor` (what changed, in words) and gives the
+    /// settings a new entity tag, so a client holding the old one is
+    /// refused.
+    pub fn changed(&mut self, actor: &str, what: &str, at: Timestamp) {
+        HistoryEntry::push(
+            &mut self.history,
+            HistoryEntry {
+                timestamp: at,
+                actor: actor.to_string(),
+                action: "update".into(),
+                message: format!("Account settings updated: {what}"),
+            },
+        );
+        let current = (!self.entity_tag.is_empty()).then_some(self.entity_tag.as_str());
+        self.entity_tag = ApiKey::next_entity_tag(current);
+    }
+
     /// Whether creating service IDs is restricted to the "Service ID
     /// creator" role (`restrict_create_service_id` = `RESTRICTED`).
     pub fn restrict_service_id_creation(&self) -> bool {

@@ -364,16 +364,7 @@ impl Service {
         if let Some(on) = restrict_keys {
             account.settings.restrict_api_key_creation = on;
         }
-        HistoryEntry::push(
-            &mut account.settings.history,
-            HistoryEntry {
-                timestamp: now(),
-                actor: s.user.iam_id.clone(),
-                action: "update".into(),
-                message: format!("Account settings updated: {changed}"),
-            },
-        );
-        account.settings.entity_tag = ApiKey::next_entity_tag(Some(&current));
+        account.settings.changed(&s.user.iam_id, &changed, now());
         self.store.put_account(&account)?;
         tracing::info!(account = %account.id, actor = %s.user.email, "account settings changed through the API");
         Ok(account.settings)

@@ -16,19 +16,11 @@ impl Service {
         let mut account = Arc::unwrap_or_clone(self.context(s)?);
         access::may_change_settings(&account, &s.user.iam_id)?;
         account.settings.restrict_api_key_creation = on;
-        let current = settings_tag(&account.settings);
-        account.settings.entity_tag = ApiKey::next_entity_tag(Some(&current));
         let state = if on { "RESTRICTED" } else { "NOT_RESTRICTED" };
-        HistoryEntry::push(
-            &mut account.settings.history,
-            HistoryEntry {
-                timestamp: now(),
-                actor: s.user.iam_id.clone(),
-                action: "update".into(),
-                message: format!(
-                    "Account settings updated: restrict_create_platform_apikey {state}"
-                ),
-            },
+        account.settings.changed(
+            &s.user.iam_id,
+            &format!("restrict_create_platform_apikey {state}"),
+            now(),
         );
         self.store.put_account(&account)?;
         tracing::info!(account = %account.id, actor = %s.user.email, restrict = on, "account setting changed");
