@@ -170,6 +170,35 @@ pub fn parse_moment(s: &str) -> Result<Moment, String> {
         })
 }
 
+/// IBM's spellings of a time rewritten as RFC 3339, or `None` when `text`
+/// is not one of them (a parser then has the word).
+pub fn from_ibm_spelling(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    // The offset: `Z`, `±HH:MM`, or IBM's `±HHMM`.
+    let (clock, offset) = if let Some(c) = text.strip_suffix(['Z', 'z']) {
+        (c, "Z".to_string())
+    } else if b.len() > 5
+        && matches!(b[b.len() - 5], b'+' | b'-')
+        && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
+    {
+        let (c, o) = text.split_at(text.len() - 5);
+        (c, format!("{}:{}", &o[..3], &o[3..]))
+    } else if b.len() > 6 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':' {
+        let (c, o) = text.split_at(text.len() - 6);
+        (c, o.to_string())
+    } else {
+        return None;
+    };
+    // The clock: `…THH:MM:SS`, or IBM's `…THH:MM` (seconds zero).
+    let clock = if clock.len() == 16 {
+        format!("{clock}:00")
+    } else {
+        clock.to_string()
+    };
+    let fixed = format!("{clock}{offset}");
+    (fixed != text).then_some(fixed)
+}
+
 /// Serde support for fixture fields that hold an optional time: the same
 /// strict parser, so a fixture error names the value's line and column.
 pub mod optional {

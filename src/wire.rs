@@ -75,22 +75,7 @@ pub fn parse_time(text: &str) -> Result<Timestamp, String> {
     if let Ok(t) = text.parse::<Timestamp>() {
         return Ok(t);
     }
-    let b = text.as_bytes();
-    let mut fixed = text.to_string();
-    if b.len() > 5
-        && matches!(b[b.len() - 5], b'+' | b'-')
-        && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
-    {
-        fixed.insert(text.len() - 2, ':');
-    }
-    // `THH:MM` and an offset: add the seconds.
-    if let Some(t) = fixed.find(['T', 't'])
-        && fixed.len() > t + 6
-        && fixed.as_bytes()[t + 3] == b':'
-        && matches!(fixed.as_bytes()[t + 6], b'+' | b'-' | b'Z' | b'z')
-    {
-        fixed.insert_str(t + 6, ":00");
-    }
+    let fixed = crate::time::from_ibm_spelling(text).unwrap_or_else(|| text.to_string());
     fixed
         .parse::<Timestamp>()
         .map_err(|e| format!("{text:?} is not a time: {e}"))

@@ -723,9 +723,12 @@ impl Client for Remote {
         let first = self.listing(s, q, q.offset, q.limit.unwrap_or(PAGE).min(PAGE))?;
         let total = first.total;
         let offset = first.offset;
-        let end = q
-            .limit
-            .map_or(total, |l| offset.saturating_add(l).min(total));
+        let end = ListQuery {
+            offset,
+            ..q.clone()
+        }
+        .page(total)
+        .1;
         let len = end.saturating_sub(offset);
         let session = s.clone();
         let q = q.clone();

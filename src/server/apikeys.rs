@@ -58,42 +58,13 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiEr
 /// An RFC 3339 time, also in IBM's forms: `+0000` without the colon, and
 /// `yyyy-MM-ddTHH:mm+0000` without seconds (the form IBM's SDKs document).
 pub fn moment(text: &str) -> Result<crate::time::Moment, ApiError> {
-    ibm_time(text)
+    crate::time::from_ibm_spelling(text)
         .as_deref()
         .map_or_else(
             || crate::time::parse_moment(text),
             crate::time::parse_moment,
         )
         .map_err(|e| ApiError::bad_request(format!("expires_at: {e}")))
-}
-
-/// IBM's spellings of a time rewritten as RFC 3339, or `None` when `text`
-/// is not one of them (the strict parser then has the word).
-fn ibm_time(text: &str) -> Option<String> {
-    let b = text.as_bytes();
-    // The offset: `Z`, `±HH:MM`, or IBM's `±HHMM`.
-    let (clock, offset) = if let Some(c) = text.strip_suffix(['Z', 'z']) {
-        (c, "Z".to_string())
-    } else if b.len() > 5
-        && matches!(b[b.len() - 5], b'+' | b'-')
-        && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
-    {
-        let (c, o) = text.split_at(text.len() - 5);
-        (c, format!("{}:{}", &o[..3], &o[3..]))
-    } else if b.len() > 6 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':' {
-        let (c, o) = text.split_at(text.len() - 6);
-        (c, o.to_string())
-    } else {
-        return None;
-    };
-    // The clock: `…THH:MM:SS`, or IBM's `…THH:MM` (seconds zero).
-    let clock = if clock.len() == 16 {
-        format!("{clock}:00")
-    } else {
-        clock.to_string()
-    };
-    let fixed = format!("{clock}{offset}");
-    (fixed != text).then_some(fixed)
 }
 
 // ---- tokens ------------------------------------------------------------------

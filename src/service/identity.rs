@@ -147,23 +147,14 @@ impl Service {
         access::may_use_view(&account, me, view)?;
         let names = self.names(&account)?;
         let needle = q.search.trim().to_lowercase();
-        let mut rows: Vec<KeyRow> = self
+        let rows: Vec<KeyRow> = self
             .store
             .keys_of_owner(&account.id, iam_id, kind)?
             .into_iter()
             .map(|k| Self::row(&names, k))
             .filter(|r| matches(r, &needle))
             .collect();
-        sort_rows(&mut rows, q.sort, q.desc);
-        let total = rows.len();
-        let (offset, end) = q.page(total);
-        rows.truncate(end);
-        rows.drain(..offset);
-        Ok(Listing {
-            total,
-            offset,
-            rows,
-        })
+        Ok(q.listing(rows))
     }
 
     // ---- service IDs ------------------------------------------------------

@@ -97,16 +97,7 @@ impl Service {
             }
             true
         })?;
-        sort_rows(&mut rows, q.sort, q.desc);
-        let total = rows.len();
-        let (offset, end) = q.page(total);
-        rows.truncate(end);
-        rows.drain(..offset);
-        Ok(Listing {
-            total,
-            offset,
-            rows,
-        })
+        Ok(q.listing(rows))
     }
 
     /// Like [`Service::list`], but holds only a sort key and an id per

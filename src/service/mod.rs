@@ -134,12 +134,27 @@ pub struct ListQuery {
 impl ListQuery {
     /// The page asked for among `total` matching keys, as the range
     /// `offset..end` (both within `total`).
-    fn page(&self, total: usize) -> (usize, usize) {
+    /// The page of `total` rows this query asks for, as `offset..end`.
+    pub fn page(&self, total: usize) -> (usize, usize) {
         let offset = self.offset.min(total);
         let end = self
             .limit
             .map_or(total, |l| offset.saturating_add(l).min(total));
         (offset, end)
+    }
+
+    /// `rows` in this query's order, cut to its page.
+    pub fn listing(&self, mut rows: Vec<KeyRow>) -> Listing {
+        list::sort_rows(&mut rows, self.sort, self.desc);
+        let total = rows.len();
+        let (offset, end) = self.page(total);
+        rows.truncate(end);
+        rows.drain(..offset);
+        Listing {
+            total,
+            offset,
+            rows,
+        }
     }
 }
 

@@ -262,6 +262,27 @@ impl Http {
         self.call("GET", path, &[], None)
     }
 
+    /// Every key the caller's own listing holds, following `next` through
+    /// the pages.
+    pub fn all_my_keys(&self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        let mut path = "/v1/apikeys?pagesize=100".to_string();
+        loop {
+            let page = self.get(&path);
+            assert_eq!(page.status, 200, "{}", page.text);
+            out.extend(page.body["apikeys"].as_array().unwrap().iter().cloned());
+            match page.body["next"].as_str() {
+                Some(next) => {
+                    path = next
+                        .split_once("/v1/")
+                        .map(|(_, p)| format!("/v1/{p}"))
+                        .unwrap();
+                }
+                None => return out,
+            }
+        }
+    }
+
     pub fn post(&self, path: &str, body: &serde_json::Value) -> Answer {
         self.call("POST", path, &[], Some(body))
     }

@@ -186,30 +186,18 @@ fn writer(h: &Http, mut mine: Vec<Mine>, seed: u64, label: &str, iam_id: &str) -
 
 /// Every key of the caller's own: id → (name, entity tag).
 fn listing(h: &Http) -> BTreeMap<String, (String, String)> {
-    let mut out = BTreeMap::new();
-    let mut path = "/v1/apikeys?pagesize=100".to_string();
-    loop {
-        let page = h.get(&path);
-        assert_eq!(page.status, 200, "{}", page.text);
-        for k in page.body["apikeys"].as_array().unwrap() {
-            out.insert(
+    h.all_my_keys()
+        .iter()
+        .map(|k| {
+            (
                 k["id"].as_str().unwrap().to_string(),
                 (
                     k["name"].as_str().unwrap().to_string(),
                     k["entity_tag"].as_str().unwrap().to_string(),
                 ),
-            );
-        }
-        match page.body["next"].as_str() {
-            Some(next) => {
-                path = next
-                    .split_once("/v1/")
-                    .map(|(_, p)| format!("/v1/{p}"))
-                    .unwrap();
-            }
-            None => return out,
-        }
-    }
+            )
+        })
+        .collect()
 }
 
 #[test]

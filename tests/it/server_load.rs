@@ -112,33 +112,13 @@ fn count(answers: &[Answer], status: u16) -> usize {
     answers.iter().filter(|a| a.status == status).count()
 }
 
-/// Every key of the caller's own, through the pages.
-fn all_my_keys(h: &Http) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    let mut path = "/v1/apikeys?pagesize=100".to_string();
-    loop {
-        let page = h.get(&path);
-        assert_eq!(page.status, 200, "{}", page.text);
-        out.extend(page.body["apikeys"].as_array().unwrap().iter().cloned());
-        match page.body["next"].as_str() {
-            Some(next) => {
-                path = next
-                    .split_once("/v1/")
-                    .map(|(_, p)| format!("/v1/{p}"))
-                    .unwrap();
-            }
-            None => return out,
-        }
-    }
-}
-
 #[test]
 fn fifty_parallel_creates_against_the_limit_leave_exactly_the_limit() {
     let l = load();
     let server = Server::start_with(&l.dir, &[PRODUCTION_ARGON2]);
     let owner = server.client().signed_in(&l.key);
     let iam_id = me(&owner);
-    let before = all_my_keys(&owner).len();
+    let before = owner.all_my_keys().len();
     assert_eq!(before, 1, "the bootstrap key");
     let token = owner.token.clone().unwrap();
     let answers = race(50, &token, &server.url, |i, h| {
@@ -164,7 +144,7 @@ fn fifty_parallel_creates_against_the_limit_leave_exactly_the_limit() {
         statuses(&answers)
     );
     assert_eq!(created, LIMIT - before, "exactly up to the limit");
-    let keys = all_my_keys(&owner);
+    let keys = owner.all_my_keys();
     assert_eq!(keys.len(), LIMIT, "the list holds exactly the limit");
     // The keys listed are the bootstrap key and exactly the ones answered 201.
     let mut listed: Vec<String> = keys

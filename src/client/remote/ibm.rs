@@ -32,7 +32,6 @@ use crate::access::{self, Denied, KeyAction, KeyFacts, ViewFilter};
 use crate::domain::{Account, AccountSettings, ApiKey, Membership, Role, User};
 use crate::service::{
     KeyRow, ListQuery, Listing, Result, ServiceError, Session, StoreInfo, ViewInfo, matches,
-    sort_rows,
 };
 use crate::wire::WireKey;
 
@@ -386,19 +385,7 @@ impl Remote {
                 rows.push(row);
             }
         }
-        sort_rows(&mut rows, q.sort, q.desc);
-        let total = rows.len();
-        let offset = q.offset.min(total);
-        let end = q
-            .limit
-            .map_or(total, |l| offset.saturating_add(l).min(total));
-        rows.truncate(end);
-        rows.drain(..offset);
-        Ok(Listing {
-            total,
-            offset,
-            rows,
-        })
+        Ok(q.listing(rows))
     }
 
     /// A key by id, with its history, if the caller can see it.
