@@ -147,12 +147,12 @@ impl Client for Service {
         Service::list(self, s, q)
     }
     fn list_rows<'a>(&'a self, s: &Session, q: &ListQuery) -> Result<RowPage<'a>> {
-        let page = self.list_ids(s, q)?;
+        let page = self.list_stream(s, q)?;
         Ok(RowPage {
             total: page.total,
             offset: page.offset,
-            len: page.ids.len(),
-            rows: Box::new(self.into_page_rows(page)),
+            len: page.len,
+            rows: page.rows,
         })
     }
     fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow> {

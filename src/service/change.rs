@@ -26,7 +26,7 @@ impl Service {
         key.record(now, me, action.id(), message);
         self.put_changed(&key, &tag)?;
         tracing::info!(key_id = %key.id, action = action.id(), actor = %s.user.email, "API key changed");
-        Ok(Self::row(&self.names(&account)?, key))
+        Ok(self.row(&self.names(&account)?, key))
     }
 
     pub(super) fn put_changed(&self, key: &ApiKey, tag: &str) -> Result<()> {

@@ -67,7 +67,7 @@ impl Service {
         self.store.put_key(&key, None)?;
         tracing::info!(key_id = %key.id, kind = key.kind.label(), account = %account.id, actor = %key.created_by, "API key created");
         Ok(Created {
-            row: Self::row(&self.names(account)?, key),
+            row: self.row(&self.names(account)?, key),
             secret: value,
         })
     }

@@ -97,7 +97,7 @@ impl Service {
             .store
             .keys_of_owner(&s.account_id, &s.user.iam_id, KeyKind::ServiceId)?
             .into_iter()
-            .map(|k| Self::row(&names, k))
+            .map(|k| self.row(&names, k))
             .collect())
     }
 
@@ -107,7 +107,7 @@ impl Service {
         let names = self.service_names(s)?;
         match self.store.key(id)? {
             Some(k) if k.iam_id == s.user.iam_id && k.account_id == s.account_id => {
-                Ok(Self::row(&names, k))
+                Ok(self.row(&names, k))
             }
             _ => Err(not_found(id)),
         }
@@ -151,7 +151,7 @@ impl Service {
             .store
             .keys_of_owner(&account.id, iam_id, kind)?
             .into_iter()
-            .map(|k| Self::row(&names, k))
+            .map(|k| self.row(&names, k))
             .filter(|r| matches(r, &needle))
             .collect();
         Ok(q.listing(rows))
@@ -377,6 +377,8 @@ impl Service {
         let me = &s.user.iam_id;
         access::may_use_view(&account, me, ViewFilter::AllUserApiKeys)?;
         access::may_use_view(&account, me, ViewFilter::AllServiceIdApiKeys)?;
+        // Every member is reported on, not only the signed-in one.
+        let account = self.account(&account.id)?;
         let mut last: HashMap<String, Option<Timestamp>> = HashMap::new();
         let mut report = InactiveReport::default();
         for kind in [KeyKind::User, KeyKind::ServiceId] {
@@ -453,6 +455,6 @@ impl Service {
             return Err(unknown());
         }
         let names = self.service_names(s)?;
-        Ok(Self::row(&names, stored))
+        Ok(self.row(&names, stored))
     }
 }

@@ -91,7 +91,7 @@ impl Service {
         let needle = q.search.trim().to_lowercase();
         let mut rows = Vec::new();
         self.scan_view(account, &s.user.iam_id, q.view, &mut |k| {
-            let row = Self::row(&names, k);
+            let row = self.row(&names, k);
             if matches(&row, &needle) {
                 rows.push(row);
             }
@@ -109,7 +109,7 @@ impl Service {
         let needle = q.search.trim().to_lowercase();
         let mut hits: Vec<(SortKey, String)> = Vec::new();
         self.scan_view(&account, &s.user.iam_id, q.view, &mut |k| {
-            let row = Self::row(&names, k);
+            let row = self.row(&names, k);
             if matches(&row, &needle) {
                 hits.push((sort_key(&row, q.sort), row.key.id));
             }
@@ -129,13 +129,50 @@ impl Service {
         })
     }
 
+    /// One page of a view, of any size, in bounded memory: the view is read
+    /// once, each matching row decoded once and held, in memory up to a
+    /// budget and past it in sorted runs on disk (see [`spill`]). Returns
+    /// the number of matching keys, the page's offset and length, and its
+    /// rows in order.
+    ///
+    /// [`spill`]: super::spill
+    pub fn list_stream(&self, s: &Session, q: &ListQuery) -> Result<StreamedPage<'_>> {
+        let account = self.context(s)?;
+        let names = self.names(&account)?;
+        let needle = q.search.trim().to_lowercase();
+        let mut spill = super::spill::Spill::new(self.dir(), super::spill::SPILL_BUDGET, q.desc);
+        let mut failed = None;
+        self.scan_view(&account, &s.user.iam_id, q.view, &mut |k| {
+            let row = self.row(&names, k);
+            if matches(&row, &needle) {
+                let sort = sort_key(&row, q.sort);
+                if let Err(e) = spill.push(sort, row) {
+                    failed = Some(e);
+                    return false;
+                }
+            }
+            true
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let total = spill.total;
+        let (offset, end) = q.page(total);
+        Ok(StreamedPage {
+            total,
+            offset,
+            len: end - offset,
+            rows: spill.into_rows(offset, end - offset)?,
+        })
+    }
+
     /// The rows of a page, read from the store one at a time; a key deleted
     /// since the page was listed is skipped.
     pub fn page_rows<'a>(&'a self, page: &'a PageIds) -> impl Iterator<Item = Result<KeyRow>> + 'a {
         page.ids
             .iter()
             .filter_map(move |id| match self.store.key(id) {
-                Ok(Some(k)) => Some(Ok(Self::row(&page.names, k))),
+                Ok(Some(k)) => Some(Ok(self.row(&page.names, k))),
                 Ok(None) => None,
                 Err(e) => Some(Err(e.into())),
             })
@@ -146,7 +183,7 @@ impl Service {
         let PageIds { ids, names, .. } = page;
         ids.into_iter()
             .filter_map(move |id| match self.store.key(&id) {
-                Ok(Some(k)) => Some(Ok(Self::row(&names, k))),
+                Ok(Some(k)) => Some(Ok(self.row(&names, k))),
                 Ok(None) => None,
                 Err(e) => Some(Err(e.into())),
             })
@@ -200,13 +237,20 @@ impl Service {
     /// by iam_id: for showing history actors as people read them.
     pub fn identity_names(&self, s: &Session) -> Result<HashMap<String, String>> {
         let account = self.context(s)?;
-        Ok(self.names(&account)?.into_map())
+        let everyone = self.account(&account.id)?;
+        let mut map: HashMap<String, String> = everyone
+            .members
+            .iter()
+            .map(|m| (m.iam_id.clone(), m.email.clone()))
+            .collect();
+        map.extend(self.names(&account)?.into_map());
+        Ok(map)
     }
 
     pub fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow> {
         let account = self.context(s)?;
         let key = self.resolve_in(&account, &s.user.iam_id, key_ref)?;
-        Ok(Self::row(&self.names(&account)?, key))
+        Ok(self.row(&self.names(&account)?, key))
     }
 
     /// The actions the user may take on this key now.
@@ -233,6 +277,14 @@ pub(super) fn contains_ci(hay: &str, needle_lower: &str) -> bool {
     }
 }
 
+/// A page of rows read as they are needed: see [`Service::list_stream`].
+pub struct StreamedPage<'a> {
+    pub total: usize,
+    pub offset: usize,
+    pub len: usize,
+    pub rows: Box<dyn Iterator<Item = Result<KeyRow>> + 'a>,
+}
+
 /// Does a row match a search? Name, description, owner and id, ignoring case.
 pub fn matches(row: &KeyRow, needle_lower: &str) -> bool {
     needle_lower.is_empty()
@@ -245,7 +297,7 @@ pub fn matches(row: &KeyRow, needle_lower: &str) -> bool {
 /// What a key sorts by for `field`: the one definition every listing (the
 /// command line, paging by id, the console) orders by. Ties go by key id,
 /// so the order is total.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum SortKey {
     Text(String),
     Time(Timestamp),

@@ -8,6 +8,7 @@ mod identity;
 mod list;
 mod settings;
 mod sign_in;
+mod spill;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -254,7 +255,6 @@ pub struct Service {
     /// the limit, one classic key per user, a service ID and its keys), so
     /// that concurrent callers of one service cannot both pass a check.
     writes: std::sync::Mutex<()>,
-    member_names: MemberNames,
 }
 
 /// Now, to the second, as every stored time is.
@@ -282,65 +282,20 @@ fn check_text(what: &str, value: &str, max: usize, required: bool) -> Result<Str
     crate::text::check(what, value, max, required).map_err(ServiceError::BadInput)
 }
 
-/// Names for iam_ids within one account: members' emails, service IDs' names.
+/// Names for iam_ids within one account: service IDs' names, and members'
+/// emails, each looked up (and kept) the first time it is asked for, so
+/// that a listing reads only the members whose keys it shows.
 struct Names {
-    /// Members' emails, shared while the account record is unchanged.
-    members: EmailsById,
-    /// Service IDs' names (these take precedence).
-    services: HashMap<String, String>,
+    account_id: String,
+    /// Labels known so far; service IDs' names take precedence.
+    known: std::sync::Mutex<HashMap<String, String>>,
 }
 
 impl Names {
-    fn label(&self, iam_id: &str) -> String {
-        self.services
-            .get(iam_id)
-            .or_else(|| self.members.get(iam_id))
-            .cloned()
-            .unwrap_or_else(|| iam_id.to_string())
-    }
-
     fn into_map(self) -> HashMap<String, String> {
-        let mut all = Arc::unwrap_or_clone(self.members);
-        all.extend(self.services);
-        all
-    }
-}
-
-/// Members' emails by iam_id.
-type EmailsById = Arc<HashMap<String, String>>;
-
-/// Members' emails by iam_id for each account, with the decoded account
-/// they were taken from: the store hands out the same decoding while a
-/// record is unchanged, so the map is rebuilt only when it changed.
-#[derive(Default)]
-struct MemberNames(std::sync::Mutex<HashMap<String, (Arc<Account>, EmailsById)>>);
-
-impl MemberNames {
-    /// How many accounts' maps are kept; past it, the next one clears them.
-    const ACCOUNTS: usize = 64;
-
-    fn of(&self, account: &Arc<Account>) -> EmailsById {
-        let mut maps = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((seen, map)) = maps.get(&account.id)
-            && Arc::ptr_eq(seen, account)
-        {
-            return Arc::clone(map);
-        }
-        let map: EmailsById = Arc::new(
-            account
-                .members
-                .iter()
-                .map(|m| (m.iam_id.clone(), m.email.clone()))
-                .collect(),
-        );
-        if maps.len() >= Self::ACCOUNTS && !maps.contains_key(&account.id) {
-            maps.clear();
-        }
-        maps.insert(account.id.clone(), (Arc::clone(account), Arc::clone(&map)));
-        map
+        self.known
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -355,7 +310,6 @@ impl Service {
             store,
             params,
             writes: std::sync::Mutex::new(()),
-            member_names: MemberNames::default(),
         }
     }
 
@@ -385,13 +339,19 @@ impl Service {
     }
 
     /// The session's account, refusing if the user is no longer a member.
+    ///
+    /// The account holds the signed-in member only: what the access rules
+    /// judge by, read without the account's other members.
     fn context(&self, s: &Session) -> Result<Arc<Account>> {
-        let account = self.account(&s.account_id)?;
+        let account = self
+            .store
+            .account_for(&s.account_id, &s.user.iam_id)?
+            .ok_or_else(|| ServiceError::Denied(Denied::NotMember(s.account_id.clone())))?;
         access::member(&account, &s.user.iam_id)?;
         Ok(account)
     }
 
-    fn names(&self, account: &Arc<Account>) -> Result<Names> {
+    fn names(&self, account: &Account) -> Result<Names> {
         let services = self
             .store
             .service_ids(&account.id)?
@@ -399,15 +359,35 @@ impl Service {
             .map(|s| (s.iam_id, s.name))
             .collect();
         Ok(Names {
-            members: self.member_names.of(account),
-            services,
+            account_id: account.id.clone(),
+            known: std::sync::Mutex::new(services),
         })
     }
 
-    fn row(names: &Names, key: ApiKey) -> KeyRow {
+    /// How `iam_id` is shown: a service ID's name, a member's email, or
+    /// the iam_id itself.
+    fn label(&self, names: &Names, iam_id: &str) -> String {
+        let mut known = names
+            .known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(l) = known.get(iam_id) {
+            return l.clone();
+        }
+        let label = match self.store.member(&names.account_id, iam_id) {
+            Ok(Some(m)) => m.email,
+            // Shown as the iam_id; a store that cannot be read fails the
+            // listing's own reads as well.
+            _ => iam_id.to_string(),
+        };
+        known.insert(iam_id.to_string(), label.clone());
+        label
+    }
+
+    fn row(&self, names: &Names, key: ApiKey) -> KeyRow {
         KeyRow {
-            owner: names.label(&key.iam_id),
-            created_by: names.label(&key.created_by),
+            owner: self.label(names, &key.iam_id),
+            created_by: self.label(names, &key.created_by),
             key,
         }
     }

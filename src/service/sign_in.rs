@@ -203,8 +203,11 @@ impl Service {
         Ok(out)
     }
 
+    /// The session's account with every member (the console names
+    /// history actors by them).
     pub fn account_of(&self, s: &Session) -> Result<Account> {
-        self.context(s).map(Arc::unwrap_or_clone)
+        let account = self.context(s)?;
+        self.account(&account.id).map(Arc::unwrap_or_clone)
     }
 
     /// The same person in another of their accounts.

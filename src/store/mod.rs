@@ -3,6 +3,7 @@
 //! server-backed store for teams) can be added without touching the service
 //! or the access rules.
 
+pub mod layout;
 mod lock;
 pub mod record;
 mod sled_store;
@@ -11,14 +12,14 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
-use crate::domain::{Account, ApiKey, KeyKind, ServiceId, User};
+use crate::domain::{Account, ApiKey, KeyKind, Membership, ServiceId, User};
 
 pub use lock::{DAMAGED_PREFIX, DirLock, LOCK_FILE, STORE_DIR};
 pub use sled_store::SledStore;
 
 /// The schema this build writes and reads. An older store is migrated when
 /// it is opened (see [`record`]).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The oldest schema this build still migrates from.
 pub const OLDEST_SCHEMA_VERSION: u32 = 1;
@@ -103,6 +104,19 @@ pub trait Storage: Send + Sync {
     /// An account, shared: decoding one with many members costs, so a
     /// store may hand out the same decoding while the record is unchanged.
     fn account(&self, id: &str) -> Result<Option<std::sync::Arc<Account>>>;
+    /// An account with one member only, `iam_id` (none if `iam_id` is not
+    /// a member): what the access rules need to judge that member's
+    /// request, read without the others.
+    fn account_for(&self, id: &str, iam_id: &str) -> Result<Option<std::sync::Arc<Account>>> {
+        let _ = iam_id;
+        self.account(id)
+    }
+    /// One member of an account.
+    fn member(&self, account_id: &str, iam_id: &str) -> Result<Option<Membership>> {
+        Ok(self
+            .account(account_id)?
+            .and_then(|a| a.member(iam_id).cloned()))
+    }
     /// Replaces an account record (settings), durably.
     fn put_account(&self, account: &Account) -> Result<()>;
 
@@ -116,6 +130,11 @@ pub trait Storage: Send + Sync {
     fn delete_service_id(&self, sid: &ServiceId) -> Result<usize>;
 
     fn key(&self, id: &str) -> Result<Option<ApiKey>>;
+    /// Many keys by id, in the order asked (`None` where one is gone); a
+    /// store may read them in its own order.
+    fn keys_by_id(&self, ids: &[String]) -> Result<Vec<Option<ApiKey>>> {
+        ids.iter().map(|id| self.key(id)).collect()
+    }
     fn key_by_lookup(&self, lookup: &str) -> Result<Option<ApiKey>>;
     /// One identity's keys of one kind in an account, through the owner index.
     fn keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<Vec<ApiKey>>;
@@ -123,8 +142,8 @@ pub trait Storage: Send + Sync {
     /// The keys of an account with exactly this name (compared byte for
     /// byte, as typed), through the name index: the others are not read.
     fn keys_named(&self, account_id: &str, name: &str) -> Result<Vec<ApiKey>>;
-    /// Every key of one kind in an account, in id order, streamed to `each`
-    /// until it returns false.
+    /// Every key of one kind in an account, in the store's order, streamed
+    /// to `each` until it returns false.
     fn scan_kind(
         &self,
         account_id: &str,

@@ -15,53 +15,69 @@ use iamkeys::secret::HashParams;
 use iamkeys::service::{
     KeyUpdate, ListQuery, NewKey, NewServiceId, Service, ServiceError, Session,
 };
-use iamkeys::store::record;
+use iamkeys::store::{layout, record};
 use proptest::prelude::*;
 
 use crate::common::iamkeys;
 use crate::records::{copy_dir, data, raw, run_ok, schema_version};
 use crate::service::seeded;
 
-/// The name index's entry for a key: account \0 name \0 id.
-fn name_entry(account: &str, name: &str, id: &str) -> Vec<u8> {
-    let mut k = account.as_bytes().to_vec();
-    k.push(0);
-    k.extend_from_slice(name.as_bytes());
-    k.push(0);
-    k.extend_from_slice(id.as_bytes());
-    k
+/// The index pairs, (entry, a, b), that a store's key records call for
+/// (see `iamkeys::store::layout`), tree by tree.
+fn expected_pairs(db: &sled::Db) -> BTreeMap<&'static str, BTreeSet<layout::Triple>> {
+    let mut out: BTreeMap<&str, BTreeSet<_>> = BTreeMap::new();
+    for (id, bytes) in layout::records(db).unwrap() {
+        let (k, _) = record::decode_key(&bytes).unwrap().into_key();
+        assert_eq!(k.id, id);
+        out.entry("keys_by_owner").or_default().insert((
+            layout::owner_entry(&k.account_id, &k.iam_id, k.kind.code(), &id),
+            id.as_bytes().to_vec(),
+            Vec::new(),
+        ));
+        out.entry("keys_by_name").or_default().insert((
+            layout::name_bucket(&k.account_id, &k.name),
+            k.name.as_bytes().to_vec(),
+            id.as_bytes().to_vec(),
+        ));
+        if let Some(l) = &k.lookup {
+            out.entry("keys_by_lookup").or_default().insert((
+                layout::lookup_bucket(l).to_vec(),
+                l.as_bytes().to_vec(),
+                id.as_bytes().to_vec(),
+            ));
+        }
+    }
+    out
 }
 
-/// The name index holds one entry per key record, under the record's
-/// account and name, and nothing else.
-pub(crate) fn assert_name_index_exact(db: &sled::Db) {
-    let mut expected = BTreeSet::new();
-    for item in &db.open_tree("keys").unwrap() {
-        let (id, bytes) = item.unwrap();
-        let k = record::decode_key(&bytes).unwrap().key;
-        expected.insert(name_entry(
-            &k.account_id,
-            &k.name,
-            std::str::from_utf8(&id).unwrap(),
-        ));
+/// The indexes hold exactly what the key records call for, and nothing
+/// else: each key under its owner, its name and its lookup id.
+pub(crate) fn assert_indexes_exact(db: &sled::Db) {
+    let expected = expected_pairs(db);
+    for tree in ["keys_by_owner", "keys_by_name", "keys_by_lookup"] {
+        let actual: BTreeSet<_> = layout::tree_pairs(&db.open_tree(tree).unwrap())
+            .unwrap()
+            .into_iter()
+            .collect();
+        let want = expected.get(tree).cloned().unwrap_or_default();
+        let shown = |s: &BTreeSet<layout::Triple>| -> Vec<String> {
+            s.iter()
+                .map(|(_, a, b)| {
+                    format!(
+                        "{}|{}",
+                        String::from_utf8_lossy(a),
+                        String::from_utf8_lossy(b)
+                    )
+                })
+                .collect()
+        };
+        assert!(
+            actual == want,
+            "{tree} differs from the records: missing {:?}, extra {:?}",
+            shown(&want.difference(&actual).cloned().collect()),
+            shown(&actual.difference(&want).cloned().collect()),
+        );
     }
-    let actual: BTreeSet<Vec<u8>> = db
-        .open_tree("keys_by_name")
-        .unwrap()
-        .iter()
-        .map(|i| i.unwrap().0.to_vec())
-        .collect();
-    let shown = |s: &BTreeSet<Vec<u8>>| -> Vec<String> {
-        s.iter()
-            .map(|e| String::from_utf8_lossy(e).replace('\0', "|"))
-            .collect()
-    };
-    assert!(
-        actual == expected,
-        "the name index differs from the records: missing {:?}, extra {:?}",
-        shown(&expected.difference(&actual).cloned().collect()),
-        shown(&actual.difference(&expected).cloned().collect()),
-    );
 }
 
 /// A copy of the store the schema-2 build wrote (tests/it/data/make-v2-store.sh).
@@ -95,14 +111,15 @@ fn a_schema_2_store_opens_with_every_name_resolving_as_before() {
         assert_eq!(schema_version(&db), "2");
         assert!(db.open_tree("keys_by_name").unwrap().is_empty());
     }
-    // The first open builds the index; the store then checks clean (check
-    // compares the index with the records both ways).
+    // The first open upgrades the store (to schema 4, names indexed); it
+    // then checks clean (check compares the indexes with the records both
+    // ways).
     run_ok(&dir, &["check"]);
     {
         let db = raw(&dir);
-        assert_eq!(schema_version(&db), "3");
-        assert_name_index_exact(&db);
-        assert_eq!(db.open_tree("keys_by_name").unwrap().len(), 16);
+        assert_eq!(schema_version(&db), "4");
+        assert_indexes_exact(&db);
+        assert_eq!(layout::records(&db).unwrap().len(), 16);
     }
     // Every name, for every persona in every account they belong to, as the
     // schema-2 build resolved it by scanning: the same key, the same
@@ -167,8 +184,22 @@ fn grow_v2_store(dir: &Path, n: usize) {
     db.flush().unwrap();
 }
 
+/// Whether a data directory holds a new store being written beside the
+/// old one (an upgrade or a seed under way, or one a kill interrupted).
+fn staging_left(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        name.starts_with(".store.seeding-") || name == ".store.next"
+    })
+}
+
+/// The upgrade to schema 4 writes a new store beside the old one and swaps
+/// it in: a kill at any moment leaves the old store (schema 2, untouched)
+/// or the new one (schema 4, whole), never a mix; the next open cleans up
+/// and finishes the job.
 #[test]
-fn a_name_index_build_killed_midway_runs_again_at_the_next_open() {
+fn an_upgrade_killed_midway_runs_again_at_the_next_open() {
     const EXTRA: usize = 30_000;
     let keys = 16 + EXTRA;
     let pristine = tempfile::tempdir().unwrap();
@@ -180,9 +211,9 @@ fn a_name_index_build_killed_midway_runs_again_at_the_next_open() {
     let started = Instant::now();
     run_ok(&timed.path().join("data"), &["check"]);
     let whole = started.elapsed();
-    // Kills spread over that time: before, during and after the build.
-    // (schema, entries in the name index, finished) after each kill.
-    let trial = |delay: std::time::Duration| -> (String, usize, bool) {
+    // Kills spread over that time: before, during and after the upgrade.
+    // (schema, a new store half written beside it, finished) after each.
+    let trial = |delay: std::time::Duration| -> (String, bool, bool) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("data");
         copy_dir(&template, &dir);
@@ -195,29 +226,31 @@ fn a_name_index_build_killed_midway_runs_again_at_the_next_open() {
         std::thread::sleep(delay);
         let _ = child.kill();
         let done = child.wait().unwrap().success();
+        let half = staging_left(&dir);
         let seen = {
             let db = raw(&dir);
             let version = schema_version(&db);
-            assert_eq!(db.open_tree("keys").unwrap().len(), keys);
-            let entries = db.open_tree("keys_by_name").unwrap().len();
             match version.as_str() {
-                // Schema 3 is written only once the index is whole.
-                "3" => assert_name_index_exact(&db),
-                "2" => {}
+                "4" => {
+                    assert_eq!(layout::records(&db).unwrap().len(), keys);
+                    assert_indexes_exact(&db);
+                }
+                "2" => assert_eq!(db.open_tree("keys").unwrap().len(), keys),
                 v => panic!("schema version {v}"),
             }
-            (version, entries, done)
+            (version, half, done)
         };
-        // The next open finishes the job.
+        // The next open finishes the job and cleans up.
         run_ok(&dir, &["check"]);
+        assert!(!staging_left(&dir));
         let db = raw(&dir);
-        assert_eq!(schema_version(&db), "3");
-        assert_name_index_exact(&db);
+        assert_eq!(schema_version(&db), "4");
+        assert_indexes_exact(&db);
         seen
     };
-    let midway = |seen: &[(std::time::Duration, (String, usize, bool))]| {
+    let midway = |seen: &[(std::time::Duration, (String, bool, bool))]| {
         seen.iter()
-            .any(|(_, (v, n, done))| v == "2" && *n > 0 && *n < keys && !done)
+            .any(|(_, (v, half, done))| v == "2" && *half && !done)
     };
     let trials = 8;
     let mut seen = Vec::new();
@@ -225,9 +258,8 @@ fn a_name_index_build_killed_midway_runs_again_at_the_next_open() {
         let delay = whole * t / trials;
         seen.push((delay, trial(delay)));
     }
-    // Until a kill lands while the index is half written (sled writes it
-    // out every half second, so a long enough build shows it), bisect
-    // between the last kill that left schema 2 and the first that left 3.
+    // Until a kill lands while the new store is half written, bisect
+    // between the last kill that left schema 2 and the first that left 4.
     for _ in 0..8 {
         if midway(&seen) {
             break;
@@ -240,7 +272,7 @@ fn a_name_index_build_killed_midway_runs_again_at_the_next_open() {
             .unwrap_or_default();
         let after = seen
             .iter()
-            .filter(|(d, (v, _, _))| v == "3" && *d > before)
+            .filter(|(d, (v, _, _))| v == "4" && *d > before)
             .map(|(d, _)| *d)
             .min()
             .unwrap_or(whole);
@@ -248,53 +280,12 @@ fn a_name_index_build_killed_midway_runs_again_at_the_next_open() {
         seen.push((delay, trial(delay)));
     }
     eprintln!(
-        "undisturbed open {whole:?}; after each kill (delay, (schema, name entries, finished)): {seen:?}"
+        "undisturbed open {whole:?}; after each kill (delay, (schema, half-written new store, finished)): {seen:?}"
     );
     assert!(
         midway(&seen),
-        "no kill landed while the index was half built: {seen:?}"
+        "no kill landed while the new store was half written: {seen:?}"
     );
-}
-
-/// What an interrupted build leaves, and a schema-2 build changed after it:
-/// some entries, one under a name its key no longer has, one for a key
-/// since deleted. The next open builds the index again from the records.
-#[test]
-fn a_half_built_name_index_is_built_again_from_the_records() {
-    let (_tmp, dir) = v2_store();
-    {
-        let db = raw(&dir);
-        let names = db.open_tree("keys_by_name").unwrap();
-        let keys = db.open_tree("keys").unwrap();
-        let mut renamed = None;
-        for (i, item) in keys.iter().enumerate() {
-            let (id, bytes) = item.unwrap();
-            let k = record::decode_key(&bytes).unwrap().key;
-            let id = std::str::from_utf8(&id).unwrap();
-            if k.name == "renamed-key" {
-                renamed = Some((k.account_id.clone(), id.to_string()));
-            }
-            if i % 2 == 0 {
-                names
-                    .insert(name_entry(&k.account_id, &k.name, id), &[])
-                    .unwrap();
-            }
-        }
-        let (account, id) = renamed.unwrap();
-        names
-            .insert(name_entry(&account, "grandchild-key", &id), &[])
-            .unwrap();
-        names
-            .insert(name_entry(&account, "bot-key", "ApiKey-gone"), &[])
-            .unwrap();
-        db.flush().unwrap();
-        assert_eq!(schema_version(&db), "2");
-    }
-    run_ok(&dir, &["check"]);
-    assert_name_index_exact(&raw(&dir));
-    assert!(resolved(&dir, "owner@alpha.test", "alpha", "grandchild-key").starts_with("exit 4\n"));
-    assert!(resolved(&dir, "owner@alpha.test", "alpha", "renamed-key").starts_with("exit 0\n"));
-    assert!(resolved(&dir, "owner@alpha.test", "alpha", "bot-key").starts_with("exit 4\n"));
 }
 
 /// `check` names each way the name index can disagree with the records
@@ -306,40 +297,30 @@ fn check_finds_a_wrong_name_index() {
     let ids: BTreeMap<String, (String, String)> = {
         let db = raw(&dir);
         let mut ids = BTreeMap::new();
-        for item in &db.open_tree("keys").unwrap() {
-            let (id, bytes) = item.unwrap();
+        for (id, bytes) in layout::records(&db).unwrap() {
             let k = record::decode_key(&bytes).unwrap().key;
-            ids.insert(
-                k.name.clone(),
-                (
-                    k.account_id.clone(),
-                    String::from_utf8(id.to_vec()).unwrap(),
-                ),
-            );
+            ids.insert(k.name.clone(), (k.account_id.clone(), id));
         }
         let names = db.open_tree("keys_by_name").unwrap();
+        let edit = |account: &str, name: &str, f: &dyn Fn(&mut layout::Set)| {
+            layout::edit(&names, &layout::name_bucket(account, name), f).unwrap();
+        };
         let (acct, plain) = &ids["plain-key"];
-        assert!(
-            names
-                .remove(name_entry(acct, "plain-key", plain))
-                .unwrap()
-                .is_some()
-        );
+        edit(acct, "plain-key", &|s| {
+            assert!(s.remove(b"plain-key", plain.as_bytes()));
+        });
         let (acct, admin) = &ids["admin-key"];
-        names
-            .insert(name_entry(acct, "old name", admin), &[])
-            .unwrap();
-        names
-            .insert(name_entry(acct, "ghost", "ApiKey-nowhere"), &[])
-            .unwrap();
+        edit(acct, "old name", &|s| {
+            s.insert(b"old name", admin.as_bytes());
+        });
+        edit(acct, "ghost", &|s| s.insert(b"ghost", b"ApiKey-nowhere"));
         // And an owner entry filing admin-key under someone else.
-        db.open_tree("keys_by_owner")
-            .unwrap()
-            .insert(
-                format!("{acct}\0iam-someone-else\0u\0{admin}").as_bytes(),
-                &[],
-            )
-            .unwrap();
+        layout::edit(
+            &db.open_tree("keys_by_owner").unwrap(),
+            &layout::owner_entry(acct, "iam-someone-else", b'u', admin),
+            |s| s.insert(admin.as_bytes(), b""),
+        )
+        .unwrap();
         db.flush().unwrap();
         ids
     };
@@ -513,7 +494,7 @@ fn the_name_index_follows_every_change_to_a_key() {
         Vec::<String>::new()
     );
     drop(st);
-    assert_name_index_exact(&raw_after_close(&dir));
+    assert_indexes_exact(&raw_after_close(&dir));
 }
 
 // ---- the index against a scan, over random changes -----------------------

@@ -13,7 +13,7 @@ use iamkeys::domain::{ApiKey, SignInFailures, THROTTLE_MAX_WAIT_SECS, THROTTLE_W
 use iamkeys::secret::HashParams;
 use iamkeys::service::{Service, ServiceError};
 use iamkeys::store::record::{self, HistoryRecord, KEY_RECORD_V2, KeyRecordV1};
-use iamkeys::store::{Admission, Storage};
+use iamkeys::store::{Admission, Storage, layout};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
@@ -124,15 +124,14 @@ fn a_schema_1_store_opens_migrated_with_every_record_intact() {
     // layout, every name indexed.
     {
         let db = raw(&dir);
-        assert_eq!(schema_version(&db), "3");
-        crate::names::assert_name_index_exact(&db);
-        let keys = db.open_tree("keys").unwrap();
-        assert_eq!(keys.len(), ids.len());
-        for item in &keys {
-            let (id, bytes) = item.unwrap();
+        assert_eq!(schema_version(&db), "4");
+        crate::names::assert_indexes_exact(&db);
+        let records = layout::records(&db).unwrap();
+        assert_eq!(records.len(), ids.len());
+        for (id, bytes) in records {
             assert_eq!(bytes[0], KEY_RECORD_V2);
             let rec = record::decode_key(&bytes).unwrap();
-            assert_eq!(rec.key.id.as_bytes(), id.as_ref());
+            assert_eq!(rec.key.id, id);
         }
     }
     // The key values still sign in, and activity goes on from where it was.
@@ -190,22 +189,23 @@ fn grow_v1_store(dir: &Path, n: usize) {
 fn consistent_schema(dir: &Path, keys_expected: usize) -> String {
     let db = raw(dir);
     let version = schema_version(&db);
-    let keys = db.open_tree("keys").unwrap();
-    assert_eq!(keys.len(), keys_expected);
-    if version == "3" {
-        crate::names::assert_name_index_exact(&db);
-    }
-    for item in &keys {
-        let (_, bytes) = item.unwrap();
-        match version.as_str() {
-            "1" => {
-                record::decode_key_v1(&bytes).unwrap();
+    match version.as_str() {
+        "1" => {
+            let keys = db.open_tree("keys").unwrap();
+            assert_eq!(keys.len(), keys_expected);
+            for item in &keys {
+                record::decode_key_v1(&item.unwrap().1).unwrap();
             }
-            "2" | "3" => {
+        }
+        "4" => {
+            crate::names::assert_indexes_exact(&db);
+            let records = layout::records(&db).unwrap();
+            assert_eq!(records.len(), keys_expected);
+            for (_, bytes) in records {
                 record::decode_key(&bytes).unwrap();
             }
-            v => panic!("schema version {v}"),
         }
+        v => panic!("schema version {v}"),
     }
     version
 }
@@ -243,7 +243,7 @@ fn a_migration_killed_midway_runs_again_at_the_next_open() {
         seen.push((consistent_schema(&dir, keys), status.success()));
         // The next open finishes the job.
         run_ok(&dir, &["check"]);
-        assert_eq!(consistent_schema(&dir, keys), "3");
+        assert_eq!(consistent_schema(&dir, keys), "4");
     }
     eprintln!("undisturbed open {whole:?}; after each kill (schema, finished): {seen:?}");
     assert!(

@@ -214,15 +214,23 @@ fn check_reports_records_and_indexes_that_disagree() {
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).contains("consistent"));
     {
-        // Drop one owner-index entry and add a lookup entry for no key.
+        // Drop one key from the owner index and add a lookup id for no key.
+        use iamkeys::store::layout;
         let db = sled::open(dir.join("store")).unwrap();
         let owner = db.open_tree("keys_by_owner").unwrap();
-        let (first, _) = owner.iter().next().unwrap().unwrap();
-        owner.remove(first).unwrap();
-        db.open_tree("keys_by_lookup")
-            .unwrap()
-            .insert("NOSUCHLOOKUP", "ApiKey-nothing")
-            .unwrap();
+        let (first, packed) = owner.iter().next().unwrap().unwrap();
+        let (id, _) = layout::pairs(&packed).next().unwrap().unwrap();
+        let id = id.to_vec();
+        layout::edit(&owner, &first, |s| {
+            s.remove(&id, b"");
+        })
+        .unwrap();
+        layout::edit(
+            &db.open_tree("keys_by_lookup").unwrap(),
+            &layout::lookup_bucket("NOSUCHLOOKUP"),
+            |s| s.insert(b"NOSUCHLOOKUP", b"ApiKey-nothing"),
+        )
+        .unwrap();
         db.flush().unwrap();
     }
     let out = iamkeys(&dir).arg("check").output().unwrap();

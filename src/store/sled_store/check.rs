@@ -4,31 +4,32 @@
 //! The work is linear in the number of keys, and every tree is read in its
 //! own order, never looked up key by key (at a million keys the indexes no
 //! longer fit sled's cache, and a lookup per key and index cost a page read
-//! each): one pass over the key records notes, per key id, the hash of each
-//! index entry its record calls for; then one pass over each index marks
-//! the entries found and names the ones no record calls for; last, the
-//! entries never found are named. Each account record is read once, not
-//! once per key. (The hashes are 64 bits: a wrong entry that hashed like
-//! the right one would pass, a chance of one in 2^64 per entry.)
+//! each): one pass over the key buckets notes, per key id, the hash of each
+//! index pair its record calls for (with the entry the pair belongs in);
+//! then one pass over each index marks the pairs found and names the ones
+//! no record calls for; last, the pairs never found are named. Each account
+//! is looked up once, not once per key. (The hashes are 64 bits: a wrong
+//! pair that hashed like the right one would pass, a chance of one in 2^64
+//! per pair.)
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::*;
 
-fn entry_hash(entry: &[u8]) -> u64 {
+fn entry_hash(entry: &[u8], a: &[u8], b: &[u8]) -> u64 {
     let mut h = DefaultHasher::new();
-    entry.hash(&mut h);
+    [entry, a, b].hash(&mut h);
     h.finish()
 }
 
 /// The indexes, in the order of [`Expected::entries`].
-const INDEXES: [&str; 4] = ["owner", "kind", "name", "lookup"];
+const INDEXES: [&str; 3] = ["owner", "name", "lookup"];
 
 /// What one key record calls for in each index.
 struct Expected {
-    /// Hashes of its owner, kind and name entries, and of its lookup id.
-    entries: [Option<u64>; 4],
+    /// Hashes of its owner, name and lookup pairs, each with its entry.
+    entries: [Option<u64>; 3],
     /// Which of them were found (bit i for `entries[i]`).
     found: u8,
 }
@@ -42,89 +43,103 @@ impl SledStore {
         // Names, for the report of a missing name entry.
         let mut names: HashMap<String, String> = HashMap::new();
         for item in &self.keys {
-            let (id, v) = item.map_err(|e| self.err(e))?;
-            let id = String::from_utf8_lossy(&id).into_owned();
-            let key: ApiKey = match decode_key(&v) {
-                Ok((k, _)) => k,
-                Err(e) => {
-                    problems.push(format!("key {id}: record unreadable ({e})"));
-                    continue;
+            let (bucket, packed) = item.map_err(|e| self.err(e))?;
+            for pair in layout::pairs(&packed) {
+                let (id, v) = match pair {
+                    Ok(p) => p,
+                    Err(e) => {
+                        problems.push(format!(
+                            "key bucket {}: {e}",
+                            layout::record_bucket_number(&bucket).unwrap_or_default()
+                        ));
+                        break;
+                    }
+                };
+                let id = String::from_utf8_lossy(id).into_owned();
+                if layout::record_bucket(&id) != *bucket {
+                    problems.push(format!("key {id}: stored in another key's bucket"));
                 }
-            };
-            if key.id != id {
-                problems.push(format!("key {id}: stored under another id ({})", key.id));
-            }
-            let exists = match accounts.get(&key.account_id) {
-                Some(&exists) => exists,
-                None => {
-                    let exists = self.account(&key.account_id)?.is_some();
-                    accounts.insert(key.account_id.clone(), exists);
-                    exists
+                let key: ApiKey = match decode_key(v) {
+                    Ok((k, _)) => k,
+                    Err(e) => {
+                        problems.push(format!("key {id}: record unreadable ({e})"));
+                        continue;
+                    }
+                };
+                if key.id != id {
+                    problems.push(format!("key {id}: stored under another id ({})", key.id));
                 }
-            };
-            if !exists {
-                problems.push(format!(
-                    "key {id}: its account {} does not exist",
-                    key.account_id
-                ));
+                let exists = match accounts.get(&key.account_id) {
+                    Some(&exists) => exists,
+                    None => {
+                        let exists = self
+                            .accounts
+                            .contains_key(&key.account_id)
+                            .map_err(|e| self.err(e))?;
+                        accounts.insert(key.account_id.clone(), exists);
+                        exists
+                    }
+                };
+                if !exists {
+                    problems.push(format!(
+                        "key {id}: its account {} does not exist",
+                        key.account_id
+                    ));
+                }
+                let entries = [
+                    Some(entry_hash(
+                        &layout::owner_entry(&key.account_id, &key.iam_id, key.kind.code(), &id),
+                        id.as_bytes(),
+                        b"",
+                    )),
+                    Some(entry_hash(
+                        &layout::name_bucket(&key.account_id, &key.name),
+                        key.name.as_bytes(),
+                        id.as_bytes(),
+                    )),
+                    key.lookup.as_deref().map(|l| {
+                        entry_hash(&layout::lookup_bucket(l), l.as_bytes(), id.as_bytes())
+                    }),
+                ];
+                expected.insert(id, Expected { entries, found: 0 });
             }
-            let entries = [
-                Some(entry_hash(&owner_key(
-                    &key.account_id,
-                    &key.iam_id,
-                    key.kind,
-                    &id,
-                ))),
-                Some(entry_hash(&kind_key(&key.account_id, key.kind, &id))),
-                Some(entry_hash(&name_key(&key.account_id, &key.name, &id))),
-                key.lookup.as_deref().map(|l| entry_hash(l.as_bytes())),
-            ];
-            expected.insert(id, Expected { entries, found: 0 });
         }
-        let index_id = |k: &[u8]| {
-            String::from_utf8_lossy(k.rsplit(|b| *b == 0).next().unwrap_or(k)).into_owned()
-        };
-        let trees = [
-            &self.by_owner,
-            &self.by_kind,
-            &self.by_name,
-            &self.by_lookup,
-        ];
+        let trees = [&self.by_owner, &self.by_name, &self.by_lookup];
         for (i, (index, tree)) in INDEXES.into_iter().zip(trees).enumerate() {
             for item in tree {
-                let (k, v) = item.map_err(|e| self.err(e))?;
-                // The lookup index maps a lookup id to a key id; the others
-                // end their entries with the key id.
-                let id = if index == "lookup" {
-                    String::from_utf8_lossy(&v).into_owned()
-                } else {
-                    index_id(&k)
-                };
-                let Some(e) = expected.get_mut(&id) else {
-                    problems.push(format!(
-                        "the {index} index names key {id}, which does not exist"
-                    ));
-                    continue;
-                };
-                if e.entries[i] == Some(entry_hash(&k)) {
-                    e.found |= 1 << i;
-                } else if index == "name" {
-                    // account \0 name \0 id: the name between the first
-                    // and the last separator.
-                    let end = k.len().saturating_sub(id.len() + 1);
-                    let name = k
-                        .iter()
-                        .position(|b| *b == 0)
-                        .and_then(|first| k.get(first + 1..end))
-                        .map(String::from_utf8_lossy)
-                        .unwrap_or_default();
-                    problems.push(format!(
-                        "the name index files key {id} under {name:?}, which is not its name in this account"
-                    ));
-                } else {
-                    problems.push(format!(
-                        "the {index} index files key {id} under an entry its record does not call for"
-                    ));
+                let (entry, packed) = item.map_err(|e| self.err(e))?;
+                for pair in layout::pairs(&packed) {
+                    let (a, b) = match pair {
+                        Ok(p) => p,
+                        Err(e) => {
+                            problems.push(format!(
+                                "the {index} index entry {:?}: {e}",
+                                String::from_utf8_lossy(&entry).replace('\0', "/")
+                            ));
+                            break;
+                        }
+                    };
+                    // The owner index pairs a key id with nothing; the
+                    // others pair a name or a lookup id with a key id.
+                    let id = String::from_utf8_lossy(if index == "owner" { a } else { b });
+                    let Some(e) = expected.get_mut(id.as_ref()) else {
+                        problems.push(format!(
+                            "the {index} index names key {id}, which does not exist"
+                        ));
+                        continue;
+                    };
+                    if e.entries[i] == Some(entry_hash(&entry, a, b)) {
+                        e.found |= 1 << i;
+                    } else if index == "name" {
+                        problems.push(format!(
+                            "the name index files key {id} under {:?}, which is not its name in this account",
+                            String::from_utf8_lossy(a)
+                        ));
+                    } else {
+                        problems.push(format!(
+                            "the {index} index files key {id} under an entry its record does not call for"
+                        ));
+                    }
                 }
             }
         }
@@ -137,20 +152,21 @@ impl SledStore {
             }
         }
         missing.sort_unstable();
-        if missing.iter().any(|(_, i)| *i == 2) {
+        if missing.iter().any(|(_, i)| *i == 1) {
             // Read again for the report: only when something is missing.
             for item in &self.keys {
-                let (id, v) = item.map_err(|e| self.err(e))?;
-                if let Ok((k, _)) = decode_key(&v) {
-                    names.insert(String::from_utf8_lossy(&id).into_owned(), k.name);
+                let (_, packed) = item.map_err(|e| self.err(e))?;
+                for (id, v) in layout::pairs(&packed).map_while(std::result::Result::ok) {
+                    if let Ok((k, _)) = decode_key(v) {
+                        names.insert(String::from_utf8_lossy(id).into_owned(), k.name);
+                    }
                 }
             }
         }
         for (id, i) in missing {
             problems.push(match i {
                 0 => format!("key {id}: missing from the owner index"),
-                1 => format!("key {id}: missing from the kind index"),
-                2 => format!(
+                1 => format!(
                     "key {id}: its name {:?} is missing from the name index",
                     names.get(id).map_or("", String::as_str)
                 ),

@@ -1,42 +1,10 @@
-//! How records and index entries are laid out as sled keys and values.
+//! How records are encoded as sled values (the keys' layout is in
+//! [`crate::store::layout`]).
 
 use super::*;
 
-pub(super) fn owner_key(account: &str, iam_id: &str, kind: KeyKind, id: &str) -> Vec<u8> {
-    let mut k = owner_prefix(account, iam_id, kind);
-    k.extend_from_slice(id.as_bytes());
-    k
-}
-
-pub(super) fn owner_prefix(account: &str, iam_id: &str, kind: KeyKind) -> Vec<u8> {
-    let mut k = Vec::with_capacity(account.len() + iam_id.len() + 48);
-    k.extend_from_slice(account.as_bytes());
-    k.push(0);
-    k.extend_from_slice(iam_id.as_bytes());
-    k.push(0);
-    k.push(kind.code());
-    k.push(0);
-    k
-}
-
-pub(super) fn kind_key(account: &str, kind: KeyKind, id: &str) -> Vec<u8> {
-    let mut k = kind_prefix(account, kind);
-    k.extend_from_slice(id.as_bytes());
-    k
-}
-
-pub(super) fn kind_prefix(account: &str, kind: KeyKind) -> Vec<u8> {
-    let mut k = Vec::with_capacity(account.len() + 48);
-    k.extend_from_slice(account.as_bytes());
-    k.push(0);
-    k.push(kind.code());
-    k.push(0);
-    k
-}
-
 pub(super) fn service_key(account: &str, id: &str) -> Vec<u8> {
-    let mut k = account.as_bytes().to_vec();
-    k.push(0);
+    let mut k = layout::account_prefix(account);
     k.extend_from_slice(id.as_bytes());
     k
 }
@@ -57,19 +25,136 @@ pub(super) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("store records always serialise")
 }
 
-/// The name index's entry for a key: account \0 name \0 key id. A name may
-/// hold any character, so readers compare the stored key's name too.
-pub(super) fn name_key(account: &str, name: &str, id: &str) -> Vec<u8> {
-    let mut k = name_prefix(account, name);
-    k.extend_from_slice(id.as_bytes());
-    k
+/// An account's record: everything but its members, who have their own
+/// entries (`members`).
+pub(super) fn encode_account(a: &Account) -> Vec<u8> {
+    encode(&Account {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        owner: a.owner.clone(),
+        classic_infrastructure: a.classic_infrastructure,
+        settings: a.settings.clone(),
+        members: Vec::new(),
+    })
 }
 
-pub(super) fn name_prefix(account: &str, name: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(account.len() + name.len() + 48);
-    k.extend_from_slice(account.as_bytes());
-    k.push(0);
-    k.extend_from_slice(name.as_bytes());
-    k.push(0);
-    k
+/// The `members` entries of an account: (entry, value) in entry order.
+pub(super) fn member_entries(a: &Account) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = a
+        .members
+        .iter()
+        .enumerate()
+        .map(|(place, m)| {
+            (
+                layout::member_entry(&a.id, &m.iam_id),
+                encode(&MemberRecord {
+                    place: u32::try_from(place).unwrap_or(u32::MAX),
+                    member: m.clone(),
+                }),
+            )
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Writes the key trees of schema 4 for `keys` (into empty trees), each
+/// tree in entry order — appending at the right edge of a tree leaves
+/// sled's log without dead segments — one packed entry at a time: memory
+/// holds the keys, an order over them and one entry, never a copy of the
+/// trees. `record(i)` is the stored record of `keys[i]`.
+pub(super) fn write_keys(
+    dir: &Path,
+    db: &Db,
+    keys: &[ApiKey],
+    record: &dyn Fn(usize) -> Result<Vec<u8>>,
+) -> Result<()> {
+    let e = |e: sled::Error| sled_error(dir, e);
+    let tree = |name: &str| db.open_tree(name).map_err(e);
+    // Writes one packed entry per run of equal `entry`, in the order given.
+    let runs = |t: &Tree,
+                order: &[usize],
+                entry: &dyn Fn(usize) -> Vec<u8>,
+                pair: &mut dyn FnMut(usize, &mut Vec<u8>) -> Result<()>|
+     -> Result<()> {
+        let mut at = 0;
+        while at < order.len() {
+            let this = entry(order[at]);
+            let mut value = Vec::new();
+            let mut end = at;
+            while end < order.len() && (end == at || entry(order[end]) == this) {
+                pair(order[end], &mut value)?;
+                end += 1;
+            }
+            t.insert(this, value).map_err(e)?;
+            at = end;
+        }
+        Ok(())
+    };
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+
+    order.sort_by_cached_key(|&i| (layout::record_bucket(&keys[i].id), keys[i].id.as_str()));
+    order.dedup_by(|a, b| keys[*a].id == keys[*b].id);
+    runs(
+        &tree("keys")?,
+        &order,
+        &|i| layout::record_bucket(&keys[i].id).to_vec(),
+        &mut |i, out| {
+            layout::push_pair(out, keys[i].id.as_bytes(), &record(i)?);
+            Ok(())
+        },
+    )?;
+
+    order.sort_by_cached_key(|&i| {
+        let k = &keys[i];
+        (
+            layout::owner_entry(&k.account_id, &k.iam_id, k.kind.code(), &k.id),
+            k.id.as_str(),
+        )
+    });
+    runs(
+        &tree("keys_by_owner")?,
+        &order,
+        &|i| {
+            let k = &keys[i];
+            layout::owner_entry(&k.account_id, &k.iam_id, k.kind.code(), &k.id)
+        },
+        &mut |i, out| {
+            layout::push_pair(out, keys[i].id.as_bytes(), b"");
+            Ok(())
+        },
+    )?;
+
+    order.sort_by_cached_key(|&i| {
+        let k = &keys[i];
+        (
+            layout::name_bucket(&k.account_id, &k.name),
+            k.name.as_str(),
+            k.id.as_str(),
+        )
+    });
+    runs(
+        &tree("keys_by_name")?,
+        &order,
+        &|i| layout::name_bucket(&keys[i].account_id, &keys[i].name),
+        &mut |i, out| {
+            layout::push_pair(out, keys[i].name.as_bytes(), keys[i].id.as_bytes());
+            Ok(())
+        },
+    )?;
+
+    order.retain(|&i| keys[i].lookup.is_some());
+    let lookup = |i: usize| keys[i].lookup.as_deref().unwrap_or_default();
+    order.sort_by_cached_key(|&i| (layout::lookup_bucket(lookup(i)), lookup(i)));
+    order.dedup_by(|a, b| lookup(*a) == lookup(*b));
+    runs(
+        &tree("keys_by_lookup")?,
+        &order,
+        &|i| layout::lookup_bucket(lookup(i)).to_vec(),
+        &mut |i, out| {
+            layout::push_pair(out, lookup(i).as_bytes(), keys[i].id.as_bytes());
+            Ok(())
+        },
+    )?;
+    Ok(())
 }

@@ -1,97 +1,197 @@
-//! Upgrading an older store's records on open (see [`super::super::record`]).
+//! Upgrading an older store on open (see [`super::super::record`] for the
+//! key records of each schema).
+//!
+//! Every upgrade to schema 4 is a copy: the old store's records are read
+//! and written, in schema 4's layout, into a new store beside it, which is
+//! flushed, closed and swapped in exactly as a new seed is (see
+//! [`DirLock`]). The old store is never changed, so a process killed at any
+//! point leaves either the old store, upgraded again at the next open, or
+//! the new one; and the new store is as compact as a fresh seed.
 
 use super::*;
 
-/// Brings a store of schema `from` up to [`SCHEMA_VERSION`], one step at a
-/// time. The caller holds the store's lock (the database is open). Each
-/// step writes the schema version last: a store killed during a step still
-/// records the old version, and the step runs again at the next open. A
-/// step that rewrites records does it in one transaction with the version,
-/// which sled recovers whole or not at all; a step that only builds an
-/// index may be left half done, and starts it over.
-pub(super) fn migrate(dir: &Path, db: &Db, meta: &Tree, from: u32) -> Result<()> {
+/// The schema version a store's `meta` tree records.
+pub(super) fn schema_version(dir: &Path, meta: &Tree) -> Result<u32> {
+    match meta.get("schema_version").map_err(|e| sled_error(dir, e))? {
+        Some(v) => String::from_utf8_lossy(&v)
+            .parse::<u32>()
+            .map_err(|_| StoreError::Damaged {
+                dir: dir.to_path_buf(),
+                detail: "its schema version is unreadable".into(),
+            }),
+        None => Err(StoreError::Damaged {
+            dir: dir.to_path_buf(),
+            detail:
+                "it records no schema version (not an iamkeys store, or seeding never finished)"
+                    .into(),
+        }),
+    }
+}
+
+/// Writes a new store with `write` into a staging directory beside the
+/// data directory's store, flushes and closes it; returns its path, for
+/// [`lock::swap_in`]. On failure nothing is left behind.
+pub(super) fn stage(lock: &DirLock, write: impl FnOnce(&Db) -> Result<()>) -> Result<PathBuf> {
+    let dir = lock.dir();
+    let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
+    let result = (|| {
+        let db = open_db(&staging, dir)?;
+        write(&db)?;
+        db.flush().map_err(|e| sled_error(dir, e))?;
+        drop(db);
+        lock::make_private(&staging);
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(staging),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(e)
+        }
+    }
+}
+
+/// Writes a new store with `write` and puts it in place of the data
+/// directory's store (see [`stage`]).
+pub(super) fn build_staged(
+    lock: &DirLock,
+    old_is_damaged: bool,
+    write: impl FnOnce(&Db) -> Result<()>,
+) -> Result<Option<PathBuf>> {
+    match stage(lock, write) {
+        Ok(staging) => lock::swap_in(lock, &staging, old_is_damaged),
+        Err(e) => {
+            lock.undo_created_dir();
+            Err(e)
+        }
+    }
+}
+
+/// Brings the store open as `db` to [`SCHEMA_VERSION`] if it is older:
+/// returns the staged new store to swap in once `db` is closed, or `None`
+/// when the store is current. A newer store is refused.
+pub(super) fn upgrade(lock: &DirLock, db: &Db) -> Result<Option<PathBuf>> {
+    let dir = lock.dir();
+    let e = |e: sled::Error| sled_error(dir, e);
+    let meta = db.open_tree("meta").map_err(e)?;
+    let from = schema_version(dir, &meta)?;
+    if from > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            dir: dir.to_path_buf(),
+            found: from,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if from == SCHEMA_VERSION {
+        return Ok(None);
+    }
     if from < OLDEST_SCHEMA_VERSION {
         return Err(StoreError::Damaged {
             dir: dir.to_path_buf(),
             detail: format!("its schema version {from} is unknown"),
         });
     }
-    for version in from..SCHEMA_VERSION {
-        match version {
-            1 => migrate_1_to_2(dir, db, meta)?,
-            2 => migrate_2_to_3(dir, db, meta)?,
-            _ => unreachable!("every schema version before the current one has a step"),
-        }
-        tracing::info!(from = version, to = version + 1, "store migrated");
-    }
-    Ok(())
+    let staging = stage(lock, |new| copy_to_current(dir, db, &meta, from, new))?;
+    tracing::info!(from, to = SCHEMA_VERSION, "store upgraded");
+    Ok(Some(staging))
 }
 
-/// Schema 1 → 2: every key record from the bare schema-1 layout into the
-/// tagged schema-2 envelope. Other records are JSON and unchanged.
-pub(super) fn migrate_1_to_2(dir: &Path, db: &Db, meta: &Tree) -> Result<()> {
-    use sled::Transactional;
+/// A key record of schema `from` as schema 4 stores it.
+fn current_record(dir: &Path, from: u32, id: &[u8], bytes: &[u8]) -> Result<Vec<u8>> {
+    if from >= 2 {
+        return Ok(bytes.to_vec());
+    }
+    let v1 = record::decode_key_v1(bytes).map_err(|why| StoreError::Damaged {
+        dir: dir.to_path_buf(),
+        detail: format!(
+            "the schema-1 record of key {} cannot be read ({why})",
+            String::from_utf8_lossy(id)
+        ),
+    })?;
+    Ok(KeyRecordV2::from(v1).encode())
+}
+
+/// Copies the store of schema `from` open as `old` into `new`, in schema
+/// 4's layout. In schemas 1 to 3 each key record is one entry of `keys`
+/// under its id, and an account record holds its members.
+fn copy_to_current(dir: &Path, old: &Db, meta: &Tree, from: u32, new: &Db) -> Result<()> {
     let e = |e: sled::Error| sled_error(dir, e);
-    let keys = db.open_tree("keys").map_err(e)?;
-    let mut records = Vec::with_capacity(keys.len());
-    for item in &keys {
-        let (id, bytes) = item.map_err(e)?;
-        let v1 = record::decode_key_v1(&bytes).map_err(|why| StoreError::Damaged {
+    for name in ["users", "users_by_email", "memberships", "service_ids"] {
+        let (src, dst) = (
+            old.open_tree(name).map_err(e)?,
+            new.open_tree(name).map_err(e)?,
+        );
+        for item in &src {
+            let (k, v) = item.map_err(e)?;
+            dst.insert(k, v).map_err(e)?;
+        }
+    }
+    let (accounts, members) = (
+        new.open_tree("accounts").map_err(e)?,
+        new.open_tree("members").map_err(e)?,
+    );
+    let mut member_rows = Vec::new();
+    for item in &old.open_tree("accounts").map_err(e)? {
+        let (k, v) = item.map_err(e)?;
+        let account: Account = serde_json::from_slice(&v).map_err(|why| StoreError::Damaged {
             dir: dir.to_path_buf(),
             detail: format!(
-                "the schema-1 record of key {} cannot be read ({why})",
-                String::from_utf8_lossy(&id)
+                "the record of account {} cannot be read ({why})",
+                String::from_utf8_lossy(&k)
             ),
         })?;
-        records.push((id, KeyRecordV2::from(v1).encode()));
+        accounts.insert(k, encode_account(&account)).map_err(e)?;
+        member_rows.extend(member_entries(&account));
     }
-    let version = 2u32.to_string();
-    let r = (&keys, meta).transaction(|(keys, meta)| -> TxResult {
-        for (id, bytes) in &records {
-            keys.insert(id, bytes.as_slice())?;
-        }
-        meta.insert("schema_version", version.as_bytes())?;
-        Ok(())
-    });
-    match r {
-        Ok(()) => db.flush().map(|_| ()).map_err(e),
-        Err(TransactionError::Abort(err)) => Err(err),
-        Err(TransactionError::Storage(err)) => Err(e(err)),
+    member_rows.sort_unstable();
+    for (k, v) in member_rows {
+        members.insert(k, v).map_err(e)?;
     }
-}
 
-/// Schema 2 → 3: the name index (`keys_by_name`), built from the key
-/// records. At a million keys it is too large for one sled transaction
-/// (which holds every write in memory), so it is built in steps that are
-/// safe to repeat: the tree is emptied, filled in key order and flushed, and
-/// only then is the new version written and flushed. A store killed before
-/// that still records schema 2; the next open empties the half-built tree
-/// and builds it again. (A schema-2 build that opens the store meanwhile
-/// ignores the tree, and its changes are in the records the next build
-/// reads.) A record that cannot be read gets no entry: `check` names it, as
-/// it did before.
-pub(super) fn migrate_2_to_3(dir: &Path, db: &Db, meta: &Tree) -> Result<()> {
-    let e = |e: sled::Error| sled_error(dir, e);
-    let keys = db.open_tree("keys").map_err(e)?;
-    let names = db.open_tree("keys_by_name").map_err(e)?;
-    let mut entries = Vec::new();
-    for item in &keys {
+    // Keys: decoded once to place them; each record is read again from
+    // the old store when its bucket is written. A record that cannot be
+    // read is kept as it is, under its id (`check` names it).
+    let old_keys = old.open_tree("keys").map_err(e)?;
+    let mut keys = Vec::with_capacity(old_keys.len());
+    let mut unreadable = Vec::new();
+    for item in &old_keys {
         let (id, bytes) = item.map_err(e)?;
-        if let Ok((key, _)) = decode_key(&bytes) {
-            entries.push(name_key(
-                &key.account_id,
-                &key.name,
-                &String::from_utf8_lossy(&id),
-            ));
+        let record = current_record(dir, from, &id, &bytes)?;
+        match decode_key(&record) {
+            Ok((key, _)) if key.id.as_bytes() == &*id => keys.push(key),
+            _ => unreadable.push((id.to_vec(), record)),
         }
     }
-    entries.sort_unstable();
-    names.clear().map_err(e)?;
-    for k in entries {
-        names.insert(k, &[]).map_err(e)?;
+    write_keys(dir, new, &keys, &|i| {
+        let id = keys[i].id.as_bytes();
+        match old_keys.get(id).map_err(e)? {
+            Some(bytes) => current_record(dir, from, id, &bytes),
+            None => Err(StoreError::Io {
+                dir: dir.to_path_buf(),
+                detail: "a key vanished during the upgrade".into(),
+            }),
+        }
+    })?;
+    let records = new.open_tree("keys").map_err(e)?;
+    for (id, record) in unreadable {
+        let id_text = String::from_utf8_lossy(&id).into_owned();
+        let bucket = layout::record_bucket(&id_text);
+        let mut set = Set::read(records.get(bucket).map_err(e)?.as_deref())
+            .map_err(|why| damaged(dir, why))?;
+        set.replace(&id, &record);
+        records.insert(bucket, set.pack()).map_err(e)?;
     }
-    db.flush().map_err(e)?;
-    meta.insert("schema_version", 3u32.to_string().as_bytes())
+
+    // Written last: a store without a schema version is unfinished.
+    let new_meta = new.open_tree("meta").map_err(e)?;
+    for item in meta {
+        let (k, v) = item.map_err(e)?;
+        if &*k != b"schema_version" {
+            new_meta.insert(k, v).map_err(e)?;
+        }
+    }
+    new_meta
+        .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())
         .map_err(e)?;
-    db.flush().map(|_| ()).map_err(e)
+    Ok(())
 }

@@ -4,17 +4,14 @@
 //! * `meta`: schema version, demo flag, source
 //! * `users`: iam_id → User; `users_by_email`: email → iam_id
 //! * `memberships`: iam_id → [account id] (fixture order)
-//! * `accounts`: id → Account; `service_ids`: account \0 id → ServiceId
-//! * `keys`: key id → ApiKey
-//! * `keys_by_owner`: account \0 iam_id \0 kind \0 key id → () — the "My"
-//!   view and per-identity counts read only one person's keys
-//! * `keys_by_kind`: account \0 kind \0 key id → () — the all-views
-//! * `keys_by_lookup`: lookup id → key id — sign-in is one lookup
-//! * `keys_by_name`: account \0 name \0 key id → () — a key named on the
-//!   command line (or in a URL) is found among the keys of that name only
-//!   (schema 3)
+//! * `accounts`: id → Account without its members (JSON)
+//! * `members`: account \0 iam_id → one member (JSON, with its place)
+//! * `service_ids`: account \0 id → ServiceId
+//! * `keys`, `keys_by_owner`, `keys_by_lookup`, `keys_by_name`: the keys
+//!   and their indexes, packed into few entries (schema 4): see
+//!   [`crate::store::layout`].
 //!
-//! A key and its four indexes change in one sled transaction, followed by
+//! A key and its three indexes change in one sled transaction, followed by
 //! a flush before the caller reports success. Key records are the store's
 //! own types ([`super::record`]); a store of an older schema is migrated
 //! when it is opened.
@@ -31,13 +28,14 @@ use serde::de::DeserializeOwned;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Db, Tree};
 
+use super::layout::{self, Set};
 use super::lock::{self, DirLock, STAGING_PREFIX, STORE_DIR};
 use super::record::{self, KeyRecordV2};
 use super::{
     Admission, OLDEST_SCHEMA_VERSION, Problem, Result, SCHEMA_VERSION, Seed, Storage, StoreError,
     StoreInfo,
 };
-use crate::domain::{Account, ApiKey, KeyKind, ServiceId, SignInFailures, User};
+use crate::domain::{Account, ApiKey, KeyKind, Membership, ServiceId, SignInFailures, User};
 
 mod check;
 mod encoding;
@@ -64,55 +62,111 @@ pub struct SledStore {
     users_by_email: Tree,
     memberships: Tree,
     accounts: Tree,
+    members: Tree,
     service_ids: Tree,
     keys: Tree,
     by_owner: Tree,
-    by_kind: Tree,
     by_lookup: Tree,
     by_name: Tree,
-    /// Accounts as last decoded, each with the stored bytes it was decoded
-    /// from: see [`SledStore::account`].
+    /// Accounts as last decoded, each with the stored bytes of its record
+    /// it was decoded from: see [`SledStore::account`].
     decoded_accounts: std::sync::Mutex<HashMap<String, (sled::IVec, Arc<Account>)>>,
 }
 
+type TxError = ConflictableTransactionError<StoreError>;
+type TxResult = std::result::Result<(), TxError>;
+
 /// The trees a key write touches, inside one transaction.
 struct KeyTx<'a> {
+    dir: &'a Path,
     keys: &'a TransactionalTree,
     owner: &'a TransactionalTree,
-    kind: &'a TransactionalTree,
     lookup: &'a TransactionalTree,
     name: &'a TransactionalTree,
 }
 
-type Unabortable = sled::transaction::UnabortableTransactionError;
-
 impl KeyTx<'_> {
+    fn set(&self, tree: &TransactionalTree, entry: &[u8]) -> std::result::Result<Set, TxError> {
+        let bytes = tree.get(entry)?;
+        Set::read(bytes.as_deref()).map_err(|e| abort(damaged(self.dir, e)))
+    }
+
+    /// Changes one packed entry, removing it once it is empty.
+    fn update(&self, tree: &TransactionalTree, entry: &[u8], f: impl FnOnce(&mut Set)) -> TxResult {
+        let mut set = self.set(tree, entry)?;
+        f(&mut set);
+        if set.is_empty() {
+            tree.remove(entry)?;
+        } else {
+            tree.insert(entry, set.pack())?;
+        }
+        Ok(())
+    }
+
+    /// The stored record of key `id`, if any.
+    fn record(&self, id: &str) -> std::result::Result<Option<Vec<u8>>, TxError> {
+        let bucket = layout::record_bucket(id);
+        let bytes = self.keys.get(bucket)?;
+        match bytes {
+            None => Ok(None),
+            Some(b) => layout::find(&b, id.as_bytes())
+                .map(|r| r.map(<[u8]>::to_vec))
+                .map_err(|e| abort(damaged(self.dir, e))),
+        }
+    }
+
+    fn put_record(&self, id: &str, record: &[u8]) -> TxResult {
+        self.update(self.keys, &layout::record_bucket(id), |s| {
+            s.replace(id.as_bytes(), record);
+        })
+    }
+
+    fn remove_record(&self, id: &str) -> TxResult {
+        self.update(self.keys, &layout::record_bucket(id), |s| {
+            s.remove_all(id.as_bytes());
+        })
+    }
+
     /// Adds the index entries of `key`.
-    fn index(&self, key: &ApiKey) -> std::result::Result<(), Unabortable> {
-        self.owner.insert(
-            owner_key(&key.account_id, &key.iam_id, key.kind, &key.id),
-            &[],
+    fn index(&self, key: &ApiKey) -> TxResult {
+        self.update(
+            self.owner,
+            &layout::owner_entry(&key.account_id, &key.iam_id, key.kind.code(), &key.id),
+            |s| s.insert(key.id.as_bytes(), b""),
         )?;
-        self.kind
-            .insert(kind_key(&key.account_id, key.kind, &key.id), &[])?;
-        self.name
-            .insert(name_key(&key.account_id, &key.name, &key.id), &[])?;
+        self.update(
+            self.name,
+            &layout::name_bucket(&key.account_id, &key.name),
+            |s| s.insert(key.name.as_bytes(), key.id.as_bytes()),
+        )?;
         if let Some(l) = &key.lookup {
-            self.lookup.insert(l.as_bytes(), key.id.as_bytes())?;
+            self.update(self.lookup, &layout::lookup_bucket(l), |s| {
+                s.replace(l.as_bytes(), key.id.as_bytes());
+            })?;
         }
         Ok(())
     }
 
     /// Removes the index entries of `key` as stored.
-    fn unindex(&self, key: &ApiKey) -> std::result::Result<(), Unabortable> {
-        self.owner
-            .remove(owner_key(&key.account_id, &key.iam_id, key.kind, &key.id))?;
-        self.kind
-            .remove(kind_key(&key.account_id, key.kind, &key.id))?;
-        self.name
-            .remove(name_key(&key.account_id, &key.name, &key.id))?;
+    fn unindex(&self, key: &ApiKey) -> TxResult {
+        self.update(
+            self.owner,
+            &layout::owner_entry(&key.account_id, &key.iam_id, key.kind.code(), &key.id),
+            |s| {
+                s.remove(key.id.as_bytes(), b"");
+            },
+        )?;
+        self.update(
+            self.name,
+            &layout::name_bucket(&key.account_id, &key.name),
+            |s| {
+                s.remove(key.name.as_bytes(), key.id.as_bytes());
+            },
+        )?;
         if let Some(l) = &key.lookup {
-            self.lookup.remove(l.as_bytes())?;
+            self.update(self.lookup, &layout::lookup_bucket(l), |s| {
+                s.remove(l.as_bytes(), key.id.as_bytes());
+            })?;
         }
         Ok(())
     }
@@ -127,8 +181,23 @@ fn indexed_apart(a: &ApiKey, b: &ApiKey) -> bool {
         || a.lookup != b.lookup
 }
 
+fn damaged(dir: &Path, e: layout::Unreadable) -> StoreError {
+    StoreError::Damaged {
+        dir: dir.to_path_buf(),
+        detail: format!("an index or key bucket cannot be read ({e})"),
+    }
+}
+
 /// How many decoded accounts are kept; past it, the next one clears them.
 const DECODED_ACCOUNTS: usize = 64;
+
+/// A member as stored: the membership and its place in the fixture's order.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct MemberRecord {
+    pub(super) place: u32,
+    #[serde(flatten)]
+    pub(super) member: Membership,
+}
 
 impl SledStore {
     fn err(&self, e: sled::Error) -> StoreError {
@@ -142,25 +211,32 @@ impl SledStore {
         }
     }
 
+    fn unreadable(&self, e: layout::Unreadable) -> StoreError {
+        damaged(&self.dir, e)
+    }
+
     /// Reads a stored key in a transaction: `Gone` if it is not there.
     fn stored_key(
         &self,
         keys: &TransactionalTree,
         id: &str,
-    ) -> std::result::Result<(ApiKey, SignInFailures), ConflictableTransactionError<StoreError>>
-    {
-        let Some(bytes) = keys.get(id.as_bytes())? else {
+    ) -> std::result::Result<(ApiKey, SignInFailures), TxError> {
+        let Some(bucket) = keys.get(layout::record_bucket(id))? else {
             return Err(abort(StoreError::Gone));
         };
-        decode_key(&bytes).map_err(|e| abort(self.damaged_key(e)))
+        let Some(bytes) =
+            layout::find(&bucket, id.as_bytes()).map_err(|e| abort(self.unreadable(e)))?
+        else {
+            return Err(abort(StoreError::Gone));
+        };
+        decode_key(bytes).map_err(|e| abort(self.damaged_key(e)))
     }
 
-    /// A transaction on the keys tree alone, flushed when it commits.
+    /// A transaction on the keys tree alone (a sign-in's throttle and
+    /// activity), flushed when it commits.
     fn transact_keys<T>(
         &self,
-        f: impl Fn(
-            &TransactionalTree,
-        ) -> std::result::Result<T, ConflictableTransactionError<StoreError>>,
+        f: impl Fn(&TransactionalTree) -> std::result::Result<T, TxError>,
     ) -> Result<T> {
         match self.keys.transaction(f) {
             Ok(v) => self.flush().map(|()| v),
@@ -169,11 +245,32 @@ impl SledStore {
         }
     }
 
+    /// Replaces the record of key `id` within a transaction on `keys`.
+    fn rewrite_record(
+        &self,
+        keys: &TransactionalTree,
+        id: &str,
+        record: &[u8],
+    ) -> std::result::Result<(), TxError> {
+        let entry = layout::record_bucket(id);
+        let mut set =
+            Set::read(keys.get(entry)?.as_deref()).map_err(|e| abort(self.unreadable(e)))?;
+        set.replace(id.as_bytes(), record);
+        keys.insert(&entry, set.pack())?;
+        Ok(())
+    }
+
     fn decode<T: DeserializeOwned>(&self, what: &str, bytes: &[u8]) -> Result<T> {
         serde_json::from_slice(bytes).map_err(|e| StoreError::Damaged {
             dir: self.dir.clone(),
             detail: format!("a {what} record cannot be read ({e})"),
         })
+    }
+
+    /// The packed entry `entry` of `tree`.
+    fn set(&self, tree: &Tree, entry: &[u8]) -> Result<Set> {
+        let bytes = tree.get(entry).map_err(|e| self.err(e))?;
+        Set::read(bytes.as_deref()).map_err(|e| self.unreadable(e))
     }
 
     /// Whether the data directory `dir` holds a store (it may still be
@@ -189,13 +286,20 @@ impl SledStore {
         Self::open_locked(DirLock::acquire(dir)?)
     }
 
-    /// Opens the existing store in the data directory `lock` holds.
+    /// Opens the existing store in the data directory `lock` holds. A store
+    /// of schema 3 or older is first brought to the current schema
+    /// ([`migrate`]).
     pub fn open_locked(lock: Arc<DirLock>) -> Result<SledStore> {
         let dir = lock.dir();
         if !Self::exists(dir) {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
-        let db = open_db(&dir.join(STORE_DIR), dir)?;
+        let mut db = open_db(&dir.join(STORE_DIR), dir)?;
+        if let Some(staging) = upgrade(&lock, &db)? {
+            drop(db);
+            lock::swap_in(&lock, &staging, false)?;
+            db = open_db(&dir.join(STORE_DIR), dir)?;
+        }
         lock::make_private(&dir.join(STORE_DIR));
         let mut store = Self::from_db(dir, db)?;
         store._lock = Some(lock);
@@ -205,35 +309,19 @@ impl SledStore {
     fn from_db(dir: &Path, db: Db) -> Result<SledStore> {
         let tree = |name: &str| db.open_tree(name).map_err(|e| sled_error(dir, e));
         let meta = tree("meta")?;
+        let version = schema_version(dir, &meta)?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Damaged {
+                dir: dir.to_path_buf(),
+                detail: format!("its schema version {version} was not upgraded"),
+            });
+        }
         let read_meta = |k: &str| -> Result<Option<String>> {
             Ok(meta
                 .get(k)
                 .map_err(|e| sled_error(dir, e))?
                 .map(|v| String::from_utf8_lossy(&v).into_owned()))
         };
-        let mut version = match read_meta("schema_version")? {
-            Some(v) => v.parse::<u32>().map_err(|_| StoreError::Damaged {
-                dir: dir.to_path_buf(),
-                detail: "its schema version is unreadable".into(),
-            })?,
-            None => {
-                return Err(StoreError::Damaged {
-                    dir: dir.to_path_buf(),
-                    detail: "it records no schema version (not an iamkeys store, or seeding never finished)".into(),
-                });
-            }
-        };
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema {
-                dir: dir.to_path_buf(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        if version < SCHEMA_VERSION {
-            migrate(dir, &db, &meta, version)?;
-            version = SCHEMA_VERSION;
-        }
         let info = StoreInfo {
             schema_version: version,
             demo: read_meta("demo")?.as_deref() == Some("true"),
@@ -247,10 +335,10 @@ impl SledStore {
             users_by_email: tree("users_by_email")?,
             memberships: tree("memberships")?,
             accounts: tree("accounts")?,
+            members: tree("members")?,
             service_ids: tree("service_ids")?,
             keys: tree("keys")?,
             by_owner: tree("keys_by_owner")?,
-            by_kind: tree("keys_by_kind")?,
             by_lookup: tree("keys_by_lookup")?,
             by_name: tree("keys_by_name")?,
             decoded_accounts: std::sync::Mutex::default(),
@@ -299,21 +387,9 @@ impl SledStore {
         } else {
             false
         };
-        let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
-        let result = (|| {
-            let db = open_db(&staging, dir)?;
-            write_seed(dir, &db, seed, demo, source)?;
-            db.flush().map_err(|e| sled_error(dir, e))?;
-            drop(db);
-            lock::make_private(&staging);
-            Ok(())
-        })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_dir_all(&staging);
-            lock.undo_created_dir();
-            return Err(e);
-        }
-        lock::swap_in(lock, &staging, old_is_damaged)
+        build_staged(lock, old_is_damaged, |db| {
+            write_seed(dir, db, seed, demo, source)
+        })
     }
 
     fn flush(&self) -> Result<()> {
@@ -321,36 +397,113 @@ impl SledStore {
     }
 
     /// A transaction on the keys and their indexes, flushed when it commits.
-    fn transact_key(
-        &self,
-        f: impl Fn(&KeyTx<'_>) -> std::result::Result<(), ConflictableTransactionError<StoreError>>,
-    ) -> Result<()> {
+    fn transact_key(&self, f: impl Fn(&KeyTx<'_>) -> TxResult) -> Result<()> {
         use sled::Transactional;
-        let r = (
-            &self.keys,
-            &self.by_owner,
-            &self.by_kind,
-            &self.by_lookup,
-            &self.by_name,
-        )
-            .transaction(|(keys, owner, kind, lookup, name)| {
+        let r = (&self.keys, &self.by_owner, &self.by_lookup, &self.by_name).transaction(
+            |(keys, owner, lookup, name)| {
                 f(&KeyTx {
+                    dir: &self.dir,
                     keys,
                     owner,
-                    kind,
                     lookup,
                     name,
                 })
-            });
+            },
+        );
         match r {
             Ok(()) => self.flush(),
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(self.err(e)),
         }
     }
+
+    /// The ids of one identity's keys of one kind, from its owner entries.
+    fn owner_ids(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for item in self
+            .by_owner
+            .scan_prefix(layout::owner_prefix(account_id, iam_id, kind.code()))
+        {
+            let (entry, packed) = item.map_err(|e| self.err(e))?;
+            if layout::owner_entry_parts(account_id, &entry)
+                .is_none_or(|(who, _)| who != iam_id.as_bytes())
+            {
+                continue;
+            }
+            for pair in layout::pairs(&packed) {
+                let (id, _) = pair.map_err(|e| self.unreadable(e))?;
+                ids.push(String::from_utf8_lossy(id).into_owned());
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The core of an account (its record without members), decoded once
+    /// per stored version: an account record is read on every request.
+    fn account_core(&self, id: &str) -> Result<Option<Arc<Account>>> {
+        let Some(bytes) = self.accounts.get(id).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        let decoded = self
+            .decoded_accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((seen, account)) = decoded.get(id)
+            && *seen == bytes
+        {
+            return Ok(Some(Arc::clone(account)));
+        }
+        drop(decoded);
+        let mut account: Account = self.decode("account", &bytes)?;
+        account.members = self.all_members(id)?;
+        let account = Arc::new(account);
+        let mut decoded = self
+            .decoded_accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if decoded.len() >= DECODED_ACCOUNTS && !decoded.contains_key(id) {
+            decoded.clear();
+        }
+        decoded.insert(id.to_string(), (bytes, Arc::clone(&account)));
+        Ok(Some(account))
+    }
+
+    /// Every member of an account, in fixture order.
+    fn all_members(&self, account_id: &str) -> Result<Vec<Membership>> {
+        let mut out: Vec<MemberRecord> = Vec::new();
+        for item in self.members.scan_prefix(layout::account_prefix(account_id)) {
+            let (_, v) = item.map_err(|e| self.err(e))?;
+            out.push(self.decode("member", &v)?);
+        }
+        out.sort_by_key(|m| m.place);
+        Ok(out.into_iter().map(|m| m.member).collect())
+    }
+
+    /// Visits the records in the given buckets, in bucket order.
+    fn visit_buckets(
+        &self,
+        buckets: &[bool],
+        each: &mut dyn FnMut(&str, &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        for (n, _) in buckets.iter().enumerate().filter(|(_, b)| **b) {
+            let n = u16::try_from(n).expect("at most 2^16 buckets");
+            let Some(bucket) = self.keys.get(n.to_be_bytes()).map_err(|e| self.err(e))? else {
+                continue;
+            };
+            for pair in layout::pairs(&bucket) {
+                let (id, record) = pair.map_err(|e| self.unreadable(e))?;
+                if !each(&String::from_utf8_lossy(id), record)? {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
-type TxResult = std::result::Result<(), ConflictableTransactionError<StoreError>>;
+fn abort(e: StoreError) -> TxError {
+    ConflictableTransactionError::Abort(e)
+}
 
 /// `key` as the caller changed it, with what sign-ins recorded meanwhile.
 /// Sign-ins change a key's activity and history without a new entity tag,
@@ -371,10 +524,6 @@ fn keep_sign_ins(key: &ApiKey, stored: ApiKey) -> ApiKey {
         history,
         ..key.clone()
     }
-}
-
-fn abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
-    ConflictableTransactionError::Abort(e)
 }
 
 impl Storage for SledStore {
@@ -416,47 +565,72 @@ impl Storage for SledStore {
         }
     }
 
-    /// An account record holds every member, so decoding it is the largest
-    /// fixed cost of a request in a large account. The stored bytes are
-    /// read each time (one lookup) and compared with those of the last
-    /// decoding: only a record that changed, by any writer, is decoded
-    /// again.
+    /// The members live in their own entries and change only with a new
+    /// seed; the account record (settings) is read each time (one lookup)
+    /// and compared with that of the last decoding, so only a changed
+    /// record is decoded again.
     fn account(&self, id: &str) -> Result<Option<Arc<Account>>> {
+        self.account_core(id)
+    }
+
+    /// The account's record and one member's entry: two lookups, however
+    /// many members the account has. (An account with classic
+    /// infrastructure is read whole: its keys are judged by the invitation
+    /// hierarchy.)
+    fn account_for(&self, id: &str, iam_id: &str) -> Result<Option<Arc<Account>>> {
+        if let Some(full) = self
+            .decoded_accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+        {
+            // A long-lived process (the server) has it already.
+            let (seen, account) = full;
+            let bytes = self.accounts.get(id).map_err(|e| self.err(e))?;
+            if bytes.as_ref() == Some(seen) {
+                return Ok(Some(Arc::clone(account)));
+            }
+        }
         let Some(bytes) = self.accounts.get(id).map_err(|e| self.err(e))? else {
             return Ok(None);
         };
-        let decoded = self
-            .decoded_accounts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((seen, account)) = decoded.get(id)
-            && *seen == bytes
+        let mut account: Account = self.decode("account", &bytes)?;
+        if account.classic_infrastructure {
+            // Classic keys are judged by the invitation hierarchy, which
+            // takes the other members.
+            return self.account_core(id);
+        }
+        account.members = match self
+            .members
+            .get(layout::member_entry(id, iam_id))
+            .map_err(|e| self.err(e))?
         {
-            return Ok(Some(Arc::clone(account)));
+            Some(v) => vec![self.decode::<MemberRecord>("member", &v)?.member],
+            None => Vec::new(),
+        };
+        Ok(Some(Arc::new(account)))
+    }
+
+    fn member(&self, account_id: &str, iam_id: &str) -> Result<Option<Membership>> {
+        match self
+            .members
+            .get(layout::member_entry(account_id, iam_id))
+            .map_err(|e| self.err(e))?
+        {
+            Some(v) => Ok(Some(self.decode::<MemberRecord>("member", &v)?.member)),
+            None => Ok(None),
         }
-        drop(decoded);
-        let account: Arc<Account> = Arc::new(self.decode("account", &bytes)?);
-        let mut decoded = self
-            .decoded_accounts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if decoded.len() >= DECODED_ACCOUNTS && !decoded.contains_key(id) {
-            decoded.clear();
-        }
-        decoded.insert(id.to_string(), (bytes, Arc::clone(&account)));
-        Ok(Some(account))
     }
 
     fn put_account(&self, account: &Account) -> Result<()> {
         self.accounts
-            .insert(account.id.as_bytes(), encode(account))
+            .insert(account.id.as_bytes(), encode_account(account))
             .map_err(|e| self.err(e))?;
         self.flush()
     }
 
     fn service_ids(&self, account_id: &str) -> Result<Vec<ServiceId>> {
-        let mut prefix = account_id.as_bytes().to_vec();
-        prefix.push(0);
+        let prefix = layout::account_prefix(account_id);
         let mut out = Vec::new();
         for item in self.service_ids.scan_prefix(prefix) {
             let (_, v) = item.map_err(|e| self.err(e))?;
@@ -502,126 +676,176 @@ impl Storage for SledStore {
 
     fn delete_service_id(&self, sid: &ServiceId) -> Result<usize> {
         use sled::Transactional;
-        let keys_of_sid = self.keys_of_owner(&sid.account_id, &sid.iam_id, KeyKind::ServiceId)?;
+        let ids = self.owner_ids(&sid.account_id, &sid.iam_id, KeyKind::ServiceId)?;
         let k = service_key(&sid.account_id, &sid.id);
         let r = (
             &self.service_ids,
             &self.keys,
             &self.by_owner,
-            &self.by_kind,
             &self.by_lookup,
             &self.by_name,
         )
-            .transaction(|(sids, keys, owner, kind, lookup, name)| {
+            .transaction(|(sids, keys, owner, lookup, name)| {
                 if sids.remove(k.as_slice())?.is_none() {
                     return Err(abort(StoreError::Gone));
                 }
                 let tx = KeyTx {
+                    dir: &self.dir,
                     keys,
                     owner,
-                    kind,
                     lookup,
                     name,
                 };
-                for key in &keys_of_sid {
+                for id in &ids {
                     // As stored now: a rename since the keys were listed
                     // moved its name entry.
-                    let stored = match tx.keys.remove(key.id.as_bytes())? {
-                        Some(bytes) => {
-                            decode_key(&bytes)
-                                .map_err(|e| abort(self.damaged_key(e)))?
-                                .0
-                        }
-                        None => continue,
+                    let Some(bytes) = tx.record(id)? else {
+                        continue;
                     };
+                    let (stored, _) = decode_key(&bytes).map_err(|e| abort(self.damaged_key(e)))?;
+                    tx.remove_record(id)?;
                     tx.unindex(&stored)?;
                 }
                 Ok(())
             });
         match r {
-            Ok(()) => self.flush().map(|()| keys_of_sid.len()),
+            Ok(()) => self.flush().map(|()| ids.len()),
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(self.err(e)),
         }
     }
 
     fn key(&self, id: &str) -> Result<Option<ApiKey>> {
-        match self.keys.get(id).map_err(|e| self.err(e))? {
-            Some(v) => Ok(Some(decode_key(&v).map_err(|e| self.damaged_key(e))?.0)),
+        let Some(bucket) = self
+            .keys
+            .get(layout::record_bucket(id))
+            .map_err(|e| self.err(e))?
+        else {
+            return Ok(None);
+        };
+        match layout::find(&bucket, id.as_bytes()).map_err(|e| self.unreadable(e))? {
+            Some(v) => Ok(Some(decode_key(v).map_err(|e| self.damaged_key(e))?.0)),
             None => Ok(None),
         }
     }
 
+    /// Reads each bucket the ids fall in once, in bucket order.
+    fn keys_by_id(&self, ids: &[String]) -> Result<Vec<Option<ApiKey>>> {
+        let mut order: Vec<(u16, usize)> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (u16::from_be_bytes(layout::record_bucket(id)), i))
+            .collect();
+        order.sort_unstable();
+        let mut out: Vec<Option<ApiKey>> = vec![None; ids.len()];
+        let mut at = 0;
+        while at < order.len() {
+            let n = order[at].0;
+            let end = at + order[at..].partition_point(|(b, _)| *b == n);
+            if let Some(bucket) = self.keys.get(n.to_be_bytes()).map_err(|e| self.err(e))? {
+                for &(_, i) in &order[at..end] {
+                    if let Some(v) =
+                        layout::find(&bucket, ids[i].as_bytes()).map_err(|e| self.unreadable(e))?
+                    {
+                        out[i] = Some(decode_key(v).map_err(|e| self.damaged_key(e))?.0);
+                    }
+                }
+            }
+            at = end;
+        }
+        Ok(out)
+    }
+
     fn key_by_lookup(&self, lookup: &str) -> Result<Option<ApiKey>> {
-        match self.by_lookup.get(lookup).map_err(|e| self.err(e))? {
-            Some(id) => self.key(&String::from_utf8_lossy(&id)),
+        let Some(bucket) = self
+            .by_lookup
+            .get(layout::lookup_bucket(lookup))
+            .map_err(|e| self.err(e))?
+        else {
+            return Ok(None);
+        };
+        match layout::find(&bucket, lookup.as_bytes()).map_err(|e| self.unreadable(e))? {
+            Some(id) => self.key(&String::from_utf8_lossy(id)),
             None => Ok(None),
         }
     }
 
     fn keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<Vec<ApiKey>> {
-        let prefix = owner_prefix(account_id, iam_id, kind);
-        let mut out = Vec::new();
-        for item in self.by_owner.scan_prefix(&prefix) {
-            let (k, _) = item.map_err(|e| self.err(e))?;
-            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            if let Some(key) = self.key(&id)? {
-                out.push(key);
-            }
-        }
-        Ok(out)
+        let ids = self.owner_ids(account_id, iam_id, kind)?;
+        Ok(self.keys_by_id(&ids)?.into_iter().flatten().collect())
     }
 
     fn count_keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<usize> {
-        let prefix = owner_prefix(account_id, iam_id, kind);
         let mut n = 0;
-        for item in self.by_owner.scan_prefix(&prefix) {
-            item.map_err(|e| self.err(e))?;
-            n += 1;
+        for item in self
+            .by_owner
+            .scan_prefix(layout::owner_prefix(account_id, iam_id, kind.code()))
+        {
+            let (entry, packed) = item.map_err(|e| self.err(e))?;
+            if layout::owner_entry_parts(account_id, &entry)
+                .is_some_and(|(who, _)| who == iam_id.as_bytes())
+            {
+                for pair in layout::pairs(&packed) {
+                    pair.map_err(|e| self.unreadable(e))?;
+                    n += 1;
+                }
+            }
         }
         Ok(n)
     }
 
     fn keys_named(&self, account_id: &str, name: &str) -> Result<Vec<ApiKey>> {
-        let prefix = name_prefix(account_id, name);
-        let mut out = Vec::new();
-        for item in self.by_name.scan_prefix(&prefix) {
-            let (k, _) = item.map_err(|e| self.err(e))?;
-            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            // A name holding the separator could share a prefix with
-            // another: only the key's own name counts.
-            if let Some(key) = self.key(&id)?
-                && key.account_id == account_id
-                && key.name == name
-            {
-                out.push(key);
-            }
-        }
-        Ok(out)
+        let set = self.set(&self.by_name, &layout::name_bucket(account_id, name))?;
+        let ids: Vec<String> = set
+            .iter()
+            .filter(|(n, _)| *n == name.as_bytes())
+            .map(|(_, id)| String::from_utf8_lossy(id).into_owned())
+            .collect();
+        Ok(self
+            .keys_by_id(&ids)?
+            .into_iter()
+            .flatten()
+            .filter(|k| k.account_id == account_id && k.name == name)
+            .collect())
     }
 
+    /// The account's owner entries say which record buckets hold its keys
+    /// of this kind; each of those buckets is read once, in order, and its
+    /// keys of this account and kind are visited. Memory stays at one
+    /// bucket and a bit per bucket, whatever the size of the account.
     fn scan_kind(
         &self,
         account_id: &str,
         kind: KeyKind,
         each: &mut dyn FnMut(ApiKey) -> bool,
     ) -> Result<()> {
-        let prefix = kind_prefix(account_id, kind);
-        for item in self.by_kind.scan_prefix(&prefix) {
-            let (k, _) = item.map_err(|e| self.err(e))?;
-            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            if let Some(key) = self.key(&id)?
-                && !each(key)
-            {
-                break;
+        let mut buckets = vec![false; 1 << layout::RECORD_BITS];
+        for item in self
+            .by_owner
+            .scan_prefix(layout::account_prefix(account_id))
+        {
+            let (entry, ids) = item.map_err(|e| self.err(e))?;
+            if layout::owner_entry_parts(account_id, &entry).map(|(_, k)| k) != Some(kind.code()) {
+                continue;
+            }
+            for pair in layout::pairs(&ids) {
+                let (id, _) = pair.map_err(|e| self.unreadable(e))?;
+                let n = u16::from_be_bytes(layout::record_bucket(&String::from_utf8_lossy(id)));
+                buckets[usize::from(n)] = true;
             }
         }
-        Ok(())
+        self.visit_buckets(&buckets, &mut |_, record| {
+            let (key, _) = decode_key(record).map_err(|e| self.damaged_key(e))?;
+            if key.account_id == account_id && key.kind == kind {
+                return Ok(each(key));
+            }
+            Ok(true)
+        })
     }
 
     fn put_key(&self, key: &ApiKey, expected_tag: Option<&str>) -> Result<()> {
         self.transact_key(|tx| -> TxResult {
-            let current = tx.keys.get(key.id.as_bytes())?;
+            let current = tx.record(&key.id)?;
             // The throttle's state is the store's: an edit keeps it.
             let record = match (expected_tag, current) {
                 (None, Some(_)) => {
@@ -646,7 +870,7 @@ impl Storage for SledStore {
                 }
                 (None, None) => encode_key(key, &SignInFailures::default()),
             };
-            tx.keys.insert(key.id.as_bytes(), record)?;
+            tx.put_record(&key.id, &record)?;
             tx.index(key)?;
             Ok(())
         })
@@ -660,7 +884,7 @@ impl Storage for SledStore {
                     current: stored.entity_tag,
                 }));
             }
-            tx.keys.remove(id.as_bytes())?;
+            tx.remove_record(id)?;
             tx.unindex(&stored)?;
             Ok(())
         })
@@ -673,7 +897,7 @@ impl Storage for SledStore {
             Ok(match failed.admit(at) {
                 Err(wait) => Admission::Wait(wait),
                 Ok(()) => {
-                    keys.insert(id.as_bytes(), encode_key(&key, &failed))?;
+                    self.rewrite_record(keys, id, &encode_key(&key, &failed))?;
                     Admission::Admitted
                 }
             })
@@ -700,7 +924,7 @@ impl Storage for SledStore {
                     detail: format!("a sign-in may not change what key {id} is indexed by"),
                 }));
             }
-            keys.insert(id.as_bytes(), encode_key(&key, &failed))?;
+            self.rewrite_record(keys, id, &encode_key(&key, &failed))?;
             Ok(key)
         })
     }
