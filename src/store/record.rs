@@ -129,57 +129,88 @@ pub struct KeyRecordV3 {
     pub leak: LeakMarkRecord,
 }
 
-/// A key record as read, of either version this build writes.
+/// A key record as read, of either version this build writes: the
+/// fields of version 2, and the leak mark of version 3 if it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyRecord {
-    V2(KeyRecordV2),
-    V3(KeyRecordV3),
+pub struct KeyRecord {
+    pub key: KeyRecordV1,
+    pub failed_sign_ins: Vec<i64>,
+    pub leak: Option<LeakMarkRecord>,
 }
 
 impl KeyRecord {
-    /// The record for `key`: version 3 when it carries a leak mark, else
-    /// version 2.
+    /// The record for `key`, with the throttle's failure times `failed`.
     pub fn new(key: &ApiKey, failed: &SignInFailures) -> KeyRecord {
-        let base = KeyRecordV2::new(key, failed);
-        match &key.leak {
-            None => KeyRecord::V2(base),
-            Some(l) => KeyRecord::V3(KeyRecordV3 {
-                base,
-                leak: LeakMarkRecord {
-                    at: l.at,
-                    by: l.by.clone(),
-                    places: l.places.clone(),
-                    found: l.found,
-                },
+        KeyRecord {
+            key: key.into(),
+            failed_sign_ins: failed.times().to_vec(),
+            leak: key.leak.as_ref().map(|l| LeakMarkRecord {
+                at: l.at,
+                by: l.by.clone(),
+                places: l.places.clone(),
+                found: l.found,
             }),
         }
     }
 
-    /// The envelope: the tag byte, then the record.
+    /// The envelope: the tag byte, then the record: version 3 when it
+    /// carries a leak mark, else version 2.
     pub fn encode(&self) -> Vec<u8> {
-        match self {
-            KeyRecord::V2(r) => r.encode(),
-            KeyRecord::V3(r) => {
-                postcard::to_extend(r, vec![KEY_RECORD_V3]).expect("key records always serialise")
-            }
+        let base = KeyRecordV2 {
+            key: self.key.clone(),
+            failed_sign_ins: self.failed_sign_ins.clone(),
+        };
+        match &self.leak {
+            None => base.encode(),
+            Some(leak) => postcard::to_extend(
+                &KeyRecordV3 {
+                    base,
+                    leak: leak.clone(),
+                },
+                vec![KEY_RECORD_V3],
+            )
+            .expect("key records always serialise"),
         }
     }
 
     /// The key and the throttle's failure times.
     pub fn into_key(self) -> (ApiKey, SignInFailures) {
-        match self {
-            KeyRecord::V2(r) => r.into_key(),
-            KeyRecord::V3(r) => {
-                let (mut key, failed) = r.base.into_key();
-                key.leak = Some(Leak {
-                    at: r.leak.at,
-                    by: r.leak.by,
-                    places: r.leak.places,
-                    found: r.leak.found,
-                });
-                (key, failed)
-            }
+        let mut key: ApiKey = self.key.into();
+        key.leak = self.leak.map(|l| Leak {
+            at: l.at,
+            by: l.by,
+            places: l.places,
+            found: l.found,
+        });
+        (key, SignInFailures::from_times(self.failed_sign_ins))
+    }
+}
+
+impl From<KeyRecordV2> for KeyRecord {
+    fn from(r: KeyRecordV2) -> Self {
+        KeyRecord {
+            key: r.key,
+            failed_sign_ins: r.failed_sign_ins,
+            leak: None,
         }
+    }
+}
+
+impl From<KeyRecordV3> for KeyRecord {
+    fn from(r: KeyRecordV3) -> Self {
+        KeyRecord {
+            leak: Some(r.leak),
+            ..r.base.into()
+        }
+    }
+}
+
+/// A record read as version 2 is that record.
+impl PartialEq<KeyRecordV2> for KeyRecord {
+    fn eq(&self, other: &KeyRecordV2) -> bool {
+        self.leak.is_none()
+            && self.key == other.key
+            && self.failed_sign_ins == other.failed_sign_ins
     }
 }
 
@@ -330,10 +361,10 @@ impl KeyRecordV2 {
 pub fn decode_key(bytes: &[u8]) -> Result<KeyRecord, String> {
     match bytes.split_first() {
         Some((&KEY_RECORD_V2, rest)) => postcard::from_bytes(rest)
-            .map(KeyRecord::V2)
+            .map(|r: KeyRecordV2| r.into())
             .map_err(|e| e.to_string()),
         Some((&KEY_RECORD_V3, rest)) => postcard::from_bytes(rest)
-            .map(KeyRecord::V3)
+            .map(|r: KeyRecordV3| r.into())
             .map_err(|e| e.to_string()),
         Some((tag, _)) => Err(format!("unknown record version {tag}")),
         None => Err("empty record".into()),
