@@ -732,3 +732,39 @@ fn a_non_admin_scan_reports_but_changes_nothing() {
     let kv = key_json(&dir, "grace@acme.example", &k.id).expect("not deleted");
     assert!(kv.get("leaked").is_none());
 }
+
+/// The leaked badge in the table, and where and when in the details, as a
+/// scan leaves them (snapshots).
+#[test]
+fn console_shows_the_leaked_badge_and_where() {
+    use crate::console_common::{Console, snapshot_settings};
+    const GRACE_KEY: &str = "iamk_DEMOgrace0002XIYfkq7AFQsnFA8ym9eNDZF3hxGIb";
+    let mut c = Console::signed_in("grace@acme.example");
+    let session = c.st.session.clone().unwrap();
+    let value = iamkeys::secret::parse(GRACE_KEY).unwrap();
+    let outcome = c
+        .svc
+        .record_leak(
+            &session,
+            &value,
+            &["deploy/.env:3".into(), "a1b2c3d4e5f6:ci/run.sh:12".into()],
+            2,
+        )
+        .unwrap();
+    assert!(
+        matches!(outcome, iamkeys::service::LeakOutcome::Acted { .. }),
+        "{outcome:?}"
+    );
+    c.press("r");
+    let mut settings = snapshot_settings();
+    let today = iamkeys::service::now().strftime("%Y-%m-%d").to_string();
+    settings.add_filter(&format!(r"{today} \d\d:\d\d(:\d\d)?( UTC)?"), "<now>");
+    let page = c.screen(120, 24);
+    assert!(page.contains("leaked"), "{page}");
+    settings.bind(|| insta::assert_snapshot!("leaked_badge_120x24", page));
+    c.select("grace-cli");
+    c.press("d");
+    let details = c.screen(120, 40);
+    assert!(details.contains("in deploy/.env:3"), "{details}");
+    settings.bind(|| insta::assert_snapshot!("leaked_details_120x40", details));
+}
