@@ -768,3 +768,47 @@ fn console_shows_the_leaked_badge_and_where() {
     assert!(details.contains("in deploy/.env:3"), "{details}");
     settings.bind(|| insta::assert_snapshot!("leaked_details_120x40", details));
 }
+
+/// `L` in the console clears the mark after a confirmation, recorded in
+/// history; a member who is not an Administrator is refused.
+#[test]
+fn console_clears_the_leaked_mark_for_an_admin_only() {
+    use crate::console_common::Console;
+    const KATHERINE_KEY: &str = "iamk_DEMOkath0000YrqFnwb91O3RUejvkbYJD95u10zbvd";
+    for (who, may) in [
+        ("grace@acme.example", true),
+        ("katherine@acme.example", false),
+    ] {
+        let mut c = Console::signed_in(who);
+        if may {
+            crate::console_common::choose_view(&mut c, iamkeys::access::ViewFilter::AllUserApiKeys);
+        }
+        let admin = c.svc.sign_in_as("grace@acme.example", None).unwrap();
+        let value = iamkeys::secret::parse(KATHERINE_KEY).unwrap();
+        c.svc
+            .record_leak(&admin, &value, &["x.txt:1".into()], 1)
+            .unwrap();
+        c.press("r");
+        let name = c
+            .visible_names()
+            .into_iter()
+            .find(|n| n.starts_with("katherine"))
+            .expect("katherine's key is listed");
+        c.select(&name);
+        c.press("L");
+        assert!(c.screen(100, 30).contains("Clear leaked mark"));
+        c.press("y");
+        let key = c
+            .svc
+            .resolve(&admin, &name)
+            .expect("the key is still there");
+        if may {
+            assert!(key.leak.is_none(), "cleared");
+            assert_eq!(key.history.last().unwrap().action, "leak cleared");
+            assert!(c.status().contains("cleared"), "{}", c.status());
+        } else {
+            assert!(key.leak.is_some(), "not cleared");
+            assert!(c.status().contains("leak mark"), "{}", c.status());
+        }
+    }
+}
