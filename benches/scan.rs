@@ -20,12 +20,12 @@ fn text(len: usize) -> Vec<u8> {
     let mut i = 0usize;
     while out.len() < len {
         out.extend_from_slice(lines[i % lines.len()].as_bytes());
-        if i % 1000 == 0 {
+        if i.is_multiple_of(1000) {
             out.extend_from_slice(b"near = \"iamk_");
             out.extend_from_slice(&[b'a'; 43]);
             out.extend_from_slice(b"\"\n");
         }
-        if i % 60_000 == 0 {
+        if i.is_multiple_of(60_000) {
             out.extend_from_slice(b"token = \"");
             out.extend_from_slice(key.expose().as_bytes());
             out.extend_from_slice(b"\"\n");

@@ -148,7 +148,8 @@ impl Service {
                     String::new()
                 }
             );
-            message.push_str(&format!("; {}", taken.words()));
+            message.push_str("; ");
+            message.push_str(&taken.words());
             key.leak = Some(Leak {
                 at: now,
                 by: me.clone(),

@@ -6,6 +6,7 @@
 //! `is:leaked` search; clearing the mark, and who may.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -233,11 +234,11 @@ fn plant(tmp: &Path, dir: &Path) -> Planted {
     let mut text = String::from("# config\n");
     for v in [&none.value, &disable.value, &stranger] {
         for n in near_keys(v) {
-            text.push_str(&format!("near = \"{n}\"\n"));
+            let _ = writeln!(text, "near = \"{n}\"");
         }
     }
-    text.push_str(&format!("token = \"{}\"\n", none.value)); // line 35
-    text.push_str(&format!("iamk_{} and iamk_\n", noise.alnum(60)));
+    let _ = writeln!(text, "token = \"{}\"", none.value); // line 35
+    let _ = writeln!(text, "iamk_{} and iamk_", noise.alnum(60));
     write(&tree, "app/config.toml", text.as_bytes());
     write(
         &tree,
