@@ -177,6 +177,10 @@ pub enum Denied {
     LockedServiceId(&'static str),
     #[error("a service ID may read its own API keys and nothing else")]
     ServiceIdentity,
+    #[error(
+        "only the account owner or an Administrator on the IAM Identity service may {0} a key's leak mark"
+    )]
+    LeakNeedsAdmin(&'static str),
     #[error("sign-in failed: {0}")]
     SignIn(&'static str),
     #[error("--as signs in a persona only on a store seeded from a demo fixture")]

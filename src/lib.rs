@@ -9,6 +9,7 @@ pub mod client;
 pub mod domain;
 pub mod fixture;
 pub mod log;
+pub mod scan;
 pub mod secret;
 pub mod server;
 pub mod service;

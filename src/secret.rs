@@ -152,6 +152,36 @@ pub fn parse(input: &str) -> Result<ApiKeySecret, KeyFormatError> {
     Ok(ApiKeySecret(Zeroizing::new(input.to_string())))
 }
 
+/// The key value in exactly [`KEY_LEN`] bytes, if they are one: the
+/// prefix, letters and digits, and a matching checksum. What a scanner
+/// decides by: no hashing, no allocation unless it is a key.
+pub fn parse_exact(bytes: &[u8]) -> Option<ApiKeySecret> {
+    if bytes.len() != KEY_LEN || !bytes.starts_with(PREFIX.as_bytes()) {
+        return None;
+    }
+    let (body, sum) = bytes.split_at(KEY_LEN - CHECKSUM_LEN);
+    if !body[PREFIX.len()..]
+        .iter()
+        .chain(sum)
+        .all(u8::is_ascii_alphanumeric)
+    {
+        return None;
+    }
+    let body = std::str::from_utf8(body).ok()?;
+    if checksum(body) != sum {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    Some(ApiKeySecret(Zeroizing::new(text.to_string())))
+}
+
+/// What may be shown of a value that is not to be shown: the prefix and
+/// the public lookup id, then an ellipsis (never the secret or the
+/// checksum).
+pub fn preview(secret: &ApiKeySecret) -> String {
+    format!("{PREFIX}{}…", secret.lookup())
+}
+
 /// Whether text is, or looks like, an API key value: anything that parses,
 /// anything with the prefix and about the key's length (a value with a
 /// typo), and any text with the prefix followed by at least the lookup id

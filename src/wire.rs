@@ -199,6 +199,7 @@ impl WireKey {
             history,
             lookup: None,
             hash: None,
+            leak: None,
         })
     }
 }

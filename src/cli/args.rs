@@ -17,7 +17,7 @@ use crate::service::SortField;
                   (on a first run, over the built-in demo). With a command, works as a script \
                   would: sign in with --apikey (or IAMKEYS_API_KEY) or, on a demo store, --as EMAIL.",
     after_help = "Exit codes: 0 done, 2 bad input, 3 refused by a rule or failed sign-in, \
-                  4 not found, 1 anything else (a busy or damaged store). With --output json, \
+                  4 not found, 5 scan found an API key value, 1 anything else (a busy or damaged store). With --output json, \
                   an error is one JSON object on stderr: {\"code\", \"message\", \"exit_code\"}."
 )]
 pub struct Cli {
@@ -60,6 +60,8 @@ pub struct Cli {
 pub enum Output {
     Text,
     Json,
+    /// SARIF 2.1.0, for code scanning tools (scan only)
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -300,6 +302,31 @@ pub enum Command {
         /// Restrict API key creation to holders of the User API key creator role
         #[arg(long = "restrict-api-key-creation", value_parser = parse_bool, value_name = "true|false")]
         restrict_api_key_creation: Option<bool>,
+    },
+    /// Clear a key's leak mark, after rotating it (the account owner or an Administrator)
+    #[command(name = "api-key-clear-leak")]
+    ApiKeyClearLeak {
+        /// The key: an id, or a name unique among the keys you can see
+        key: String,
+        /// Refuse unless the key still has this entity tag
+        #[arg(long = "if-match", value_name = "ENTITY_TAG")]
+        if_match: Option<String>,
+    },
+    /// Find API key values in files, directories (recursively, honouring
+    /// .gitignore) or standard input (-), and act on the keys of this store
+    /// they belong to: mark them leaked and apply their action when leaked
+    /// (exit 5 when a value is found, 0 when none)
+    Scan {
+        /// Files, directories, or - for standard input
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+        /// Scan every blob in the history of the repositories at PATH
+        #[arg(long)]
+        git: bool,
+        /// Do not open the store or sign in: only report the values found
+        /// (for a pre-commit hook on a machine without the store)
+        #[arg(long = "no-store")]
+        no_store: bool,
     },
     /// Verify that the store's records and indexes agree (exit 1 on a problem)
     Check,

@@ -2,6 +2,7 @@
 
 mod args;
 pub mod output;
+mod scan;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -103,7 +104,10 @@ pub fn run(cli: &Cli, command: &Command) -> i32 {
         Ok(()) => 0,
         Err(f) => {
             let _ = out.flush();
-            report(&f, cli.output == Output::Json);
+            // A scan that found values has said so on standard output.
+            if !f.message.is_empty() {
+                report(&f, cli.output == Output::Json);
+            }
             f.code
         }
     }
@@ -116,6 +120,11 @@ fn write_err(e: std::io::Error) -> Failure {
 /// Runs one command. Only for a process that exits right after: see the
 /// note on sled's teardown below.
 fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
+    if cli.output == Output::Sarif && !matches!(command, Command::Scan { .. }) {
+        return Err(bad_input(
+            "--output sarif is for scan only: use --output text or json",
+        ));
+    }
     if let Some(url) = &cli.endpoint {
         return remote(cli, url, command, out);
     }
@@ -146,6 +155,11 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
     let params = app::hash_params()?;
     let json = cli.output == Output::Json;
     match command {
+        Command::Scan {
+            paths,
+            git,
+            no_store,
+        } => scan::run(cli, paths, *git, *no_store, params, out),
         Command::Seed { file, replace } => {
             let source = app::seed_source(file.as_deref())?;
             // Held until the process exits, like every other command's.
@@ -238,6 +252,7 @@ fn local_only(command: &Command) -> Option<&'static str> {
         Command::Demo { .. } => Some("demo"),
         Command::GenFixture { .. } => Some("gen-fixture"),
         Command::Serve { .. } => Some("serve"),
+        Command::Scan { .. } => Some("scan"),
         _ => None,
     }
 }
@@ -477,7 +492,12 @@ fn signed_in(
             };
             w(output::settings(out, json, &s.account_id, &settings))
         }
+        Command::ApiKeyClearLeak { key, if_match } => {
+            let row = service.clear_leak(s, key, if_match.as_deref())?;
+            w(output::changed(out, json, &row, "cleared of its leak mark"))
+        }
         Command::Seed { .. }
+        | Command::Scan { .. }
         | Command::Check
         | Command::Demo { .. }
         | Command::Serve { .. }

@@ -311,11 +311,14 @@ pub fn details(
         ),
         ("Modified", date(k.modified_at)),
         ("Status", status(k, at)),
-        (
-            "Action when leaked",
-            k.action_when_leaked.label().to_string(),
-        ),
     ];
+    if let Some(l) = &k.leak {
+        rows.push(("Leaked", leak_line(l, names)));
+    }
+    rows.extend([(
+        "Action when leaked",
+        k.action_when_leaked.label().to_string(),
+    )]);
     if k.kind == crate::domain::KeyKind::User {
         let sessions = if k.support_sessions { "yes" } else { "no" };
         rows.push(("Session support", sessions.to_string()));
@@ -351,6 +354,22 @@ pub fn details(
         &["WHEN", "ACTOR", "ACTION", "MESSAGE"],
         &rows,
         &[16, 40, 16, 200],
+    )
+}
+
+/// A leak mark in one line: when, who scanned, where.
+pub fn leak_line(l: &crate::domain::Leak, names: &HashMap<String, String>) -> String {
+    let more = l.found.saturating_sub(l.places.len() as u64);
+    format!(
+        "{} by {}, in {}{}",
+        date(l.at),
+        names.get(&l.by).unwrap_or(&l.by),
+        l.places.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
     )
 }
 

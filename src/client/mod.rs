@@ -105,6 +105,8 @@ pub trait Client: Send + Sync {
         self.switch(s, key_ref, action, tag)
     }
     fn delete(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<ApiKey>;
+    /// Clears a key's leak mark (after the key was rotated).
+    fn clear_leak(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<KeyRow>;
 
     /// The account's settings, and why the user may not change them (if so).
     fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)>;
@@ -190,6 +192,9 @@ impl Client for Service {
     }
     fn delete(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<ApiKey> {
         Service::delete(self, s, key_ref, tag)
+    }
+    fn clear_leak(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<KeyRow> {
+        Service::clear_leak(self, s, key_ref, tag)
     }
     fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)> {
         Service::settings(self, s)

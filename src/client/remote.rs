@@ -888,6 +888,14 @@ impl Client for Remote {
         Ok(key)
     }
 
+    fn clear_leak(&self, _s: &Session, _key_ref: &str, _tag: Option<&str>) -> Result<KeyRow> {
+        Err(ServiceError::BadInput(
+            "leak marks are kept by iamkeys scan on the store's own machine: clear one there, \
+             without --endpoint"
+                .into(),
+        ))
+    }
+
     fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)> {
         if self.ibm() {
             return self.ibm_settings(s);

@@ -344,6 +344,28 @@ pub struct ApiKey {
     /// argon2id PHC string of the key value; `None` for keys seeded without
     /// a value, which can never sign in.
     pub hash: Option<String>,
+    /// Found leaked by `iamkeys scan` and not cleared since: where and
+    /// when, never the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leak: Option<Leak>,
+}
+
+/// How many places a leak mark keeps; the count says how many there were.
+pub const MAX_LEAK_PLACES: usize = 20;
+
+/// Where and when a key's value was found, as a scan saw it. Never holds
+/// the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leak {
+    /// When the scan found it.
+    pub at: Timestamp,
+    /// Who ran the scan (an iam_id).
+    pub by: String,
+    /// Where: `path:line`, or `commit:path:line` in a repository's history;
+    /// the first [`MAX_LEAK_PLACES`].
+    pub places: Vec<String>,
+    /// How many places were found in all.
+    pub found: u64,
 }
 
 /// Who and what a new key is: the part every way of making a key (the
@@ -387,6 +409,7 @@ impl ApiKey {
             history: Vec::new(),
             lookup: None,
             hash: None,
+            leak: None,
         };
         key.record(b.at, &b.created_by, "create", message);
         key
@@ -437,6 +460,8 @@ impl ApiKey {
 /// Status badges shown in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status {
+    /// Found leaked and not cleared since.
+    pub leaked: bool,
     pub locked: bool,
     pub disabled: bool,
     pub expired: bool,
@@ -445,6 +470,7 @@ pub struct Status {
 impl ApiKey {
     pub fn status(&self, now: Timestamp) -> Status {
         Status {
+            leaked: self.leak.is_some(),
             locked: self.locked,
             disabled: self.disabled,
             expired: self.is_expired(now),
@@ -468,6 +494,9 @@ impl Status {
 
     pub fn labels(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
+        if self.leaked {
+            v.push("leaked");
+        }
         if self.locked {
             v.push("locked");
         }

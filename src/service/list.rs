@@ -285,8 +285,29 @@ pub struct StreamedPage<'a> {
     pub rows: Box<dyn Iterator<Item = Result<KeyRow>> + 'a>,
 }
 
-/// Does a row match a search? Name, description, owner and id, ignoring case.
+/// The search word that keeps only keys marked leaked.
+pub const LEAKED_FILTER: &str = "is:leaked";
+
+/// Does a row match a search? Name, description, owner and id, ignoring
+/// case; the word `is:leaked` keeps only keys marked leaked (the rest of
+/// the search still applies).
 pub fn matches(row: &KeyRow, needle_lower: &str) -> bool {
+    if needle_lower.contains(LEAKED_FILTER)
+        && needle_lower.split_whitespace().any(|w| w == LEAKED_FILTER)
+    {
+        if row.key.leak.is_none() {
+            return false;
+        }
+        let rest: Vec<&str> = needle_lower
+            .split_whitespace()
+            .filter(|w| *w != LEAKED_FILTER)
+            .collect();
+        return text_matches(row, &rest.join(" "));
+    }
+    text_matches(row, needle_lower)
+}
+
+fn text_matches(row: &KeyRow, needle_lower: &str) -> bool {
     needle_lower.is_empty()
         || contains_ci(&row.key.name, needle_lower)
         || contains_ci(&row.key.description, needle_lower)

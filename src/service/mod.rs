@@ -5,6 +5,7 @@
 mod change;
 mod create;
 mod identity;
+mod leak;
 mod list;
 mod settings;
 mod sign_in;
@@ -26,7 +27,8 @@ use crate::store::{Admission, Storage, StoreError};
 pub use crate::store::{Problem, StoreInfo};
 
 pub use identity::{InactiveReport, NewServiceId, ServiceIdUpdate, settings_tag};
-pub use list::{SortKey, matches, sort_key, sort_rows};
+pub use leak::{LeakOutcome, Taken};
+pub use list::{LEAKED_FILTER, SortKey, matches, sort_key, sort_rows};
 
 /// Everything that can go wrong, sorted by what the user should do about it.
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,11 @@
 //!   later record version can be added beside it and read by its tag, without
 //!   rewriting the store.
 //!
+//! * Record version 3 ([`KeyRecordV3`]) is a version-2 record followed by
+//!   a leak mark ([`LeakMarkRecord`]). Only a key found leaked is written
+//!   in it; every other key is still written as version 2, so a store
+//!   without leaks is what it was.
+//!
 //! Opening a schema-1 store converts every record once
 //! ([`KeyRecordV2::from`]), in one transaction with the new schema version.
 
@@ -19,11 +24,14 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Activity, ApiKey, HistoryEntry, KeyKind, LeakAction, SIGN_IN_FAILURES_KEPT, SignInFailures,
+    Activity, ApiKey, HistoryEntry, KeyKind, Leak, LeakAction, SIGN_IN_FAILURES_KEPT,
+    SignInFailures,
 };
 
 /// The tag byte in front of a [`KeyRecordV2`].
 pub const KEY_RECORD_V2: u8 = 2;
+/// The tag byte in front of a [`KeyRecordV3`].
+pub const KEY_RECORD_V3: u8 = 3;
 
 // The nested records below are shared by both key record versions; a
 // record version that needs them otherwise gets its own copies.
@@ -101,6 +109,108 @@ impl From<KeyKind> for KindRecord {
             KeyKind::ServiceId => KindRecord::ServiceId,
             KeyKind::Classic => KindRecord::Classic,
         }
+    }
+}
+
+/// A key's leak mark ([`Leak`]), field for field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeakMarkRecord {
+    pub at: Timestamp,
+    pub by: String,
+    pub places: Vec<String>,
+    pub found: u64,
+}
+
+/// A key found leaked, behind the [`KEY_RECORD_V3`] tag: a version-2
+/// record, then the mark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecordV3 {
+    pub base: KeyRecordV2,
+    pub leak: LeakMarkRecord,
+}
+
+/// A key record as read, of either version this build writes: the
+/// fields of version 2, and the leak mark of version 3 if it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub key: KeyRecordV1,
+    pub failed_sign_ins: Vec<i64>,
+    pub leak: Option<LeakMarkRecord>,
+}
+
+impl KeyRecord {
+    /// The record for `key`, with the throttle's failure times `failed`.
+    pub fn new(key: &ApiKey, failed: &SignInFailures) -> KeyRecord {
+        KeyRecord {
+            key: key.into(),
+            failed_sign_ins: failed.times().to_vec(),
+            leak: key.leak.as_ref().map(|l| LeakMarkRecord {
+                at: l.at,
+                by: l.by.clone(),
+                places: l.places.clone(),
+                found: l.found,
+            }),
+        }
+    }
+
+    /// The envelope: the tag byte, then the record: version 3 when it
+    /// carries a leak mark, else version 2.
+    pub fn encode(&self) -> Vec<u8> {
+        let base = KeyRecordV2 {
+            key: self.key.clone(),
+            failed_sign_ins: self.failed_sign_ins.clone(),
+        };
+        match &self.leak {
+            None => base.encode(),
+            Some(leak) => postcard::to_extend(
+                &KeyRecordV3 {
+                    base,
+                    leak: leak.clone(),
+                },
+                vec![KEY_RECORD_V3],
+            )
+            .expect("key records always serialise"),
+        }
+    }
+
+    /// The key and the throttle's failure times.
+    pub fn into_key(self) -> (ApiKey, SignInFailures) {
+        let mut key: ApiKey = self.key.into();
+        key.leak = self.leak.map(|l| Leak {
+            at: l.at,
+            by: l.by,
+            places: l.places,
+            found: l.found,
+        });
+        (key, SignInFailures::from_times(self.failed_sign_ins))
+    }
+}
+
+impl From<KeyRecordV2> for KeyRecord {
+    fn from(r: KeyRecordV2) -> Self {
+        KeyRecord {
+            key: r.key,
+            failed_sign_ins: r.failed_sign_ins,
+            leak: None,
+        }
+    }
+}
+
+impl From<KeyRecordV3> for KeyRecord {
+    fn from(r: KeyRecordV3) -> Self {
+        KeyRecord {
+            leak: Some(r.leak),
+            ..r.base.into()
+        }
+    }
+}
+
+/// A record read as version 2 is that record.
+impl PartialEq<KeyRecordV2> for KeyRecord {
+    fn eq(&self, other: &KeyRecordV2) -> bool {
+        self.leak.is_none()
+            && self.key == other.key
+            && self.failed_sign_ins == other.failed_sign_ins
     }
 }
 
@@ -218,6 +328,7 @@ impl From<KeyRecordV1> for ApiKey {
             history: r.history.into_iter().map(HistoryEntry::from).collect(),
             lookup: r.lookup,
             hash: r.hash,
+            leak: None,
         }
     }
 }
@@ -245,10 +356,16 @@ impl KeyRecordV2 {
     }
 }
 
-/// Reads a schema-2 key record: the tag names the record version.
-pub fn decode_key(bytes: &[u8]) -> Result<KeyRecordV2, String> {
+/// Reads a key record of schema 2 and later: the tag names the record
+/// version.
+pub fn decode_key(bytes: &[u8]) -> Result<KeyRecord, String> {
     match bytes.split_first() {
-        Some((&KEY_RECORD_V2, rest)) => postcard::from_bytes(rest).map_err(|e| e.to_string()),
+        Some((&KEY_RECORD_V2, rest)) => postcard::from_bytes(rest)
+            .map(|r: KeyRecordV2| r.into())
+            .map_err(|e| e.to_string()),
+        Some((&KEY_RECORD_V3, rest)) => postcard::from_bytes(rest)
+            .map(|r: KeyRecordV3| r.into())
+            .map_err(|e| e.to_string()),
         Some((tag, _)) => Err(format!("unknown record version {tag}")),
         None => Err("empty record".into()),
     }

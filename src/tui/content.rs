@@ -145,6 +145,20 @@ pub fn details_lines(st: &State, row: &KeyRow) -> (Vec<Line<'static>>, Vec<Line<
         field_line(t, "Locked", yes_no(k.locked)),
         field_line(t, "Disabled", yes_no(k.disabled)),
     ];
+    if let Some(l) = &k.leak {
+        let more = l.found.saturating_sub(l.places.len() as u64);
+        lines.push(field_line(
+            t,
+            "Leaked",
+            format!("found {} by {}", date_time(l.at), who(st, row, &l.by)),
+        ));
+        for p in &l.places {
+            lines.push(field_line(t, "", format!("in {}", inert(p))));
+        }
+        if more > 0 {
+            lines.push(field_line(t, "", format!("and {more} more place(s)")));
+        }
+    }
     // Classic infrastructure keys have neither property.
     if k.kind != KeyKind::Classic {
         lines.push(field_line(

@@ -34,6 +34,7 @@ pub enum Command {
     Delete,
     ToggleLock,
     ToggleDisable,
+    ClearLeak,
     Accounts,
     Settings,
     Persona,

@@ -72,6 +72,11 @@ pub enum Pending {
         name: String,
     },
     CreateClassic,
+    /// Clear a key's leak mark.
+    ClearLeak {
+        key_id: String,
+        tag: String,
+    },
     /// Lock or disable a key.
     Set {
         action: KeyAction,

@@ -114,6 +114,16 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                 .switch(&session, &key_id, action, Some(&tag))
                 .map_err(Failure::from),
         },
+        Job::ClearLeak {
+            session,
+            key_id,
+            tag,
+        } => Outcome::Changed {
+            verb: "cleared of its leaked mark",
+            result: service
+                .clear_leak(&session, &key_id, Some(&tag))
+                .map_err(Failure::from),
+        },
         Job::Delete {
             session,
             key_id,

@@ -25,6 +25,7 @@ mod readme;
 mod records;
 mod remote;
 mod remote_ibm_only;
+mod scan;
 mod sdk;
 mod secrets;
 mod server_api;

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::domain::{Activity, HistoryEntry, LeakAction};
+use crate::domain::{Activity, HistoryEntry, Leak, LeakAction};
 
 use crate::service::KeyRow;
 
@@ -32,6 +32,9 @@ pub struct KeyJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<&'a str>,
     pub activity: &'a Activity,
+    /// Present while the key is marked leaked: when, by whom, where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leaked: Option<&'a Leak>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<&'a [HistoryEntry]>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,6 +64,7 @@ impl<'a> KeyJson<'a> {
             expires_at: k.expires_at,
             managed_by: k.managed_by.as_deref(),
             activity: &k.activity,
+            leaked: k.leak.as_ref(),
             history: with_history.then_some(k.history.as_slice()),
             apikey: None,
         }

@@ -14,7 +14,7 @@ pub(super) fn service_key(account: &str, id: &str) -> Vec<u8> {
 /// JSON and with it the work sled does at every start. The few, small
 /// account and user records stay JSON.
 pub(super) fn encode_key(k: &ApiKey, failed: &SignInFailures) -> Vec<u8> {
-    KeyRecordV2::new(k, failed).encode()
+    record::KeyRecord::new(k, failed).encode()
 }
 
 pub(super) fn decode_key(bytes: &[u8]) -> std::result::Result<(ApiKey, SignInFailures), String> {

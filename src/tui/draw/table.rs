@@ -119,6 +119,7 @@ pub(super) fn badges<'a>(row: &KeyRow, now: Timestamp, t: &Theme, short: bool) -
             spans.push(Span::raw(" "));
         }
     };
+    add(s.leaked, "leaked", "leaked", t.badge_leaked);
     add(s.locked, "locked", "locked", t.badge_locked);
     add(s.disabled, "disabled", "disabled", t.badge_disabled);
     add(s.expired, "expired", "expired", t.badge_expired);

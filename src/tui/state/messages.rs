@@ -69,6 +69,12 @@ pub enum Job {
         tag: String,
         action: KeyAction,
     },
+    /// Clear a key's leak mark.
+    ClearLeak {
+        session: Session,
+        key_id: String,
+        tag: String,
+    },
     Delete {
         session: Session,
         key_id: String,

@@ -242,7 +242,9 @@ impl RowIndex {
         if needle_lower.is_empty() {
             return true;
         }
-        if needle_lower.contains(FIELD_SEPARATOR) {
+        if needle_lower.contains(FIELD_SEPARATOR)
+            || needle_lower.contains(crate::service::LEAKED_FILTER)
+        {
             // Could match across two fields: ask the service's own test.
             return rows
                 .get(i)

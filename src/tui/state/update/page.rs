@@ -118,6 +118,7 @@ pub(super) fn page_command(st: &mut State, cmd: Command) -> Vec<Effect> {
                 },
             )
         }
+        Command::ClearLeak => clear_leak(st),
         Command::Accounts => {
             let cursor = st
                 .page
@@ -273,6 +274,35 @@ pub(super) fn start_create(st: &mut State) -> Vec<Effect> {
 }
 
 /// Runs a row action on the selected key, or on `key_id`.
+/// Asks before clearing the selected key's leaked mark. Whether the user
+/// may (the account owner or an Administrator) is the service's to say.
+fn clear_leak(st: &mut State) -> Vec<Effect> {
+    let Some(row) = st.page.selected_row().cloned() else {
+        st.info("No API key is selected");
+        return Vec::new();
+    };
+    if row.key.leak.is_none() {
+        st.info("The key is not marked leaked");
+        return Vec::new();
+    }
+    let name = crate::text::inert(&row.key.name).into_owned();
+    st.popups.push(Popup::Confirm(Confirm {
+        title: "Clear leaked mark".into(),
+        lines: vec![
+            format!("Clear the leaked mark of the API key \"{name}\"?"),
+            row.key.id.clone(),
+            "Rotate the key first: its value was found where others can read it.".into(),
+        ],
+        yes: "Clear",
+        danger: false,
+        pending: Pending::ClearLeak {
+            key_id: row.key.id,
+            tag: row.key.entity_tag,
+        },
+    }));
+    Vec::new()
+}
+
 pub(super) fn key_action(st: &mut State, action: KeyAction) -> Vec<Effect> {
     let Some(row) = st.page.selected_row().cloned() else {
         st.info("No API key is selected");

@@ -414,6 +414,14 @@ pub(super) fn confirm_yes(st: &mut State) -> Vec<Effect> {
                 tag,
             },
         )],
+        Pending::ClearLeak { key_id, tag } => vec![st.run(
+            "Clearing the leaked mark",
+            Job::ClearLeak {
+                session,
+                key_id,
+                tag,
+            },
+        )],
         Pending::CreateClassic => vec![st.run(
             "Creating the classic infrastructure API key",
             Job::CreateClassic { session },
