@@ -1,5 +1,5 @@
 //! `iamkeys serve` under load, over real HTTP on 127.0.0.1: a server over a
-//! store of 10 keys and one over 100,000 keys (one account; the owner, who
+//! store of 10 keys and one over 100,000 keys (or `IAMKEYS_BENCH_KEYS`) (one account; the owner, who
 //! makes the requests, holds 10 keys either way).
 //!
 //! `cargo bench --bench server`. Prints one table:
@@ -39,9 +39,16 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
 /// Bump when the fixture or the store's format changes: stores cached under
 /// another version are not used.
-const CACHE_VERSION: &str = "v1";
+const CACHE_VERSION: &str = "v2";
 const SMALL: usize = 10;
-const LARGE: usize = 100_000;
+/// The large store: 100,000 keys, or `IAMKEYS_BENCH_KEYS` (up to 1,000,000).
+fn large() -> usize {
+    std::env::var("IAMKEYS_BENCH_KEYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| (SMALL..=1_000_000).contains(n))
+        .unwrap_or(100_000)
+}
 /// Owner keys that carry a value (the token flood's keys).
 const VALUES: usize = 4;
 
@@ -624,12 +631,16 @@ fn main() {
     let stores = if same {
         [store(SMALL, "k10"), store(SMALL, "k10-second")]
     } else {
-        [store(SMALL, "k10"), store(LARGE, "k100000")]
+        [
+            store(SMALL, "k10"),
+            store(large(), &format!("k{}", large())),
+        ]
     };
+    let large_name = format!("{}k keys", large() / 1000);
     let names = if same {
         ["10 keys", "10 keys (2)"]
     } else {
-        ["10 keys", "100k keys"]
+        ["10 keys", large_name.as_str()]
     };
     // The owner's token and keys on each store, asked once.
     let callers = {
@@ -695,7 +706,7 @@ fn main() {
     drop(server);
     println!();
     println!(
-        "3. one reader (back to back, get-one and list-my-keys in turn) on the 100k store, with and without {FLOODERS} clients flooding POST /identity/token"
+        "3. one reader (back to back, get-one and list-my-keys in turn) on the large store, with and without {FLOODERS} clients flooding POST /identity/token"
     );
     println!("   {:<14} {:>10} {:>10}", "", "median", "p99");
     println!(

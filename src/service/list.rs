@@ -137,10 +137,21 @@ impl Service {
     ///
     /// [`spill`]: super::spill
     pub fn list_stream(&self, s: &Session, q: &ListQuery) -> Result<StreamedPage<'_>> {
+        self.list_stream_within(s, q, super::spill::SPILL_BUDGET)
+    }
+
+    /// [`Service::list_stream`], holding at most about `budget` bytes of
+    /// rows in memory.
+    pub fn list_stream_within(
+        &self,
+        s: &Session,
+        q: &ListQuery,
+        budget: usize,
+    ) -> Result<StreamedPage<'_>> {
         let account = self.context(s)?;
         let names = self.names(&account)?;
         let needle = q.search.trim().to_lowercase();
-        let mut spill = super::spill::Spill::new(self.dir(), super::spill::SPILL_BUDGET, q.desc);
+        let mut spill = super::spill::Spill::new(self.dir(), budget, q.desc);
         let mut failed = None;
         self.scan_view(&account, &s.user.iam_id, q.view, &mut |k| {
             let row = self.row(&names, k);

@@ -1,47 +1,68 @@
-//! A listing of any size in bounded memory: rows are kept in memory up to
-//! a budget, and past it each batch is sorted and written, as a run, to an
-//! unnamed temporary file in the data directory (private, and gone when
-//! closed, even after a crash); the runs are merged on the way out. The
-//! store is read once, in its own order, and each row is decoded once.
+//! A listing of any size in bounded memory. Each matching row is encoded
+//! once, compactly (the key in the store's own record form), and held with
+//! what it sorts by; past a budget, the rows held are sorted and written,
+//! as a run, to an unnamed temporary file in the data directory (private,
+//! and gone when closed, even after a crash); the runs are merged on the
+//! way out. The store is read once, in its own order; memory holds at most
+//! the budget, one row per run and the output's buffer.
 
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 
 use super::*;
+use crate::domain::SignInFailures;
+use crate::store::record::{self, KeyRecord};
 
-/// What a row sorts by, its id (ties), and the row.
-type Item = (SortKey, String, KeyRow);
+/// What a row sorts by, its id (ties), and the encoded row.
+type Item = (SortKey, String, Vec<u8>);
 
-/// How many bytes of rows a listing keeps in memory before it spills.
-pub const SPILL_BUDGET: usize = 48 * 1024 * 1024;
+/// How many bytes of encoded rows a listing holds before it spills.
+pub const SPILL_BUDGET: usize = 32 * 1024 * 1024;
 
-/// A row as a run holds it.
+/// A row, encoded: the key's record, then the names shown beside it.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Spilled {
-    sort: SortKey,
-    key: ApiKey,
+struct Encoded {
+    key: Vec<u8>,
     owner: String,
     created_by: String,
 }
 
-fn io(dir: &std::path::Path, e: std::io::Error) -> ServiceError {
+/// One item of a run: what it sorts by, its id, the encoded row.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RunItem {
+    sort: SortKey,
+    id: String,
+    row: Vec<u8>,
+}
+
+fn io(dir: &std::path::Path, e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Store(StoreError::Io {
         dir: dir.to_path_buf(),
         detail: format!("a listing could not use its temporary file: {e}"),
     })
 }
 
-fn approx_size(row: &KeyRow) -> usize {
-    let k = &row.key;
-    512 + k.name.len()
-        + k.description.len()
-        + k.history
-            .iter()
-            .map(|h| h.actor.len() + h.action.len() + h.message.len() + 48)
-            .sum::<usize>()
-        + row.owner.len()
-        + row.created_by.len()
+fn encode(dir: &std::path::Path, row: KeyRow) -> Result<Vec<u8>> {
+    postcard::to_stdvec(&Encoded {
+        key: KeyRecord::new(&row.key, &SignInFailures::default()).encode(),
+        owner: row.owner,
+        created_by: row.created_by,
+    })
+    .map_err(|e| io(dir, e))
+}
+
+fn decode(dir: &std::path::Path, bytes: &[u8]) -> Result<KeyRow> {
+    let e: Encoded = postcard::from_bytes(bytes).map_err(|e| io(dir, e))?;
+    let (mut key, _) = record::decode_key(&e.key)
+        .map_err(|e| io(dir, e))?
+        .into_key();
+    key.crn = ApiKey::crn_for(&key.account_id, &key.id);
+    Ok(KeyRow {
+        key,
+        owner: e.owner,
+        created_by: e.created_by,
+    })
 }
 
 /// Rows collected for one listing.
@@ -77,8 +98,10 @@ impl<'a> Spill<'a> {
 
     pub(super) fn push(&mut self, sort: SortKey, row: KeyRow) -> Result<()> {
         self.total += 1;
-        self.used += approx_size(&row);
-        self.rows.push((sort, row.key.id.clone(), row));
+        let id = row.key.id.clone();
+        let bytes = encode(self.dir, row)?;
+        self.used += bytes.len() + id.len() + 96;
+        self.rows.push((sort, id, bytes));
         if self.used > self.budget {
             self.spill()?;
         }
@@ -89,26 +112,16 @@ impl<'a> Spill<'a> {
     fn spill(&mut self) -> Result<()> {
         let mut rows = std::mem::take(&mut self.rows);
         self.order(&mut rows);
-        let mut file =
-            BufWriter::new(tempfile::tempfile_in(self.dir).map_err(|e| io(self.dir, e))?);
-        for (sort, _, row) in rows {
-            let bytes = postcard::to_stdvec(&Spilled {
-                sort,
-                key: row.key,
-                owner: row.owner,
-                created_by: row.created_by,
-            })
-            .map_err(|e| io(self.dir, std::io::Error::other(e)))?;
-            let len =
-                u32::try_from(bytes.len()).map_err(|e| io(self.dir, std::io::Error::other(e)))?;
-            file.write_all(&len.to_le_bytes())
-                .map_err(|e| io(self.dir, e))?;
-            file.write_all(&bytes).map_err(|e| io(self.dir, e))?;
+        let dir = self.dir;
+        let mut file = BufWriter::new(tempfile::tempfile_in(dir).map_err(|e| io(dir, e))?);
+        for (sort, id, row) in rows {
+            let bytes = postcard::to_stdvec(&RunItem { sort, id, row }).map_err(|e| io(dir, e))?;
+            let len = u32::try_from(bytes.len()).map_err(|e| io(dir, e))?;
+            file.write_all(&len.to_le_bytes()).map_err(|e| io(dir, e))?;
+            file.write_all(&bytes).map_err(|e| io(dir, e))?;
         }
-        let mut file = file
-            .into_inner()
-            .map_err(|e| io(self.dir, e.into_error()))?;
-        file.rewind().map_err(|e| io(self.dir, e))?;
+        let mut file = file.into_inner().map_err(|e| io(dir, e.into_error()))?;
+        file.rewind().map_err(|e| io(dir, e))?;
         self.runs.push(file);
         self.used = 0;
         Ok(())
@@ -120,6 +133,7 @@ impl<'a> Spill<'a> {
         offset: usize,
         len: usize,
     ) -> Result<Box<dyn Iterator<Item = Result<KeyRow>> + 'a>> {
+        let dir = self.dir;
         if self.runs.is_empty() {
             let mut rows = std::mem::take(&mut self.rows);
             self.order(&mut rows);
@@ -127,14 +141,14 @@ impl<'a> Spill<'a> {
                 rows.into_iter()
                     .skip(offset)
                     .take(len)
-                    .map(|(_, _, r)| Ok(r)),
+                    .map(move |(_, _, r)| decode(dir, &r)),
             ));
         }
         if !self.rows.is_empty() {
             self.spill()?;
         }
         let mut merge = Merge {
-            dir: self.dir.to_path_buf(),
+            dir: dir.to_path_buf(),
             desc: self.desc,
             runs: self
                 .runs
@@ -147,7 +161,12 @@ impl<'a> Spill<'a> {
         for i in 0..merge.runs.len() {
             merge.refill(i)?;
         }
-        Ok(Box::new(merge.skip(offset).take(len)))
+        // Rows before the offset are passed over without being decoded.
+        let mut skipped = 0;
+        while skipped < offset && merge.advance()?.is_some() {
+            skipped += 1;
+        }
+        Ok(Box::new(merge.take(len)))
     }
 }
 
@@ -198,24 +217,22 @@ impl Merge {
         }
         let mut bytes = vec![0; u32::from_le_bytes(len) as usize];
         r.read_exact(&mut bytes).map_err(|e| io(&self.dir, e))?;
-        let s: Spilled =
-            postcard::from_bytes(&bytes).map_err(|e| io(&self.dir, std::io::Error::other(e)))?;
-        let mut key = s.key;
-        key.crn = ApiKey::crn_for(&key.account_id, &key.id);
+        let item: RunItem = postcard::from_bytes(&bytes).map_err(|e| io(&self.dir, e))?;
         self.heap.push(Head {
-            item: (
-                s.sort,
-                key.id.clone(),
-                KeyRow {
-                    key,
-                    owner: s.owner,
-                    created_by: s.created_by,
-                },
-            ),
+            item: (item.sort, item.id, item.row),
             run: i,
             desc: self.desc,
         });
         Ok(())
+    }
+
+    /// The next encoded row in order.
+    fn advance(&mut self) -> Result<Option<Vec<u8>>> {
+        let Some(head) = self.heap.pop() else {
+            return Ok(None);
+        };
+        self.refill(head.run)?;
+        Ok(Some(head.item.2))
     }
 }
 
@@ -226,11 +243,13 @@ impl Iterator for Merge {
         if self.failed {
             return None;
         }
-        let head = self.heap.pop()?;
-        if let Err(e) = self.refill(head.run) {
-            self.failed = true;
-            return Some(Err(e));
+        match self.advance() {
+            Ok(Some(row)) => Some(decode(&self.dir, &row)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
         }
-        Some(Ok(head.item.2))
     }
 }

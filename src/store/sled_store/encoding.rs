@@ -58,15 +58,92 @@ pub(super) fn member_entries(a: &Account) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
+/// Where a key goes in the trees of schema 4: its id, account, owner,
+/// kind, name and lookup id.
+pub(super) trait Placed {
+    fn id(&self) -> &str;
+    fn account_id(&self) -> &str;
+    fn iam_id(&self) -> &str;
+    fn kind_code(&self) -> u8;
+    fn name(&self) -> &str;
+    fn lookup(&self) -> Option<&str>;
+}
+
+impl Placed for ApiKey {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn iam_id(&self) -> &str {
+        &self.iam_id
+    }
+    fn kind_code(&self) -> u8 {
+        self.kind.code()
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn lookup(&self) -> Option<&str> {
+        self.lookup.as_deref()
+    }
+}
+
+/// Just what [`Placed`] asks of a key: what an upgrade holds per key while
+/// it writes the new trees, instead of the whole key.
+pub(super) struct Placement {
+    pub(super) id: String,
+    pub(super) account_id: String,
+    pub(super) iam_id: String,
+    pub(super) kind_code: u8,
+    pub(super) name: String,
+    pub(super) lookup: Option<String>,
+}
+
+impl Placement {
+    pub(super) fn of(k: ApiKey) -> Placement {
+        Placement {
+            kind_code: k.kind.code(),
+            id: k.id,
+            account_id: k.account_id,
+            iam_id: k.iam_id,
+            name: k.name,
+            lookup: k.lookup,
+        }
+    }
+}
+
+impl Placed for Placement {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn iam_id(&self) -> &str {
+        &self.iam_id
+    }
+    fn kind_code(&self) -> u8 {
+        self.kind_code
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn lookup(&self) -> Option<&str> {
+        self.lookup.as_deref()
+    }
+}
+
 /// Writes the key trees of schema 4 for `keys` (into empty trees), each
 /// tree in entry order — appending at the right edge of a tree leaves
 /// sled's log without dead segments — one packed entry at a time: memory
 /// holds the keys, an order over them and one entry, never a copy of the
 /// trees. `record(i)` is the stored record of `keys[i]`.
-pub(super) fn write_keys(
+pub(super) fn write_keys<K: Placed>(
     dir: &Path,
     db: &Db,
-    keys: &[ApiKey],
+    keys: &[K],
     record: &dyn Fn(usize) -> Result<Vec<u8>>,
 ) -> Result<()> {
     let e = |e: sled::Error| sled_error(dir, e);
@@ -93,14 +170,14 @@ pub(super) fn write_keys(
     };
     let mut order: Vec<usize> = (0..keys.len()).collect();
 
-    order.sort_by_cached_key(|&i| (layout::record_bucket(&keys[i].id), keys[i].id.as_str()));
-    order.dedup_by(|a, b| keys[*a].id == keys[*b].id);
+    order.sort_by_cached_key(|&i| (layout::record_bucket(keys[i].id()), keys[i].id()));
+    order.dedup_by(|a, b| keys[*a].id() == keys[*b].id());
     runs(
         &tree("keys")?,
         &order,
-        &|i| layout::record_bucket(&keys[i].id).to_vec(),
+        &|i| layout::record_bucket(keys[i].id()).to_vec(),
         &mut |i, out| {
-            layout::push_pair(out, keys[i].id.as_bytes(), &record(i)?);
+            layout::push_pair(out, keys[i].id().as_bytes(), &record(i)?);
             Ok(())
         },
     )?;
@@ -108,8 +185,8 @@ pub(super) fn write_keys(
     order.sort_by_cached_key(|&i| {
         let k = &keys[i];
         (
-            layout::owner_entry(&k.account_id, &k.iam_id, k.kind.code(), &k.id),
-            k.id.as_str(),
+            layout::owner_entry(k.account_id(), k.iam_id(), k.kind_code(), k.id()),
+            k.id(),
         )
     });
     runs(
@@ -117,10 +194,10 @@ pub(super) fn write_keys(
         &order,
         &|i| {
             let k = &keys[i];
-            layout::owner_entry(&k.account_id, &k.iam_id, k.kind.code(), &k.id)
+            layout::owner_entry(k.account_id(), k.iam_id(), k.kind_code(), k.id())
         },
         &mut |i, out| {
-            layout::push_pair(out, keys[i].id.as_bytes(), b"");
+            layout::push_pair(out, keys[i].id().as_bytes(), b"");
             Ok(())
         },
     )?;
@@ -128,23 +205,23 @@ pub(super) fn write_keys(
     order.sort_by_cached_key(|&i| {
         let k = &keys[i];
         (
-            layout::name_bucket(&k.account_id, &k.name),
-            k.name.as_str(),
-            k.id.as_str(),
+            layout::name_bucket(k.account_id(), k.name()),
+            k.name(),
+            k.id(),
         )
     });
     runs(
         &tree("keys_by_name")?,
         &order,
-        &|i| layout::name_bucket(&keys[i].account_id, &keys[i].name),
+        &|i| layout::name_bucket(keys[i].account_id(), keys[i].name()),
         &mut |i, out| {
-            layout::push_pair(out, keys[i].name.as_bytes(), keys[i].id.as_bytes());
+            layout::push_pair(out, keys[i].name().as_bytes(), keys[i].id().as_bytes());
             Ok(())
         },
     )?;
 
-    order.retain(|&i| keys[i].lookup.is_some());
-    let lookup = |i: usize| keys[i].lookup.as_deref().unwrap_or_default();
+    order.retain(|&i| keys[i].lookup().is_some());
+    let lookup = |i: usize| keys[i].lookup().unwrap_or_default();
     order.sort_by_cached_key(|&i| (layout::lookup_bucket(lookup(i)), lookup(i)));
     order.dedup_by(|a, b| lookup(*a) == lookup(*b));
     runs(
@@ -152,7 +229,7 @@ pub(super) fn write_keys(
         &order,
         &|i| layout::lookup_bucket(lookup(i)).to_vec(),
         &mut |i, out| {
-            layout::push_pair(out, lookup(i).as_bytes(), keys[i].id.as_bytes());
+            layout::push_pair(out, lookup(i).as_bytes(), keys[i].id().as_bytes());
             Ok(())
         },
     )?;
