@@ -182,9 +182,7 @@ pub enum Denied {
     )]
     LeakNeedsAdmin(&'static str),
     /// Housekeeping that only an Admin may do: the report, its settings.
-    #[error(
-        "only the account owner or an Administrator on the IAM Identity service may {0}"
-    )]
+    #[error("only the account owner or an Administrator on the IAM Identity service may {0}")]
     NeedsAdmin(&'static str),
     #[error(
         "only the key's own user may rotate a user API key: its replacement is a new key of that user, and user API keys are created by their user"

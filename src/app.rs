@@ -223,7 +223,12 @@ pub const SWEEP_ON_OPEN_EVERY: jiff::SignedDuration = jiff::SignedDuration::from
 pub fn sweep_on_open(service: &Service, every: jiff::SignedDuration) {
     match service.remove_expired_keys(crate::service::now(), every) {
         Ok(run) if !run.removed.is_empty() || run.incomplete => {
-            tracing::info!(removed = run.removed.len(), accounts = run.accounts, incomplete = run.incomplete, "expired API keys removed");
+            tracing::info!(
+                removed = run.removed.len(),
+                accounts = run.accounts,
+                incomplete = run.incomplete,
+                "expired API keys removed"
+            );
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "looking for expired API keys to remove failed"),

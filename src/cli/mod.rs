@@ -532,7 +532,14 @@ fn signed_in(
                 Ok(created)
             })?;
             let (old, deleted) = rotated.expect("set with the new key");
-            w(output::rotated(out, json, &created, &old, deleted, file.as_deref()))
+            w(output::rotated(
+                out,
+                json,
+                &created,
+                &old,
+                deleted,
+                file.as_deref(),
+            ))
         }
         Command::Report {
             report: args::Report::Inactive { days },

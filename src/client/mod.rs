@@ -8,8 +8,8 @@ pub mod remote;
 use std::collections::HashMap;
 
 use crate::access::{Denied, KeyAction};
-use crate::domain::{Account, AccountSettings, ApiKey, User};
 use crate::domain::KeyKind;
+use crate::domain::{Account, AccountSettings, ApiKey, User};
 use crate::service::{
     AccountRoles, AccountSummary, Created, InactiveReport, KeyRow, KeyUpdate, ListQuery, Listing,
     NewKey, Problem, Result, Rotated, Service, Session, StoreInfo, ViewInfo,

@@ -1174,12 +1174,17 @@ impl Remote {
             .into());
         }
         let now = crate::service::now();
-        let expires_at = old.expires_at.and_then(|m| m.instant()).map(|t| {
-            let life = t
-                .duration_since(old.created_at)
-                .max(jiff::SignedDuration::from_secs(60));
-            crate::time::Moment::from_timestamp(now.checked_add(life).unwrap_or(jiff::Timestamp::MAX))
-        });
+        let expires_at = old
+            .expires_at
+            .and_then(crate::time::Moment::instant)
+            .map(|t| {
+                let life = t
+                    .duration_since(old.created_at)
+                    .max(jiff::SignedDuration::from_secs(60));
+                crate::time::Moment::from_timestamp(
+                    now.checked_add(life).unwrap_or(jiff::Timestamp::MAX),
+                )
+            });
         let spec = NewKey {
             name: old.name.clone(),
             description: old.description.clone(),
@@ -1194,7 +1199,12 @@ impl Remote {
         let second = if delete_old {
             self.change(s, &Method::DELETE, &["v1", "apikeys", &old.id], tag)
         } else {
-            self.change(s, &Method::POST, &["v1", "apikeys", &old.id, "disable"], tag)
+            self.change(
+                s,
+                &Method::POST,
+                &["v1", "apikeys", &old.id, "disable"],
+                tag,
+            )
         };
         if let Err(why) = second {
             let new_id = created.row.key.id.clone();

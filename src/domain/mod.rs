@@ -624,7 +624,8 @@ impl ApiKey {
         };
         Notes {
             removed_in_days: if expired && !self.locked {
-                self.removal_at(h.expired_key_retention_days).map(days_until)
+                self.removal_at(h.expired_key_retention_days)
+                    .map(days_until)
             } else {
                 None
             },
@@ -632,7 +633,7 @@ impl ApiKey {
                 None
             } else {
                 self.expires_at
-                    .and_then(|m| m.instant())
+                    .and_then(crate::time::Moment::instant)
                     .map(|t| days_until(t).max(1))
                     .filter(|d| *d <= EXPIRES_SOON_DAYS)
             },

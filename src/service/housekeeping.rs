@@ -315,9 +315,11 @@ impl Service {
             _ => access::may_create_service_key(&account, me, held)?,
         }
         let at = now();
-        let expires_at = match old.expires_at.and_then(|m| m.instant()) {
+        let expires_at = match old.expires_at.and_then(crate::time::Moment::instant) {
             Some(t) => {
-                let life = t.duration_since(old.created_at).max(jiff::SignedDuration::from_secs(60));
+                let life = t
+                    .duration_since(old.created_at)
+                    .max(jiff::SignedDuration::from_secs(60));
                 Some(crate::time::Moment::from_timestamp(
                     at.checked_add(life).unwrap_or(Timestamp::MAX),
                 ))

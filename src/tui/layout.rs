@@ -568,7 +568,13 @@ fn expiring_soon(st: &State) -> Option<String> {
         return None;
     }
     soon.sort();
-    let days = |d: i64| if d == 1 { "1 day".to_string() } else { format!("{d} days") };
+    let days = |d: i64| {
+        if d == 1 {
+            "1 day".to_string()
+        } else {
+            format!("{d} days")
+        }
+    };
     Some(match soon.as_slice() {
         [(d, name)] => format!("⚠ Your API key {name} expires in {}: rotate it", days(*d)),
         [(d, name), rest @ ..] => format!(

@@ -150,7 +150,9 @@ pub(super) fn badges<'a>(
     for label in notes.labels(s.expired) {
         // Narrow tables keep the days left before removal short.
         let label = match label.strip_prefix("removed in ") {
-            Some(rest) if short => format!("{} left", rest.replace(" days", "d").replace(" day", "d")),
+            Some(rest) if short => {
+                format!("{} left", rest.replace(" days", "d").replace(" day", "d"))
+            }
             _ => label,
         };
         let style = if label.starts_with("expires") {
