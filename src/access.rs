@@ -181,6 +181,13 @@ pub enum Denied {
         "only the account owner or an Administrator on the IAM Identity service may {0} a key's leak mark"
     )]
     LeakNeedsAdmin(&'static str),
+    /// Housekeeping that only an Admin may do: the report, its settings.
+    #[error("only the account owner or an Administrator on the IAM Identity service may {0}")]
+    NeedsAdmin(&'static str),
+    #[error(
+        "only the key's own user may rotate a user API key: its replacement is a new key of that user, and user API keys are created by their user"
+    )]
+    RotateOwnKeyOnly,
     #[error("sign-in failed: {0}")]
     SignIn(&'static str),
     #[error("--as signs in a persona only on a store seeded from a demo fixture")]

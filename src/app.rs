@@ -211,6 +211,30 @@ pub fn open_locked(dir: DataDir, params: HashParams, just_seeded: bool) -> AppRe
     }
 }
 
+/// How often a writer opening the store looks for expired keys to remove
+/// in an account: a sweep reads every key of the account, so it is not
+/// repeated within this time.
+pub const SWEEP_ON_OPEN_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_secs(3600);
+
+/// Removes the keys whose retention after expiry is over, as a writer (the
+/// console, a command that changes something, `serve` at start) does when
+/// it opens the store. A failure is logged, never in the way of the
+/// writer's own work.
+pub fn sweep_on_open(service: &Service, every: jiff::SignedDuration) {
+    match service.remove_expired_keys(crate::service::now(), every) {
+        Ok(run) if !run.removed.is_empty() || run.incomplete => {
+            tracing::info!(
+                removed = run.removed.len(),
+                accounts = run.accounts,
+                incomplete = run.incomplete,
+                "expired API keys removed"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "looking for expired API keys to remove failed"),
+    }
+}
+
 /// A client of the iamkeys server at `url`: with it, nothing opens the
 /// store here (no data directory, no lock).
 pub fn connect(url: &str) -> AppResult<crate::client::remote::Remote> {

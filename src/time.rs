@@ -41,6 +41,12 @@ impl Moment {
         Moment::from_timestamp(now) >= self
     }
 
+    /// The instant, where the time library has one (not at the very end
+    /// of RFC 3339's range).
+    pub fn instant(self) -> Option<Timestamp> {
+        Offset::UTC.to_timestamp(self.0).ok()
+    }
+
     /// Formatted as `strftime` would a UTC time.
     pub fn strftime(self, format: &str) -> String {
         self.0.strftime(format).to_string()

@@ -302,6 +302,34 @@ pub enum Command {
         /// Restrict API key creation to holders of the User API key creator role
         #[arg(long = "restrict-api-key-creation", value_parser = parse_bool, value_name = "true|false")]
         restrict_api_key_creation: Option<bool>,
+        /// Days an expired key is kept before it is removed, 1 to 3650 (owner or Administrator)
+        #[arg(long = "expired-key-retention-days", value_name = "DAYS")]
+        expired_key_retention_days: Option<u32>,
+        /// Age in days from which a key is flagged "old", 1 to 3650 (owner or Administrator)
+        #[arg(long = "key-age-warning-days", value_name = "DAYS")]
+        key_age_warning_days: Option<u32>,
+    },
+    /// Replace a key by a new one with the same name, description and
+    /// settings (its value shown once), and disable the old one (or delete
+    /// it with --delete-old)
+    #[command(name = "api-key-rotate")]
+    ApiKeyRotate {
+        /// The key: an id, or a name unique among the keys you can see
+        key: String,
+        /// Delete the old key instead of disabling it
+        #[arg(long = "delete-old")]
+        delete_old: bool,
+        /// Write the new key to FILE (IBM's apikey.json format, mode 0600) instead of showing it
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Refuse unless the old key still has this entity tag
+        #[arg(long = "if-match", value_name = "ENTITY_TAG")]
+        if_match: Option<String>,
+    },
+    /// Reports for the account owner and Administrators
+    Report {
+        #[command(subcommand)]
+        report: Report,
     },
     /// Clear a key's leak mark, after rotating it (the account owner or an Administrator)
     #[command(name = "api-key-clear-leak")]
@@ -381,4 +409,46 @@ pub enum Command {
         )]
         ibm_only: bool,
     },
+}
+
+/// The reports of `iamkeys report`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Report {
+    /// Keys, users and service IDs with no authentication for DAYS days
+    /// (a key that never authenticated counts from its creation)
+    Inactive {
+        /// The period, in days (1 to 365)
+        #[arg(long, default_value_t = crate::service::DEFAULT_INACTIVE_DAYS, value_name = "N")]
+        days: u32,
+    },
+}
+
+impl Command {
+    /// Whether the command may change the store: such a command removes
+    /// the keys whose retention after expiry is over when it opens it.
+    pub fn writes(&self) -> bool {
+        match self {
+            Command::ApiKeyCreate { .. }
+            | Command::ServiceApiKeyCreate { .. }
+            | Command::ClassicApiKeyCreate { .. }
+            | Command::ApiKeyUpdate { .. }
+            | Command::ApiKeyDelete { .. }
+            | Command::ApiKeyLock { .. }
+            | Command::ApiKeyUnlock { .. }
+            | Command::ApiKeyDisable { .. }
+            | Command::ApiKeyEnable { .. }
+            | Command::ApiKeyClearLeak { .. }
+            | Command::ApiKeyRotate { .. } => true,
+            Command::AccountSettings {
+                restrict_api_key_creation,
+                expired_key_retention_days,
+                key_age_warning_days,
+            } => {
+                restrict_api_key_creation.is_some()
+                    || expired_key_retention_days.is_some()
+                    || key_age_warning_days.is_some()
+            }
+            _ => false,
+        }
+    }
 }

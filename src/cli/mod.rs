@@ -215,6 +215,9 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             // change was flushed before it was reported, so sled's teardown
             // (which at 100,000 keys costs more than the command) is skipped.
             let service = std::mem::ManuallyDrop::new(app::open_service(&dir, params)?);
+            if command.writes() {
+                app::sweep_on_open(&service, app::SWEEP_ON_OPEN_EVERY);
+            }
             let session = app::sign_in(&sign_in_of(cli), &*service)?;
             signed_in(&*service, &session, command, json, out)
         }
@@ -485,12 +488,64 @@ fn signed_in(
         }
         Command::AccountSettings {
             restrict_api_key_creation,
+            expired_key_retention_days,
+            key_age_warning_days,
         } => {
-            let settings = match restrict_api_key_creation {
-                Some(on) => service.set_restrict_creation(s, *on)?,
+            // Checked before anything changes: a bad number changes nothing.
+            if let Some(d) = expired_key_retention_days {
+                crate::service::check_days("--expired-key-retention-days", *d)?;
+            }
+            if let Some(d) = key_age_warning_days {
+                crate::service::check_days("--key-age-warning-days", *d)?;
+            }
+            let mut settings = None;
+            if expired_key_retention_days.is_some() || key_age_warning_days.is_some() {
+                settings = Some(service.set_housekeeping(
+                    s,
+                    *expired_key_retention_days,
+                    *key_age_warning_days,
+                )?);
+            }
+            if let Some(on) = restrict_api_key_creation {
+                settings = Some(service.set_restrict_creation(s, *on)?);
+            }
+            let settings = match settings {
+                Some(set) => set,
                 None => service.settings(s)?.0,
             };
             w(output::settings(out, json, &s.account_id, &settings))
+        }
+        Command::ApiKeyRotate {
+            key,
+            delete_old,
+            file,
+            if_match,
+        } => {
+            let mut rotated = None;
+            let (created, file) = create_with_file(file.as_deref(), || {
+                let r = service.rotate(s, key, *delete_old, if_match.as_deref())?;
+                let created = crate::service::Created {
+                    row: r.created.row.clone(),
+                    secret: r.created.secret.clone(),
+                };
+                rotated = Some((r.old, r.old_deleted));
+                Ok(created)
+            })?;
+            let (old, deleted) = rotated.expect("set with the new key");
+            w(output::rotated(
+                out,
+                json,
+                &created,
+                &old,
+                deleted,
+                file.as_deref(),
+            ))
+        }
+        Command::Report {
+            report: args::Report::Inactive { days },
+        } => {
+            let report = service.inactive(s, *days)?;
+            w(output::inactive(out, json, &report))
         }
         Command::ApiKeyClearLeak { key, if_match } => {
             let row = service.clear_leak(s, key, if_match.as_deref())?;

@@ -431,6 +431,8 @@ pub fn settings(
                 "account_id": account,
                 "restrict_api_key_creation": s.restrict_api_key_creation,
                 "api_keys_per_identity": s.api_keys_per_identity,
+                "expired_key_retention_days": s.expired_key_retention_days,
+                "key_age_warning_days": s.key_age_warning_days,
             }),
         );
     }
@@ -445,8 +447,131 @@ pub fn settings(
             ("Account", account.to_string()),
             ("Restrict API key creation", restrict.to_string()),
             ("API keys per identity", s.api_keys_per_identity.to_string()),
+            (
+                "Expired keys kept",
+                format!("{} days", s.expired_key_retention_days),
+            ),
+            (
+                "Keys flagged old after",
+                format!("{} days", s.key_age_warning_days),
+            ),
         ],
     )
+}
+
+/// A rotation: the new key (its value once, or where it was written) and
+/// what became of the old one.
+pub fn rotated(
+    out: &mut dyn Write,
+    json: bool,
+    c: &Created,
+    old: &ApiKey,
+    old_deleted: bool,
+    file: Option<&Path>,
+) -> io::Result<()> {
+    if json {
+        let mut j = KeyJson::new(&c.row, false);
+        j.apikey = Some(c.secret.expose());
+        return json_line(
+            out,
+            &serde_json::json!({
+                "new": j,
+                "old": {
+                    "id": old.id,
+                    "entity_tag": old.entity_tag,
+                    "disabled": old.disabled,
+                    "deleted": old_deleted,
+                },
+            }),
+        );
+    }
+    let done = if old_deleted { "deleted" } else { "disabled" };
+    writeln!(
+        out,
+        "API key {} ({}) rotated: the old key is {done}.",
+        inert(&old.name),
+        old.id
+    )?;
+    created(out, false, c, file)
+}
+
+/// The inactive identities report.
+pub fn inactive(out: &mut dyn Write, json: bool, r: &crate::client::Inactive) -> io::Result<()> {
+    let last = |t: Option<Timestamp>| t.map_or_else(|| "never".to_string(), date);
+    if json {
+        let when = |t: Option<Timestamp>| t.map(|t| t.to_string());
+        return json_line(
+            out,
+            &serde_json::json!({
+                "days": r.days,
+                "since": r.since.to_string(),
+                "apikeys": r.keys.iter().map(|k| serde_json::json!({
+                    "id": k.id,
+                    "name": k.name,
+                    "kind": k.kind.label(),
+                    "owner": k.owner,
+                    "created_at": k.created_at.to_string(),
+                    "last_authn": when(k.last_authn),
+                })).collect::<Vec<_>>(),
+                "users": r.users.iter().map(|u| serde_json::json!({
+                    "iam_id": u.id,
+                    "email": u.name,
+                    "last_authn": when(u.last_authn),
+                })).collect::<Vec<_>>(),
+                "serviceids": r.service_ids.iter().map(|u| serde_json::json!({
+                    "id": u.id,
+                    "name": u.name,
+                    "last_authn": when(u.last_authn),
+                })).collect::<Vec<_>>(),
+            }),
+        );
+    }
+    writeln!(
+        out,
+        "No authentication for {} days (since {}); a key that never authenticated counts from its creation.\n",
+        r.days,
+        date(r.since)
+    )?;
+    let mut keys: Vec<&crate::client::InactiveKey> = r.keys.iter().collect();
+    keys.sort_by(|a, b| {
+        a.last_authn
+            .unwrap_or(a.created_at)
+            .cmp(&b.last_authn.unwrap_or(b.created_at))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    writeln!(out, "API keys: {}", keys.len())?;
+    if !keys.is_empty() {
+        let rows: Vec<Vec<String>> = keys
+            .iter()
+            .map(|k| {
+                vec![
+                    k.name.clone(),
+                    k.owner.clone(),
+                    k.kind.label().to_string(),
+                    date(k.created_at),
+                    last(k.last_authn),
+                    k.id.clone(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["NAME", "OWNER", "KIND", "CREATED", "LAST USED", "ID"],
+            &rows,
+            &[40, 40, 10, 16, 16, 60],
+        )?;
+    }
+    for (title, list) in [("Users", &r.users), ("Service IDs", &r.service_ids)] {
+        writeln!(out, "\n{title}: {}", list.len())?;
+        if !list.is_empty() {
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|i| vec![i.name.clone(), last(i.last_authn), i.id.clone()])
+                .collect();
+            table(out, &["NAME", "LAST USED", "ID"], &rows, &[40, 16, 60])?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

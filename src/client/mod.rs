@@ -8,11 +8,86 @@ pub mod remote;
 use std::collections::HashMap;
 
 use crate::access::{Denied, KeyAction};
+use crate::domain::KeyKind;
 use crate::domain::{Account, AccountSettings, ApiKey, User};
 use crate::service::{
-    AccountRoles, AccountSummary, Created, KeyRow, KeyUpdate, ListQuery, Listing, NewKey, Problem,
-    Result, Service, Session, StoreInfo, ViewInfo,
+    AccountRoles, AccountSummary, Created, InactiveReport, KeyRow, KeyUpdate, ListQuery, Listing,
+    NewKey, Problem, Result, Rotated, Service, Session, StoreInfo, ViewInfo,
 };
+use jiff::Timestamp;
+
+/// One key in the inactive identities report, as both faces show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InactiveKey {
+    pub id: String,
+    pub name: String,
+    pub kind: KeyKind,
+    /// The owner's email, or the service ID's name.
+    pub owner: String,
+    pub last_authn: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+/// An identity (a user or a service ID) in the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InactiveIdentity {
+    /// The user's iam_id, or the service ID's id.
+    pub id: String,
+    /// The user's email, or the service ID's name.
+    pub name: String,
+    pub last_authn: Option<Timestamp>,
+}
+
+/// The inactive identities report: no authentication for `days` days
+/// (since `since`); a key that never authenticated counts from its
+/// creation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inactive {
+    pub days: u32,
+    pub since: Timestamp,
+    pub keys: Vec<InactiveKey>,
+    pub users: Vec<InactiveIdentity>,
+    pub service_ids: Vec<InactiveIdentity>,
+}
+
+impl Inactive {
+    pub fn of(days: u32, r: InactiveReport) -> Inactive {
+        Inactive {
+            days,
+            since: r.since,
+            keys: r
+                .apikeys
+                .into_iter()
+                .map(|row| InactiveKey {
+                    id: row.key.id,
+                    name: row.key.name,
+                    kind: row.key.kind,
+                    owner: row.owner,
+                    last_authn: row.key.activity.last_authn,
+                    created_at: row.key.created_at,
+                })
+                .collect(),
+            users: r
+                .users
+                .into_iter()
+                .map(|(u, last)| InactiveIdentity {
+                    id: u.iam_id,
+                    name: u.email,
+                    last_authn: last,
+                })
+                .collect(),
+            service_ids: r
+                .serviceids
+                .into_iter()
+                .map(|(sid, last)| InactiveIdentity {
+                    id: sid.id,
+                    name: sid.name,
+                    last_authn: last,
+                })
+                .collect(),
+        }
+    }
+}
 
 /// A page of a view whose rows are read as they are written out: memory
 /// stays small however large the view.
@@ -111,6 +186,26 @@ pub trait Client: Send + Sync {
     /// The account's settings, and why the user may not change them (if so).
     fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)>;
     fn set_restrict_creation(&self, s: &Session, on: bool) -> Result<AccountSettings>;
+    /// Changes the expired key retention and the key age warning (days).
+    fn set_housekeeping(
+        &self,
+        s: &Session,
+        retention_days: Option<u32>,
+        age_warning_days: Option<u32>,
+    ) -> Result<AccountSettings>;
+
+    /// The inactive identities report over the last `days` days (owner or
+    /// Administrator).
+    fn inactive(&self, s: &Session, days: u32) -> Result<Inactive>;
+    /// Rotates a key: a new one like it, then the old one disabled (or
+    /// deleted); a failure leaves the old key working.
+    fn rotate(
+        &self,
+        s: &Session,
+        key_ref: &str,
+        delete_old: bool,
+        tag: Option<&str>,
+    ) -> Result<Rotated>;
 }
 
 /// The local service: a thin delegation to the store this process opened.
@@ -201,5 +296,25 @@ impl Client for Service {
     }
     fn set_restrict_creation(&self, s: &Session, on: bool) -> Result<AccountSettings> {
         Service::set_restrict_creation(self, s, on)
+    }
+    fn set_housekeeping(
+        &self,
+        s: &Session,
+        retention_days: Option<u32>,
+        age_warning_days: Option<u32>,
+    ) -> Result<AccountSettings> {
+        Service::set_housekeeping(self, s, retention_days, age_warning_days)
+    }
+    fn inactive(&self, s: &Session, days: u32) -> Result<Inactive> {
+        Ok(Inactive::of(days, Service::inactive_days(self, s, days)?))
+    }
+    fn rotate(
+        &self,
+        s: &Session,
+        key_ref: &str,
+        delete_old: bool,
+        tag: Option<&str>,
+    ) -> Result<Rotated> {
+        Service::rotate(self, s, key_ref, delete_old, tag)
     }
 }

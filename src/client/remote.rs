@@ -23,13 +23,13 @@ use ureq::http::{self, Method, StatusCode};
 use url::Url;
 use zeroize::Zeroizing;
 
-use super::{Client, RowPage};
+use super::{Client, Inactive, InactiveIdentity, InactiveKey, RowPage};
 use crate::access::{Denied, KeyAction, ViewFilter};
 use crate::domain::{Account, AccountSettings, ApiKey, User};
 use crate::secret;
 use crate::service::{
     AccountRoles, AccountSummary, Created, KeyRow, KeyUpdate, ListQuery, Listing, NewKey, Problem,
-    Result, ServiceError, Session, StoreInfo, ViewInfo,
+    Result, Rotated, ServiceError, Session, StoreInfo, ViewInfo,
 };
 use crate::store::StoreError;
 use crate::wire::{
@@ -930,9 +930,311 @@ impl Client for Remote {
         }
         Ok(self.account_of(s)?.settings)
     }
+
+    fn set_housekeeping(
+        &self,
+        s: &Session,
+        retention_days: Option<u32>,
+        age_warning_days: Option<u32>,
+    ) -> Result<AccountSettings> {
+        if let Some(d) = retention_days {
+            crate::service::check_days("the expired key retention", d)?;
+        }
+        if let Some(d) = age_warning_days {
+            crate::service::check_days("the key age warning", d)?;
+        }
+        if self.ibm() {
+            return Err(ServiceError::BadInput(
+                "the expired key retention and the key age warning are iamkeys settings, which \
+                 this server does not have"
+                    .into(),
+            ));
+        }
+        let mut body = serde_json::Map::new();
+        if let Some(d) = retention_days {
+            body.insert("expired_key_retention_days".into(), d.into());
+        }
+        if let Some(d) = age_warning_days {
+            body.insert("key_age_warning_days".into(), d.into());
+        }
+        let url = self.url(&["iamkeys", "v1", "account", "housekeeping"], &[]);
+        self.call(
+            Some(s),
+            &Method::PUT,
+            &url,
+            &[],
+            Some(&serde_json::Value::Object(body)),
+        )?;
+        Ok(self.account_of(s)?.settings)
+    }
+
+    fn inactive(&self, s: &Session, days: u32) -> Result<Inactive> {
+        let days = crate::service::check_inactive_days(days)?;
+        let hours = (days * 24).to_string();
+        let segments = ["v1", "activity", "accounts", &s.account_id, "report"];
+        let url = self.url(
+            &segments,
+            &[("type", "inactive".to_string()), ("duration", hours)],
+        );
+        let a = self.call(Some(s), &Method::POST, &url, &[], None)?;
+        #[derive(serde::Deserialize)]
+        struct Reference {
+            reference: String,
+        }
+        let r: Reference = self.json(&a)?;
+        let get = self.url(
+            &[
+                "v1",
+                "activity",
+                "accounts",
+                &s.account_id,
+                "report",
+                &r.reference,
+            ],
+            &[],
+        );
+        let started = std::time::Instant::now();
+        let body: WireReport = loop {
+            let a = self.call(Some(s), &Method::GET, &get, &[], None)?;
+            if a.status == StatusCode::OK {
+                break self.json(&a)?;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(30) {
+                return Err(failed(
+                    1,
+                    format!(
+                        "the server at {} did not finish the report within 30 s",
+                        self.shown
+                    ),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        body.into_inactive(days).map_err(|e| self.unexpected(e))
+    }
+
+    fn rotate(
+        &self,
+        s: &Session,
+        key_ref: &str,
+        delete_old: bool,
+        tag: Option<&str>,
+    ) -> Result<Rotated> {
+        let old = self.resolve(s, key_ref)?;
+        if self.ibm() {
+            return self.rotate_composed(s, old, delete_old, tag);
+        }
+        let url = self.url(
+            &["iamkeys", "v1", "keys", &old.id, "rotate"],
+            &[("delete_old", delete_old.to_string())],
+        );
+        let headers: Vec<(&str, &str)> = tag.map(|t| ("If-Match", t)).into_iter().collect();
+        let a = self.call(Some(s), &Method::POST, &url, &headers, None)?;
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            new: WireKey,
+            old: WireKey,
+            old_deleted: bool,
+        }
+        let r: Answer = self.json(&a)?;
+        let created = self.created(s, r.new)?;
+        let old = self.row(r.old)?.key;
+        Ok(Rotated {
+            created,
+            old,
+            old_deleted: r.old_deleted,
+        })
+    }
+}
+
+/// The inactive identities report as the API answers it.
+#[derive(serde::Deserialize)]
+struct WireReport {
+    report_start_time: String,
+    #[serde(default)]
+    users: Vec<WireReportIdentity>,
+    #[serde(default)]
+    apikeys: Vec<WireReportKey>,
+    #[serde(default)]
+    serviceids: Vec<WireReportIdentity>,
+}
+
+#[derive(serde::Deserialize)]
+struct WireReportIdentity {
+    #[serde(default)]
+    iam_id: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    last_authn: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct WireReportKey {
+    id: String,
+    name: String,
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    last_authn: Option<String>,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    iam_id: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+fn report_time(t: Option<&str>) -> std::result::Result<Option<jiff::Timestamp>, String> {
+    t.filter(|t| !t.is_empty())
+        .map(|t| {
+            let text = crate::time::from_ibm_spelling(t).unwrap_or_else(|| t.to_string());
+            text.parse::<jiff::Timestamp>()
+                .map_err(|e| format!("a report time {t:?}: {e}"))
+        })
+        .transpose()
+}
+
+impl WireReport {
+    fn into_inactive(self, days: u32) -> std::result::Result<Inactive, String> {
+        let since = report_time(Some(&self.report_start_time))?
+            .ok_or_else(|| "a report without its start".to_string())?;
+        let ident = |w: WireReportIdentity, user: bool| -> std::result::Result<_, String> {
+            let id = if user { w.iam_id.clone() } else { w.id.clone() };
+            let name = if user { w.email.or(w.name) } else { w.name };
+            Ok(InactiveIdentity {
+                id: id.clone().unwrap_or_default(),
+                name: name.or(id).unwrap_or_default(),
+                last_authn: report_time(w.last_authn.as_deref())?,
+            })
+        };
+        let mut keys = Vec::new();
+        for k in self.apikeys {
+            keys.push(InactiveKey {
+                kind: if k.kind == "serviceid" {
+                    crate::domain::KeyKind::ServiceId
+                } else {
+                    crate::domain::KeyKind::User
+                },
+                owner: k.owner.or(k.iam_id).unwrap_or_default(),
+                last_authn: report_time(k.last_authn.as_deref())?,
+                created_at: report_time(k.created_at.as_deref())?.unwrap_or(since),
+                id: k.id,
+                name: k.name,
+            });
+        }
+        Ok(Inactive {
+            days,
+            since,
+            keys,
+            users: self
+                .users
+                .into_iter()
+                .map(|u| ident(u, true))
+                .collect::<std::result::Result<_, _>>()?,
+            service_ids: self
+                .serviceids
+                .into_iter()
+                .map(|u| ident(u, false))
+                .collect::<std::result::Result<_, _>>()?,
+        })
+    }
 }
 
 impl Remote {
+    /// Rotation against a server without iamkeys' extensions, composed of
+    /// IBM's operations: create the new key, then disable or delete the
+    /// old one; if that fails, delete the new key again. Unlike a local or
+    /// `iamkeys serve` rotation, the new key counts against the
+    /// per-identity limit there, so at the limit it is refused.
+    fn rotate_composed(
+        &self,
+        s: &Session,
+        old: ApiKey,
+        delete_old: bool,
+        tag: Option<&str>,
+    ) -> Result<Rotated> {
+        if old.kind == crate::domain::KeyKind::Classic {
+            return Err(Denied::ClassicKeyViewDeleteOnly.into());
+        }
+        if old.locked {
+            return Err(Denied::LockedKey("rotate").into());
+        }
+        if let Some(t) = tag
+            && t != old.entity_tag
+        {
+            return Err(Denied::StaleEntityTag {
+                given: t.to_string(),
+                current: old.entity_tag.clone(),
+            }
+            .into());
+        }
+        let now = crate::service::now();
+        let expires_at = old
+            .expires_at
+            .and_then(crate::time::Moment::instant)
+            .map(|t| {
+                let life = t
+                    .duration_since(old.created_at)
+                    .max(jiff::SignedDuration::from_secs(60));
+                crate::time::Moment::from_timestamp(
+                    now.checked_add(life).unwrap_or(jiff::Timestamp::MAX),
+                )
+            });
+        let spec = NewKey {
+            name: old.name.clone(),
+            description: old.description.clone(),
+            action_when_leaked: old.action_when_leaked,
+            support_sessions: old.support_sessions,
+            expires_at,
+            locked: false,
+            disabled: false,
+        };
+        let created = self.create(s, &old.iam_id, &spec)?;
+        let tag = Some(old.entity_tag.as_str());
+        let second = if delete_old {
+            self.change(s, &Method::DELETE, &["v1", "apikeys", &old.id], tag)
+        } else {
+            self.change(
+                s,
+                &Method::POST,
+                &["v1", "apikeys", &old.id, "disable"],
+                tag,
+            )
+        };
+        if let Err(why) = second {
+            let new_id = created.row.key.id.clone();
+            let undo = self.change(s, &Method::DELETE, &["v1", "apikeys", &new_id], None);
+            return Err(failed(
+                1,
+                match undo {
+                    Ok(_) => format!(
+                        "the rotation of {} failed ({why}); the new key was removed and {} works as before",
+                        old.name, old.name
+                    ),
+                    Err(e) => format!(
+                        "the rotation of {} failed ({why}), and removing its new key {new_id} failed too ({e}); {} works as before: delete {new_id} by hand",
+                        old.name, old.name
+                    ),
+                },
+            ));
+        }
+        let old_after = if delete_old {
+            old
+        } else {
+            self.resolve(s, &old.id)?
+        };
+        Ok(Rotated {
+            created,
+            old: old_after,
+            old_deleted: delete_old,
+        })
+    }
+
     fn create(&self, s: &Session, iam_id: &str, spec: &NewKey) -> Result<Created> {
         let mut body = serde_json::json!({
             "name": spec.name,

@@ -83,6 +83,50 @@ pub struct AccountSettings {
     /// Changes made through the API, oldest first (IBM's `history`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
+    /// How long an expired key is kept (shown "expired") before it is
+    /// removed, in days.
+    #[serde(default = "default_retention")]
+    pub expired_key_retention_days: u32,
+    /// Keys older than this many days are flagged "old" (rotate them).
+    #[serde(default = "default_age_warning")]
+    pub key_age_warning_days: u32,
+    /// When expired keys were last looked for in this account, by a sweep
+    /// that went through all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_swept_at: Option<Timestamp>,
+}
+
+/// Days an expired key is kept before it is removed, by default.
+pub const DEFAULT_EXPIRED_KEY_RETENTION_DAYS: u32 = 90;
+/// Age in days from which a key is flagged "old", by default.
+pub const DEFAULT_KEY_AGE_WARNING_DAYS: u32 = 90;
+/// The range both day settings accept (ten years at most).
+pub const HOUSEKEEPING_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
+/// Keys expiring within this many days are flagged "expires in N days".
+pub const EXPIRES_SOON_DAYS: i64 = 7;
+
+fn default_retention() -> u32 {
+    DEFAULT_EXPIRED_KEY_RETENTION_DAYS
+}
+
+fn default_age_warning() -> u32 {
+    DEFAULT_KEY_AGE_WARNING_DAYS
+}
+
+/// The two housekeeping settings of an account, as badges need them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Housekeeping {
+    pub expired_key_retention_days: u32,
+    pub key_age_warning_days: u32,
+}
+
+impl Default for Housekeeping {
+    fn default() -> Self {
+        Housekeeping {
+            expired_key_retention_days: DEFAULT_EXPIRED_KEY_RETENTION_DAYS,
+            key_age_warning_days: DEFAULT_KEY_AGE_WARNING_DAYS,
+        }
+    }
 }
 
 impl Default for AccountSettings {
@@ -93,6 +137,9 @@ impl Default for AccountSettings {
             api_fields: std::collections::BTreeMap::new(),
             entity_tag: String::new(),
             history: Vec::new(),
+            expired_key_retention_days: DEFAULT_EXPIRED_KEY_RETENTION_DAYS,
+            key_age_warning_days: DEFAULT_KEY_AGE_WARNING_DAYS,
+            expired_swept_at: None,
         }
     }
 }
@@ -115,6 +162,28 @@ impl AccountSettings {
         self.entity_tag = ApiKey::next_entity_tag(current);
     }
 
+    pub fn housekeeping(&self) -> Housekeeping {
+        Housekeeping {
+            expired_key_retention_days: self.expired_key_retention_days,
+            key_age_warning_days: self.key_age_warning_days,
+        }
+    }
+
+    /// Records a housekeeping event that no person made (a removal), with
+    /// the actor `iamkeys`; the entity tag is kept, so no client's pending
+    /// change of the settings is refused for it.
+    pub fn noted(&mut self, action: &str, message: String, at: Timestamp) {
+        HistoryEntry::push(
+            &mut self.history,
+            HistoryEntry {
+                timestamp: at,
+                actor: SYSTEM_ACTOR.to_string(),
+                action: action.to_string(),
+                message,
+            },
+        );
+    }
+
     /// Whether creating service IDs is restricted to the "Service ID
     /// creator" role (`restrict_create_service_id` = `RESTRICTED`).
     pub fn restrict_service_id_creation(&self) -> bool {
@@ -126,6 +195,9 @@ impl AccountSettings {
 }
 
 pub const DEFAULT_KEYS_PER_IDENTITY: u32 = 20;
+
+/// Who history says acted when iamkeys itself did (removing expired keys).
+pub const SYSTEM_ACTOR: &str = "iamkeys";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
@@ -467,6 +539,47 @@ pub struct Status {
     pub expired: bool,
 }
 
+const DAY_SECS: i64 = 86_400;
+
+/// What housekeeping says about a key now: the notes beside its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Notes {
+    /// Expired: whole days left before it is removed (0: at the next
+    /// sweep); `None` for a locked key, which is never removed.
+    pub removed_in_days: Option<i64>,
+    /// Not expired, and expiring within [`EXPIRES_SOON_DAYS`]: in how many
+    /// days (rounded up; 1 for less than a day).
+    pub expires_in_days: Option<i64>,
+    /// Older than the account's age warning, and still working (neither
+    /// disabled nor expired).
+    pub old: bool,
+}
+
+impl Notes {
+    /// The notes as words, for the table and text output.
+    pub fn labels(&self, expired: bool) -> Vec<String> {
+        let mut v = Vec::new();
+        if expired && let Some(d) = self.removed_in_days {
+            v.push(match d {
+                0 => "removal due".to_string(),
+                1 => "removed in 1 day".to_string(),
+                d => format!("removed in {d} days"),
+            });
+        }
+        if let Some(d) = self.expires_in_days {
+            v.push(if d == 1 {
+                "expires in 1 day".to_string()
+            } else {
+                format!("expires in {d} days")
+            });
+        }
+        if self.old {
+            v.push("old".to_string());
+        }
+        v
+    }
+}
+
 impl ApiKey {
     pub fn status(&self, now: Timestamp) -> Status {
         Status {
@@ -474,6 +587,57 @@ impl ApiKey {
             locked: self.locked,
             disabled: self.disabled,
             expired: self.is_expired(now),
+        }
+    }
+
+    /// When an expired key is due for removal under `retention_days`;
+    /// `None` without an expiry.
+    pub fn removal_at(&self, retention_days: u32) -> Option<Timestamp> {
+        let expiry = self.expires_at?.instant()?;
+        Some(
+            expiry
+                .checked_add(jiff::SignedDuration::from_secs(
+                    i64::from(retention_days) * DAY_SECS,
+                ))
+                .unwrap_or(Timestamp::MAX),
+        )
+    }
+
+    /// Whether the key is due for removal at `now`: expired at least
+    /// `retention_days` ago, and not locked.
+    pub fn removal_due(&self, now: Timestamp, retention_days: u32) -> bool {
+        !self.locked
+            && self.is_expired(now)
+            && self.removal_at(retention_days).is_some_and(|t| t <= now)
+    }
+
+    /// Whether the key's age at `now` is over `days`.
+    pub fn is_old(&self, now: Timestamp, days: u32) -> bool {
+        now.duration_since(self.created_at).as_secs() > i64::from(days) * DAY_SECS
+    }
+
+    pub fn notes(&self, now: Timestamp, h: Housekeeping) -> Notes {
+        let expired = self.is_expired(now);
+        let days_until = |t: Timestamp| {
+            let secs = t.duration_since(now).as_secs().max(0);
+            (secs + DAY_SECS - 1) / DAY_SECS
+        };
+        Notes {
+            removed_in_days: if expired && !self.locked {
+                self.removal_at(h.expired_key_retention_days)
+                    .map(days_until)
+            } else {
+                None
+            },
+            expires_in_days: if expired {
+                None
+            } else {
+                self.expires_at
+                    .and_then(crate::time::Moment::instant)
+                    .map(|t| days_until(t).max(1))
+                    .filter(|d| *d <= EXPIRES_SOON_DAYS)
+            },
+            old: !expired && !self.disabled && self.is_old(now, h.key_age_warning_days),
         }
     }
 }

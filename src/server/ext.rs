@@ -34,6 +34,74 @@ pub fn routes() -> Router<Shared> {
         .route("/iamkeys/v1/classic_keys", post(classic))
         .route("/iamkeys/v1/personas", get(personas))
         .route("/iamkeys/v1/check", post(check))
+        .route("/iamkeys/v1/keys/{key_ref}/rotate", post(rotate))
+        .route(
+            "/iamkeys/v1/account/housekeeping",
+            axum::routing::put(housekeeping),
+        )
+}
+
+/// Rotates a key (`?delete_old=true` deletes the old one instead of
+/// disabling it), against an optional `If-Match`: the new key, its value
+/// shown once, and the old key as it was left.
+async fn rotate(
+    State(st): State<Shared>,
+    caller: Caller,
+    Path(key_ref): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let p = params(raw);
+    let delete_old = bool_param(&p, "delete_old")?;
+    let tag = super::http::if_match(&headers)?.flatten();
+    let s = caller.session;
+    let r = blocking(&st, move |svc| {
+        svc.rotate(&s, &key_ref, delete_old, tag.as_deref())
+    })
+    .await?;
+    let mut new = wire_row(&r.created.row, false);
+    new.apikey = r.created.secret.expose().to_string();
+    let old_row = crate::service::KeyRow {
+        owner: r.created.row.owner.clone(),
+        created_by: r.old.created_by.clone(),
+        key: r.old,
+    };
+    let old = wire_row(&old_row, false);
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(serde_json::json!({
+            "new": new,
+            "old": old,
+            "old_deleted": r.old_deleted,
+        })),
+    )
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Housekeeping {
+    expired_key_retention_days: Option<u32>,
+    key_age_warning_days: Option<u32>,
+}
+
+/// Changes the account's housekeeping settings (owner or Administrator).
+async fn housekeeping(
+    State(st): State<Shared>,
+    caller: Caller,
+    raw: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let h: Housekeeping = super::apikeys::json_body(&raw)?;
+    let s = caller.session;
+    let settings = blocking(&st, move |svc| {
+        svc.set_housekeeping(&s, h.expired_key_retention_days, h.key_age_warning_days)
+    })
+    .await?;
+    Ok(axum::Json(serde_json::json!({
+        "expired_key_retention_days": settings.expired_key_retention_days,
+        "key_age_warning_days": settings.key_age_warning_days,
+    }))
+    .into_response())
 }
 
 async fn session(State(st): State<Shared>, caller: Caller) -> Result<Response, ApiError> {
@@ -207,7 +275,7 @@ async fn personas(State(st): State<Shared>) -> Result<Response, ApiError> {
 async fn check(State(st): State<Shared>, caller: Caller) -> Result<Response, ApiError> {
     let s = caller.session;
     let problems = blocking(&st, move |svc| {
-        svc.may_report(&s)?;
+        svc.require_admin(&s, "run the store's check")?;
         svc.check()
     })
     .await?;

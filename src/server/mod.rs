@@ -90,6 +90,33 @@ pub fn header_timeout_from_env() -> Result<Duration, String> {
         })
 }
 
+/// The setting that changes how often `serve` removes expired keys whose
+/// retention is over (seconds; default an hour).
+pub const SWEEP_ENV: &str = "IAMKEYS_SERVE_SWEEP_SECS";
+/// How often `serve` removes expired keys by default.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// The period of `serve`'s removal of expired keys: [`SWEEP_EVERY`], or
+/// `IAMKEYS_SERVE_SWEEP_SECS` (1 to 86400 seconds); anything else is
+/// refused.
+pub fn sweep_period_from_env() -> Result<Duration, String> {
+    let Some(value) = std::env::var_os(SWEEP_ENV) else {
+        return Ok(SWEEP_EVERY);
+    };
+    value
+        .to_str()
+        .filter(|v| !v.is_empty() && v.len() <= 5 && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&s| (1..=86_400).contains(&s))
+        .map(Duration::from_secs)
+        .ok_or_else(|| {
+            format!(
+                "{SWEEP_ENV}: the period of removing expired keys must be a whole number of seconds from 1 to 86400, not {:?}",
+                crate::secret::redact_values(&value.to_string_lossy())
+            )
+        })
+}
+
 /// What every handler shares.
 pub struct State {
     pub service: Service,
@@ -123,7 +150,9 @@ pub fn run(dir: &Path, opts: &Options, params: HashParams) -> AppResult {
         )));
     }
     let header_read = header_timeout_from_env().map_err(bad_input)?;
+    let sweep = sweep_period_from_env().map_err(bad_input)?;
     let service = app::open_service(dir, params)?;
+    app::sweep_on_open(&service, jiff::SignedDuration::ZERO);
     let signer = token::Signer::load_or_create(dir).map_err(|e| other(e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -138,7 +167,7 @@ pub fn run(dir: &Path, opts: &Options, params: HashParams) -> AppResult {
         https: tls.is_some(),
         ibm_only: opts.ibm_only,
     });
-    let result = runtime.block_on(serve(addr, tls, header_read, Arc::clone(&state)));
+    let result = runtime.block_on(serve(addr, tls, header_read, sweep, Arc::clone(&state)));
     // Everything acknowledged was flushed when it was answered; the store
     // closes (and flushes once more) as the state goes.
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -150,6 +179,7 @@ async fn serve(
     addr: SocketAddr,
     tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     header_read: Duration,
+    sweep: Duration,
     state: Shared,
 ) -> AppResult {
     let listener = TcpListener::bind(addr)
@@ -167,9 +197,30 @@ async fn serve(
         let _ = out.flush();
     }
     let router = router(Arc::clone(&state));
+    let sweeper = tokio::spawn(sweep_every(Arc::clone(&state), sweep));
     http::accept_loop(listener, tls, header_read, router, shutdown_signal()).await;
+    sweeper.abort();
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// Removes expired keys whose retention is over, every `period`, off the
+/// request threads; each run is bounded (see
+/// [`crate::service::MAX_REMOVALS_PER_RUN`]).
+async fn sweep_every(state: Shared, period: Duration) {
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate: the sweep at start has just run.
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let st = Arc::clone(&state);
+        let _ = tokio::task::spawn_blocking(move || {
+            // A period's sweep looks at every account again.
+            app::sweep_on_open(&st.service, jiff::SignedDuration::ZERO);
+        })
+        .await;
+    }
 }
 
 /// Resolves at the first SIGINT or SIGTERM.

@@ -317,12 +317,19 @@ fn report_body(
             "email": u.email,
             "last_authn": last(*seen),
         })).collect::<Vec<_>>(),
-        "apikeys": r.apikeys.iter().map(|k| json!({
-            "id": k.id,
-            "name": k.name,
-            "type": if k.kind == crate::domain::KeyKind::ServiceId { "serviceid" } else { "user" },
-            "last_authn": last(k.activity.last_authn),
-        })).collect::<Vec<_>>(),
+        "apikeys": r.apikeys.iter().map(|row| {
+            let k = &row.key;
+            json!({
+                "id": k.id,
+                "name": k.name,
+                "type": if k.kind == crate::domain::KeyKind::ServiceId { "serviceid" } else { "user" },
+                "last_authn": last(k.activity.last_authn),
+                // iamkeys' own: whose key, and since when it exists.
+                "iam_id": k.iam_id,
+                "owner": row.owner,
+                "created_at": time(k.created_at),
+            })
+        }).collect::<Vec<_>>(),
         "serviceids": r.serviceids.iter().map(|(sid, seen)| json!({
             "id": sid.id,
             "name": sid.name,

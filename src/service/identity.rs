@@ -21,13 +21,17 @@ pub struct ServiceIdUpdate {
     pub description: Option<String>,
 }
 
-/// Identities of an account with no authentication since a moment.
-#[derive(Debug, Clone, Default)]
+/// Identities of an account with no authentication since a moment: see
+/// [`super::housekeeping::inactive_since`] for the rule.
+#[derive(Debug, Clone)]
 pub struct InactiveReport {
-    /// Members whose user API keys have not authenticated since (or who
-    /// have none), with their last authentication if any.
+    /// The start of the period: nothing authenticated since.
+    pub since: Timestamp,
+    /// Members none of whose user API keys is active (or who have none),
+    /// with their last authentication if any.
     pub users: Vec<(User, Option<Timestamp>)>,
-    pub apikeys: Vec<ApiKey>,
+    /// User and service ID keys, with their owners' names.
+    pub apikeys: Vec<KeyRow>,
     pub serviceids: Vec<(ServiceId, Option<Timestamp>)>,
 }
 
@@ -363,40 +367,53 @@ impl Service {
 
     // ---- the inactive identities report -----------------------------------
 
-    /// Whether the session may ask for the inactive identities report.
+    /// Whether the session may ask for the inactive identities report:
+    /// the account owner or an Administrator, as for the all-keys views.
     pub fn may_report(&self, s: &Session) -> Result<()> {
         let account = self.context(s)?;
-        access::may_use_view(&account, &s.user.iam_id, ViewFilter::AllUserApiKeys)?;
+        if !access::is_admin(&account, &s.user.iam_id) {
+            return Err(Denied::NeedsAdmin("see the inactive identities report").into());
+        }
         Ok(())
     }
 
-    /// Who has not authenticated since `since`: needs the views that show
-    /// every user and service ID key (an Administrator or the owner).
+    /// Who has not authenticated since `since` (a key that never did
+    /// counts from its creation): for the account owner or an
+    /// Administrator.
     pub fn inactive_report(&self, s: &Session, since: Timestamp) -> Result<InactiveReport> {
-        let account = self.context(s)?;
-        let me = &s.user.iam_id;
-        access::may_use_view(&account, me, ViewFilter::AllUserApiKeys)?;
-        access::may_use_view(&account, me, ViewFilter::AllServiceIdApiKeys)?;
+        self.may_report(s)?;
         // Every member is reported on, not only the signed-in one.
-        let account = self.account(&account.id)?;
-        let mut last: HashMap<String, Option<Timestamp>> = HashMap::new();
-        let mut report = InactiveReport::default();
+        let account = self.account(&s.account_id)?;
+        let names = self.names(&account)?;
+        // Per identity: its latest authentication, and whether any of its
+        // keys is active.
+        let mut last: HashMap<String, (Option<Timestamp>, bool)> = HashMap::new();
+        let mut keys = Vec::new();
         for kind in [KeyKind::User, KeyKind::ServiceId] {
             self.store.scan_kind(&account.id, kind, &mut |k| {
                 let seen = k.activity.last_authn;
-                let entry = last.entry(k.iam_id.clone()).or_insert(None);
-                if seen > *entry {
-                    *entry = seen;
+                let inactive = super::housekeeping::inactive_since(&k, since);
+                let entry = last.entry(k.iam_id.clone()).or_insert((None, false));
+                if seen > entry.0 {
+                    entry.0 = seen;
                 }
-                if seen.is_none_or(|t| t < since) {
-                    report.apikeys.push(k);
+                entry.1 |= !inactive;
+                if inactive {
+                    keys.push(k);
                 }
                 true
             })?;
         }
-        let stale = |iam_id: &str| {
-            let seen = last.get(iam_id).copied().flatten();
-            seen.is_none_or(|t| t < since).then_some(seen)
+        let mut report = InactiveReport {
+            since,
+            users: Vec::new(),
+            apikeys: keys.into_iter().map(|k| self.row(&names, k)).collect(),
+            serviceids: Vec::new(),
+        };
+        let stale = |iam_id: &str| match last.get(iam_id) {
+            Some((_, true)) => None,
+            Some((seen, false)) => Some(*seen),
+            None => Some(None),
         };
         for m in &account.members {
             if let Some(seen) = stale(&m.iam_id)

@@ -4,6 +4,7 @@
 
 mod change;
 mod create;
+mod housekeeping;
 mod identity;
 mod leak;
 mod list;
@@ -26,6 +27,10 @@ use crate::secret::{self, ApiKeySecret, HashParams, KeyFormatError};
 use crate::store::{Admission, Storage, StoreError};
 pub use crate::store::{Problem, StoreInfo};
 
+pub use housekeeping::{
+    DEFAULT_INACTIVE_DAYS, MAX_INACTIVE_DAYS, MAX_REMOVALS_PER_RUN, Removal, Removed, Rotated,
+    check_days, check_inactive_days, inactive_since,
+};
 pub use identity::{InactiveReport, NewServiceId, ServiceIdUpdate, settings_tag};
 pub use leak::{LeakOutcome, Taken};
 pub use list::{LEAKED_FILTER, SortKey, matches, sort_key, sort_rows};

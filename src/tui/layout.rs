@@ -529,10 +529,61 @@ pub fn notice_text(st: &State) -> Option<String> {
         .view_info()
         .and_then(|info| info.create_refused.as_ref())
         .map(|d| format!("Creating API keys is not possible here: {d}"));
+    let refused = match (refused, expiring_soon(st)) {
+        (Some(r), Some(e)) => Some(format!("{e} · {r}")),
+        (r, e) => e.or(r),
+    };
     match (refused, st.page.client_notice.as_ref()) {
         (Some(r), Some(c)) => Some(format!("{r} · {c}")),
         (r, c) => r.or_else(|| c.cloned()),
     }
+}
+
+/// On "My IBM Cloud API keys": a warning naming the signed-in user's own
+/// keys that expire within a week.
+fn expiring_soon(st: &State) -> Option<String> {
+    if st.page.view != crate::access::ViewFilter::MyApiKeys {
+        return None;
+    }
+    let me = &st.session.as_ref()?.user.iam_id;
+    let h = st
+        .page
+        .account
+        .as_ref()
+        .map(|a| a.settings.housekeeping())
+        .unwrap_or_default();
+    let mut soon: Vec<(i64, String)> = st
+        .page
+        .rows
+        .iter()
+        .filter(|r| &r.key.iam_id == me)
+        .filter_map(|r| {
+            r.key
+                .notes(st.now, h)
+                .expires_in_days
+                .map(|d| (d, inert(&r.key.name).into_owned()))
+        })
+        .collect();
+    if soon.is_empty() {
+        return None;
+    }
+    soon.sort();
+    let days = |d: i64| {
+        if d == 1 {
+            "1 day".to_string()
+        } else {
+            format!("{d} days")
+        }
+    };
+    Some(match soon.as_slice() {
+        [(d, name)] => format!("⚠ Your API key {name} expires in {}: rotate it", days(*d)),
+        [(d, name), rest @ ..] => format!(
+            "⚠ {} of your API keys expire within a week, {name} first (in {})",
+            rest.len() + 1,
+            days(*d)
+        ),
+        [] => return None,
+    })
 }
 
 /// Room the breadcrumb keeps on the left of the header.

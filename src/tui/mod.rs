@@ -172,6 +172,7 @@ fn open_and_run(opts: &Options, locked: DataDir, params: HashParams, just_seeded
         Err(f) => return fail(f),
     };
     tracing::info!("console opened");
+    app::sweep_on_open(&service, app::SWEEP_ON_OPEN_EVERY);
     let session = if opts.sign_in.given() {
         match app::sign_in(&opts.sign_in, &service) {
             Ok(s) => Some(s),

@@ -18,6 +18,7 @@ mod crash;
 mod e2e_console;
 mod fixtures;
 mod hostile_input;
+mod housekeeping;
 mod injection;
 mod limits;
 mod names;

@@ -105,8 +105,24 @@ pub(super) fn fit_middle(s: &str, cells: usize) -> String {
     format!("{head}…{tail}")
 }
 
-pub(super) fn badges<'a>(row: &KeyRow, now: Timestamp, t: &Theme, short: bool) -> Line<'a> {
+/// The account's housekeeping settings (the defaults until it is loaded).
+fn housekeeping(st: &State) -> crate::domain::Housekeeping {
+    st.page
+        .account
+        .as_ref()
+        .map(|a| a.settings.housekeeping())
+        .unwrap_or_default()
+}
+
+pub(super) fn badges<'a>(
+    row: &KeyRow,
+    now: Timestamp,
+    h: crate::domain::Housekeeping,
+    t: &Theme,
+    short: bool,
+) -> Line<'a> {
     let s = row.key.status(now);
+    let notes = row.key.notes(now, h);
     let mut spans = Vec::new();
     let mut add = |on: bool, label: &'static str, short_label: &'static str, style: Style| {
         if on {
@@ -129,6 +145,28 @@ pub(super) fn badges<'a>(row: &KeyRow, now: Timestamp, t: &Theme, short: bool) -
         "mgd",
         t.badge_managed,
     );
+    // What housekeeping says, beside the badges: the days left before an
+    // expired key is removed, "expires in N days", "old".
+    for label in notes.labels(s.expired) {
+        // Narrow tables keep the days left before removal short.
+        let label = match label.strip_prefix("removed in ") {
+            Some(rest) if short => {
+                format!("{} left", rest.replace(" days", "d").replace(" day", "d"))
+            }
+            _ => label,
+        };
+        let style = if label.starts_with("expires") {
+            t.badge_expired
+        } else {
+            t.muted
+        };
+        if t.monochrome {
+            spans.push(Span::styled(format!("[{label}]"), style));
+        } else {
+            spans.push(Span::styled(format!(" {label} "), style));
+        }
+        spans.push(Span::raw(" "));
+    }
     if spans.is_empty() {
         spans.push(Span::styled(
             if t.monochrome {
@@ -245,7 +283,7 @@ pub(super) fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
                     Col::Description => inert(&r.key.description).into_owned(),
                     Col::Owner => owner_text(r),
                     Col::Created => date(r.key.created_at),
-                    Col::Status => badges(r, st.now, t, short)
+                    Col::Status => badges(r, st.now, housekeeping(st), t, short)
                         .spans
                         .iter()
                         .map(|s| s.content.as_ref())
@@ -299,11 +337,11 @@ pub(super) fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
                     Col::Created => Cell::from(cut()),
                     Col::Status if width(s) > *w => {
                         // Badges that do not fit read as text, cut with "…".
-                        let b = badges(r, st.now, t, short);
+                        let b = badges(r, st.now, housekeeping(st), t, short);
                         let style = b.spans.first().map_or(t.muted, |s| s.style);
                         Cell::from(Span::styled(fit(s.trim_start(), *w).into_owned(), style))
                     }
-                    Col::Status => Cell::from(badges(r, st.now, t, short)),
+                    Col::Status => Cell::from(badges(r, st.now, housekeeping(st), t, short)),
                     Col::LastUsed => match r.key.activity.last_authn {
                         Some(_) => Cell::from(cut()),
                         None => Cell::from(Span::styled("never", t.muted)),
