@@ -143,25 +143,13 @@ impl Service {
         Ok(account.settings)
     }
 
-    /// Every account of the store, once each.
-    fn all_accounts(&self) -> Result<Vec<String>> {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut out = Vec::new();
-        for u in self.store.users()? {
-            for a in self.store.accounts_of(&u.iam_id)? {
-                if seen.insert(a.clone()) {
-                    out.push(a);
-                }
-            }
-        }
-        Ok(out)
-    }
-
     /// Removes the keys that expired longer ago than their account's
     /// retention (`expired_key_retention_days`), never a locked one, at
-    /// most [`MAX_REMOVALS_PER_RUN`] in one run. An account whose last
-    /// complete sweep is more recent than `skip_within` is skipped, so a
-    /// writer opening the store pays for a sweep at most that often. Each
+    /// most [`MAX_REMOVALS_PER_RUN`] in one run. The keys are found through
+    /// the store's expiry index (the days past the retention), not by
+    /// reading every key. An account whose last complete sweep is more
+    /// recent than `skip_within` is skipped, so a writer opening the store
+    /// writes the account's record for a sweep at most that often. Each
     /// removal is written to the log and to the account settings' history
     /// (a deleted key keeps no history of its own).
     pub fn remove_expired_keys(
@@ -170,12 +158,13 @@ impl Service {
         skip_within: jiff::SignedDuration,
     ) -> Result<Removal> {
         let mut run = Removal::default();
-        for account_id in self.all_accounts()? {
+        for account_id in self.store.account_ids()? {
             if run.removed.len() >= MAX_REMOVALS_PER_RUN {
                 run.incomplete = true;
                 break;
             }
-            let Some(account) = self.store.account(&account_id)? else {
+            // The record alone: the settings, without the members.
+            let Some(account) = self.store.account_for(&account_id, "")? else {
                 continue;
             };
             let recent = account
@@ -188,23 +177,21 @@ impl Service {
             run.accounts += 1;
             let retention = account.settings.expired_key_retention_days;
             let room = MAX_REMOVALS_PER_RUN - run.removed.len();
-            let mut due: Vec<ApiKey> = Vec::new();
-            let mut full = false;
-            for kind in [KeyKind::User, KeyKind::ServiceId] {
-                if full {
-                    break;
-                }
-                self.store.scan_kind(&account_id, kind, &mut |k| {
-                    if k.removal_due(now, retention) {
-                        if due.len() == room {
-                            full = true;
-                            return false;
-                        }
-                        due.push(k);
-                    }
-                    true
-                })?;
-            }
+            // Through the expiry index: the keys that expired on the day
+            // the retention reaches back to, or before; not every key.
+            let cutoff = now
+                .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(retention)))
+                .unwrap_or(Timestamp::MIN);
+            let candidates = self.store.expiring_by(&account_id, cutoff)?;
+            let mut due: Vec<ApiKey> = self
+                .store
+                .keys_by_id(&candidates)?
+                .into_iter()
+                .flatten()
+                .filter(|k| k.account_id == account_id && k.removal_due(now, retention))
+                .collect();
+            let full = due.len() > room;
+            due.truncate(room);
             let mut removed_here = Vec::new();
             for k in due {
                 let Some(expires_at) = k.expires_at else {

@@ -18,6 +18,9 @@
 //!   ""): up to 8 entries per identity, side by side, which is what the
 //!   "My" view and the per-identity limit read; the all-views read the
 //!   owner entries of one account.
+//! * `keys_by_expiry`: account \0 [`expiry_entry`] (the UTC day a key
+//!   expires) → (key id, ""): removing expired keys reads the days past
+//!   their retention, not every key.
 //! * `members`: account \0 iam_id → the membership (JSON), so that a
 //!   request reads the members it needs, not the whole account.
 //!
@@ -105,6 +108,32 @@ pub fn owner_entry_parts<'a>(account: &str, entry: &'a [u8]) -> Option<(&'a [u8]
     let (kind, rest) = rest.split_last()?;
     let iam_id = rest.strip_suffix(&[0])?;
     Some((iam_id, *kind))
+}
+
+/// The `keys_by_expiry` entry of the keys of `account` that expire on the
+/// UTC day of `expires_at`: account \0 the day (days since 1970, as a
+/// big-endian u64 with the sign bit flipped, so that entries sort by day).
+pub fn expiry_entry(account: &str, expires_at: jiff::Timestamp) -> Vec<u8> {
+    let mut k = account_prefix(account);
+    k.extend_from_slice(&day_bytes(expires_at));
+    k
+}
+
+fn day_bytes(t: jiff::Timestamp) -> [u8; 8] {
+    let day = t.as_second().div_euclid(86_400);
+    // Lossless: flips the sign bit of the two's complement.
+    ((day as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// The first `keys_by_expiry` entry of `account` past the UTC day of `t`:
+/// the entries before it hold the keys that expire on that day or earlier.
+pub fn expiry_entry_after(account: &str, t: jiff::Timestamp) -> Vec<u8> {
+    let mut k = expiry_entry(account, t);
+    // The next day's entry: the day's bytes plus one.
+    let n = k.len();
+    let day = u64::from_be_bytes(k[n - 8..].try_into().expect("8 bytes")).saturating_add(1);
+    k[n - 8..].copy_from_slice(&day.to_be_bytes());
+    k
 }
 
 /// The `members` entry of `iam_id` in `account`.
@@ -367,6 +396,14 @@ mod tests {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert!(u16::from_be_bytes(lookup_bucket("anything")) < 1 << LOOKUP_BITS);
+        let day = |s: &str| expiry_entry("acc", s.parse().unwrap());
+        assert!(day("1969-12-31T23:59:59Z") < day("1970-01-01T00:00:00Z"));
+        assert_eq!(day("1970-01-01T00:00:00Z"), day("1970-01-01T23:59:59Z"));
+        assert!(day("2026-12-01T23:59:59Z") < day("2026-12-02T00:00:00Z"));
+        assert_eq!(
+            expiry_entry_after("acc", "2026-12-01T05:00:00Z".parse().unwrap()),
+            day("2026-12-02T00:00:00Z")
+        );
         let e = owner_entry("acc", "IBMid-1", 2, "ApiKey-1");
         assert!(e.starts_with(&owner_prefix("acc", "IBMid-1", 2)));
         assert_eq!(owner_entry_parts("acc", &e), Some((&b"IBMid-1"[..], 2)));

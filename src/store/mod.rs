@@ -117,6 +117,14 @@ pub trait Storage: Send + Sync {
             .account(account_id)?
             .and_then(|a| a.member(iam_id).cloned()))
     }
+    /// The ids of every account, in the store's order.
+    fn account_ids(&self) -> Result<Vec<String>> {
+        let mut seen = std::collections::BTreeSet::new();
+        for u in self.users()? {
+            seen.extend(self.accounts_of(&u.iam_id)?);
+        }
+        Ok(seen.into_iter().collect())
+    }
     /// Replaces an account record (settings), durably.
     fn put_account(&self, account: &Account) -> Result<()>;
 
@@ -150,6 +158,22 @@ pub trait Storage: Send + Sync {
         kind: KeyKind,
         each: &mut dyn FnMut(ApiKey) -> bool,
     ) -> Result<()>;
+
+    /// The ids of the keys of an account that expire by `t`, and perhaps
+    /// others later that day (an expiry index is kept by day): the caller
+    /// checks each key it reads.
+    fn expiring_by(&self, account_id: &str, t: Timestamp) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for kind in [KeyKind::User, KeyKind::ServiceId, KeyKind::Classic] {
+            self.scan_kind(account_id, kind, &mut |k| {
+                if k.expires_at.is_some_and(|m| m.reached(t)) {
+                    ids.push(k.id);
+                }
+                true
+            })?;
+        }
+        Ok(ids)
+    }
 
     /// Writes a key and its indexes in one transaction and flushes. With
     /// `expected_tag`, refuses with `Conflict` unless the stored key still

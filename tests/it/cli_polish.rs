@@ -118,7 +118,7 @@ fn settings_and_details_align_labels_and_values() {
     assert!(text.contains("Restrict API key creation  off"), "{text}");
     assert!(text.contains("API keys per identity      20"), "{text}");
     let cols = value_columns(&text);
-    assert_eq!(cols.len(), 3, "{text}");
+    assert_eq!(cols.len(), 5, "{text}");
     assert!(cols.iter().all(|c| *c == cols[0]), "{text}");
     let o = run(&dir, &["--as", "ada@acme.example", "api-key", "ada-laptop"]);
     let text = stdout(&o);

@@ -39,6 +39,13 @@ fn expected_pairs(db: &sled::Db) -> BTreeMap<&'static str, BTreeSet<layout::Trip
             k.name.as_bytes().to_vec(),
             id.as_bytes().to_vec(),
         ));
+        if let Some(t) = k.expires_at.and_then(iamkeys::time::Moment::instant) {
+            out.entry("keys_by_expiry").or_default().insert((
+                layout::expiry_entry(&k.account_id, t),
+                id.as_bytes().to_vec(),
+                Vec::new(),
+            ));
+        }
         if let Some(l) = &k.lookup {
             out.entry("keys_by_lookup").or_default().insert((
                 layout::lookup_bucket(l).to_vec(),
@@ -51,10 +58,16 @@ fn expected_pairs(db: &sled::Db) -> BTreeMap<&'static str, BTreeSet<layout::Trip
 }
 
 /// The indexes hold exactly what the key records call for, and nothing
-/// else: each key under its owner, its name and its lookup id.
+/// else: each key under its owner, its name, its lookup id and the day it
+/// expires.
 pub(crate) fn assert_indexes_exact(db: &sled::Db) {
     let expected = expected_pairs(db);
-    for tree in ["keys_by_owner", "keys_by_name", "keys_by_lookup"] {
+    for tree in [
+        "keys_by_owner",
+        "keys_by_name",
+        "keys_by_lookup",
+        "keys_by_expiry",
+    ] {
         let actual: BTreeSet<_> = layout::tree_pairs(&db.open_tree(tree).unwrap())
             .unwrap()
             .into_iter()

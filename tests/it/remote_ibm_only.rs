@@ -227,8 +227,25 @@ fn every_command_a_member_owner_and_admin_may_use_says_and_exits_as_locally() {
         for step in steps.iter().chain(settings.iter().filter(|_| in_acme)) {
             let mut args = signed.clone();
             args.extend_from_slice(step);
-            let here = p.here(&args);
-            let there = p.there(&args);
+            let mut here = p.here(&args);
+            let mut there = p.there(&args);
+            if step[0] == "account-settings" {
+                // The expired keys' retention is not in IBM's API either:
+                // shown as its default there (Acme keeps 365 days here),
+                // as `what_ibms_api_does_not_carry_differs_only_as_documented`
+                // checks; everything else is compared.
+                let drop_retention = |t: &str| -> String {
+                    t.lines()
+                        .filter(|l| {
+                            !l.starts_with("Expired keys kept")
+                                && !l.contains("\"expired_key_retention_days\"")
+                        })
+                        .map(|l| format!("{l}\n"))
+                        .collect()
+                };
+                here.0 = drop_retention(&here.0);
+                there.0 = drop_retention(&there.0);
+            }
             codes.insert(here.2);
             compared += 1;
             if here != there {
@@ -320,6 +337,20 @@ fn what_ibms_api_does_not_carry_differs_only_as_documented() {
         // Acme has classic infrastructure; globex has not.
         assert_eq!(out.contains("\nclassic "), classic, "{out}");
     }
+
+    // The housekeeping settings are not in IBM's API: their defaults show.
+    let args = with(&ada, &["account-settings", "--output", "json"]);
+    let (here, _, _) = p.here(&args);
+    let (there, err, code) = p.there(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        here.contains("\"expired_key_retention_days\": 365"),
+        "{here}"
+    );
+    assert!(
+        there.contains("\"expired_key_retention_days\": 90"),
+        "{there}"
+    );
 
     // Other users appear by IAM ID: IBM's API has no names for them.
     let args = with(&grace, &["api-keys", "--view", "users"]);

@@ -24,12 +24,13 @@ fn entry_hash(entry: &[u8], a: &[u8], b: &[u8]) -> u64 {
 }
 
 /// The indexes, in the order of [`Expected::entries`].
-const INDEXES: [&str; 3] = ["owner", "name", "lookup"];
+const INDEXES: [&str; 4] = ["owner", "name", "lookup", "expiry"];
 
 /// What one key record calls for in each index.
 struct Expected {
-    /// Hashes of its owner, name and lookup pairs, each with its entry.
-    entries: [Option<u64>; 3],
+    /// Hashes of its owner, name, lookup and expiry pairs, each with its
+    /// entry.
+    entries: [Option<u64>; 4],
     /// Which of them were found (bit i for `entries[i]`).
     found: u8,
 }
@@ -100,11 +101,23 @@ impl SledStore {
                     key.lookup.as_deref().map(|l| {
                         entry_hash(&layout::lookup_bucket(l), l.as_bytes(), id.as_bytes())
                     }),
+                    expiry_of(&key).map(|t| {
+                        entry_hash(
+                            &layout::expiry_entry(&key.account_id, t),
+                            id.as_bytes(),
+                            b"",
+                        )
+                    }),
                 ];
                 expected.insert(id, Expected { entries, found: 0 });
             }
         }
-        let trees = [&self.by_owner, &self.by_name, &self.by_lookup];
+        let trees = [
+            &self.by_owner,
+            &self.by_name,
+            &self.by_lookup,
+            &self.by_expiry,
+        ];
         for (i, (index, tree)) in INDEXES.into_iter().zip(trees).enumerate() {
             for item in tree {
                 let (entry, packed) = item.map_err(|e| self.err(e))?;
@@ -119,9 +132,11 @@ impl SledStore {
                             break;
                         }
                     };
-                    // The owner index pairs a key id with nothing; the
-                    // others pair a name or a lookup id with a key id.
-                    let id = String::from_utf8_lossy(if index == "owner" { a } else { b });
+                    // The owner and expiry indexes pair a key id with
+                    // nothing; the others pair a name or a lookup id with a
+                    // key id.
+                    let by_id = index == "owner" || index == "expiry";
+                    let id = String::from_utf8_lossy(if by_id { a } else { b });
                     let Some(e) = expected.get_mut(id.as_ref()) else {
                         problems.push(format!(
                             "the {index} index names key {id}, which does not exist"
@@ -170,7 +185,8 @@ impl SledStore {
                     "key {id}: its name {:?} is missing from the name index",
                     names.get(id).map_or("", String::as_str)
                 ),
-                _ => format!("key {id}: its lookup id is not indexed"),
+                2 => format!("key {id}: its lookup id is not indexed"),
+                _ => format!("key {id}: missing from the expiry index"),
             });
         }
         Ok(problems)

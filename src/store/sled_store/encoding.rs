@@ -67,6 +67,7 @@ pub(super) trait Placed {
     fn kind_code(&self) -> u8;
     fn name(&self) -> &str;
     fn lookup(&self) -> Option<&str>;
+    fn expires(&self) -> Option<jiff::Timestamp>;
 }
 
 impl Placed for ApiKey {
@@ -88,6 +89,9 @@ impl Placed for ApiKey {
     fn lookup(&self) -> Option<&str> {
         self.lookup.as_deref()
     }
+    fn expires(&self) -> Option<jiff::Timestamp> {
+        expiry_of(self)
+    }
 }
 
 /// Just what [`Placed`] asks of a key: what an upgrade holds per key while
@@ -99,11 +103,13 @@ pub(super) struct Placement {
     pub(super) kind_code: u8,
     pub(super) name: String,
     pub(super) lookup: Option<String>,
+    pub(super) expires: Option<jiff::Timestamp>,
 }
 
 impl Placement {
     pub(super) fn of(k: ApiKey) -> Placement {
         Placement {
+            expires: expiry_of(&k),
             kind_code: k.kind.code(),
             id: k.id,
             account_id: k.account_id,
@@ -132,6 +138,9 @@ impl Placed for Placement {
     }
     fn lookup(&self) -> Option<&str> {
         self.lookup.as_deref()
+    }
+    fn expires(&self) -> Option<jiff::Timestamp> {
+        self.expires
     }
 }
 
@@ -219,6 +228,22 @@ pub(super) fn write_keys<K: Placed>(
             Ok(())
         },
     )?;
+
+    let mut expiring: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| keys[i].expires().is_some())
+        .collect();
+    let day = |i: usize| {
+        let k = &keys[i];
+        layout::expiry_entry(k.account_id(), k.expires().unwrap_or_default())
+    };
+    expiring.sort_by_cached_key(|&i| (day(i), keys[i].id()));
+    runs(&tree("keys_by_expiry")?, &expiring, &day, &mut |i, out| {
+        layout::push_pair(out, keys[i].id().as_bytes(), b"");
+        Ok(())
+    })?;
+    drop(expiring);
 
     order.retain(|&i| keys[i].lookup().is_some());
     let lookup = |i: usize| keys[i].lookup().unwrap_or_default();

@@ -68,6 +68,7 @@ pub struct SledStore {
     by_owner: Tree,
     by_lookup: Tree,
     by_name: Tree,
+    by_expiry: Tree,
     /// Accounts as last decoded, each with the stored bytes of its record
     /// it was decoded from: see [`SledStore::account`].
     decoded_accounts: std::sync::Mutex<HashMap<String, (sled::IVec, Arc<Account>)>>,
@@ -83,6 +84,7 @@ struct KeyTx<'a> {
     owner: &'a TransactionalTree,
     lookup: &'a TransactionalTree,
     name: &'a TransactionalTree,
+    expiry: &'a TransactionalTree,
 }
 
 impl KeyTx<'_> {
@@ -144,6 +146,15 @@ impl KeyTx<'_> {
                 s.replace(l.as_bytes(), key.id.as_bytes());
             })?;
         }
+        if let Some(t) = expiry_of(key) {
+            self.update(
+                self.expiry,
+                &layout::expiry_entry(&key.account_id, t),
+                |s| {
+                    s.insert(key.id.as_bytes(), b"");
+                },
+            )?;
+        }
         Ok(())
     }
 
@@ -168,6 +179,15 @@ impl KeyTx<'_> {
                 s.remove(l.as_bytes(), key.id.as_bytes());
             })?;
         }
+        if let Some(t) = expiry_of(key) {
+            self.update(
+                self.expiry,
+                &layout::expiry_entry(&key.account_id, t),
+                |s| {
+                    s.remove(key.id.as_bytes(), b"");
+                },
+            )?;
+        }
         Ok(())
     }
 }
@@ -179,6 +199,12 @@ fn indexed_apart(a: &ApiKey, b: &ApiKey) -> bool {
         || a.kind != b.kind
         || a.name != b.name
         || a.lookup != b.lookup
+        || a.expires_at != b.expires_at
+}
+
+/// When a key expires, as an instant (a key without one never does).
+pub(super) fn expiry_of(key: &ApiKey) -> Option<Timestamp> {
+    key.expires_at.and_then(crate::time::Moment::instant)
 }
 
 fn damaged(dir: &Path, e: layout::Unreadable) -> StoreError {
@@ -341,6 +367,7 @@ impl SledStore {
             by_owner: tree("keys_by_owner")?,
             by_lookup: tree("keys_by_lookup")?,
             by_name: tree("keys_by_name")?,
+            by_expiry: tree("keys_by_expiry")?,
             decoded_accounts: std::sync::Mutex::default(),
             db,
         })
@@ -399,17 +426,23 @@ impl SledStore {
     /// A transaction on the keys and their indexes, flushed when it commits.
     fn transact_key(&self, f: impl Fn(&KeyTx<'_>) -> TxResult) -> Result<()> {
         use sled::Transactional;
-        let r = (&self.keys, &self.by_owner, &self.by_lookup, &self.by_name).transaction(
-            |(keys, owner, lookup, name)| {
+        let r = (
+            &self.keys,
+            &self.by_owner,
+            &self.by_lookup,
+            &self.by_name,
+            &self.by_expiry,
+        )
+            .transaction(|(keys, owner, lookup, name, expiry)| {
                 f(&KeyTx {
                     dir: &self.dir,
                     keys,
                     owner,
                     lookup,
                     name,
+                    expiry,
                 })
-            },
-        );
+            });
         match r {
             Ok(()) => self.flush(),
             Err(TransactionError::Abort(e)) => Err(e),
@@ -684,8 +717,9 @@ impl Storage for SledStore {
             &self.by_owner,
             &self.by_lookup,
             &self.by_name,
+            &self.by_expiry,
         )
-            .transaction(|(sids, keys, owner, lookup, name)| {
+            .transaction(|(sids, keys, owner, lookup, name, expiry)| {
                 if sids.remove(k.as_slice())?.is_none() {
                     return Err(abort(StoreError::Gone));
                 }
@@ -695,6 +729,7 @@ impl Storage for SledStore {
                     owner,
                     lookup,
                     name,
+                    expiry,
                 };
                 for id in &ids {
                     // As stored now: a rename since the keys were listed
@@ -773,6 +808,29 @@ impl Storage for SledStore {
     fn keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<Vec<ApiKey>> {
         let ids = self.owner_ids(account_id, iam_id, kind)?;
         Ok(self.keys_by_id(&ids)?.into_iter().flatten().collect())
+    }
+
+    fn account_ids(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for item in self.accounts.iter().keys() {
+            out.push(String::from_utf8_lossy(&item.map_err(|e| self.err(e))?).into_owned());
+        }
+        Ok(out)
+    }
+
+    /// Reads the expiry index's days up to that of `t`, not every key.
+    fn expiring_by(&self, account_id: &str, t: Timestamp) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        let from = layout::account_prefix(account_id);
+        let to = layout::expiry_entry_after(account_id, t);
+        for item in self.by_expiry.range(from..to) {
+            let (_, packed) = item.map_err(|e| self.err(e))?;
+            for pair in layout::pairs(&packed) {
+                let (id, _) = pair.map_err(|e| self.unreadable(e))?;
+                ids.push(String::from_utf8_lossy(id).into_owned());
+            }
+        }
+        Ok(ids)
     }
 
     fn count_keys_of_owner(&self, account_id: &str, iam_id: &str, kind: KeyKind) -> Result<usize> {
