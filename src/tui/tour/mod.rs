@@ -69,6 +69,39 @@ pub use banner::{BANNER_ROWS, Banner, draw_banner};
 pub use player::{Player, StepFailure, screen_text};
 pub use run::{TourRun, check, pictures, run_tour};
 
+/// Reads a string-valued field through `TryFrom<String>` inside the
+/// scalar's own visitor, so that a refusal carries that scalar's line and
+/// column (serde's `try_from` would report the enclosing item's).
+fn from_scalar<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<String, Error = String>,
+{
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<T: TryFrom<String, Error = String>> serde::de::Visitor<'_> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+            T::try_from(v.to_string()).map_err(E::custom)
+        }
+    }
+    d.deserialize_str(V(std::marker::PhantomData))
+}
+
+macro_rules! string_field {
+    ($($t:ty),*) => {$(
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                from_scalar(d)
+            }
+        }
+    )*};
+}
+
+string_field!(OneLine, Caption, Clock, Keys, Text, PictureName, ViewLabel);
+
 /// The built-in tour: Table 1 on the built-in demo.
 pub const BUILTIN: &str = include_str!("../../../assets/tours/table1.yaml");
 /// How the built-in tour is named on the command line.
@@ -114,8 +147,7 @@ impl TryFrom<u32> for Version {
 }
 
 /// One line of text: no control characters, 1 to 110 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OneLine(pub String);
 
 impl TryFrom<String> for OneLine {
@@ -143,8 +175,7 @@ fn check_line(s: &str) -> Result<(), String> {
 }
 
 /// A caption: one or two lines.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caption(pub Vec<String>);
 
 impl TryFrom<String> for Caption {
@@ -197,8 +228,7 @@ impl TryFrom<Vec<u16>> for Size {
 }
 
 /// The time the console shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock(pub jiff::Timestamp);
 
 impl TryFrom<String> for Clock {
@@ -273,8 +303,7 @@ impl From<TourView> for ViewFilter {
 }
 
 /// Keys by their keymap names, space separated.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keys(pub Vec<Key>);
 
 impl TryFrom<String> for Keys {
@@ -295,8 +324,7 @@ impl TryFrom<String> for Keys {
 }
 
 /// Text to type: printable, at most 200 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text(pub String);
 
 impl TryFrom<String> for Text {
@@ -310,8 +338,7 @@ impl TryFrom<String> for Text {
 }
 
 /// A picture's file name, without `.svg`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PictureName(pub String);
 
 impl TryFrom<String> for PictureName {
@@ -331,8 +358,7 @@ impl TryFrom<String> for PictureName {
 }
 
 /// A View option's label, exactly as the seed's Table 1 writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ViewLabel(pub ViewFilter);
 
 impl TryFrom<String> for ViewLabel {

@@ -80,7 +80,12 @@ pub fn check(tour: &str, fixture: Option<&Path>, out: &mut dyn Write) -> i32 {
             1
         }
         Ok(Ok(())) => {
-            let _ = writeln!(out, "the tour {title:?}: {n} steps, each as expected");
+            let steps = if n == 1 {
+                "1 step"
+            } else {
+                &format!("{n} steps")
+            };
+            let _ = writeln!(out, "the tour {title:?}: {steps}, each as expected");
             0
         }
     }
