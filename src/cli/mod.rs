@@ -98,7 +98,10 @@ pub fn tour_refusal(cli: &Cli, matches: &clap::ArgMatches) -> Option<Failure> {
             "a tour plays on a throwaway store and never uses --data-dir",
         ));
     }
-    (cli.as_email.is_some() || cli.apikey.is_some() || cli.account.is_some()).then(|| {
+    // A key in IAMKEYS_API_KEY is left alone; one given here is refused.
+    let apikey_given =
+        matches.value_source("apikey") == Some(clap::parser::ValueSource::CommandLine);
+    (cli.as_email.is_some() || apikey_given || cli.account.is_some()).then(|| {
         bad_input(
             "a tour signs in as its own personas: leave out --as, --apikey (IAMKEYS_API_KEY) and --account",
         )

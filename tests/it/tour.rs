@@ -187,6 +187,19 @@ fn tour_files_are_checked_strictly_with_line_numbers() {
     let (code, _, err) = run(&["--as", "ada@acme.example", "tour", "check", "builtin"]);
     assert_eq!(code, 2);
     assert!(err.contains("a tour signs in as its own personas"), "{err}");
+    let out = bin()
+        .args(["tour", "check", "builtin"])
+        .env(
+            "IAMKEYS_API_KEY",
+            "iamk_DEMOgrace0002XIYfkq7AFQsnFA8ym9eNDZF3hxGIb",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a key in the environment is left alone"
+    );
     // A persona the fixture does not have fails the step, naming it.
     let f = tour_file(
         tmp.path(),
