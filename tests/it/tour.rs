@@ -431,6 +431,12 @@ fn a_recording_is_asciicast_v2_and_never_holds_a_key_value() {
     c.wait_until("the reveal closed", |s| {
         !s.contains("API key successfully created")
     });
+    // The value pasted into the search box is on screen, not in the recording.
+    c.keys("/");
+    c.type_text(&format!("\x1b[200~{value}\x1b[201~"));
+    c.wait_for(&value);
+    c.keys("esc");
+    c.keys("esc");
     c.keys("q");
     assert_eq!(c.wait_exit(), 0);
 

@@ -3,8 +3,10 @@
 //! `[seconds, "o", "what was written"]`, in order. Frames are drawn for
 //! the recording apart from the screen, with [`Look::Recording`]: a new
 //! key's value stays masked there even while it is shown on screen, and the
-//! reveal says so. Nothing else is written to the recording (the clipboard
-//! sequence of a copy goes to the terminal only).
+//! reveal says so; and any text in the key format anywhere on a recorded
+//! frame (a value pasted into the search box) is masked cell by cell before
+//! the frame is written. Nothing else is written to the recording (the
+//! clipboard sequence of a copy goes to the terminal only).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -13,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::{Frame, Terminal, TerminalOptions, Viewport};
 
@@ -71,6 +74,27 @@ impl Write for Shared {
     fn flush(&mut self) -> io::Result<()> {
         self.with(Cast::flush_frame);
         Ok(())
+    }
+}
+
+/// Masks every key-like run of text on each row of `buf` with `•`.
+fn mask_key_values(buf: &mut Buffer) {
+    let area = buf.area;
+    for y in area.top()..area.bottom() {
+        // The row as text, with the column each byte came from.
+        let mut text = String::new();
+        let mut column = Vec::new();
+        for x in area.left()..area.right() {
+            let sym = buf[(x, y)].symbol();
+            text.push_str(sym);
+            column.extend(std::iter::repeat_n(x, sym.len()));
+        }
+        for r in crate::secret::key_like_ranges(&text) {
+            let (first, last) = (column[r.start], column[r.end - 1]);
+            for x in first..=last {
+                buf[(x, y)].set_symbol("•");
+            }
+        }
     }
 }
 
@@ -146,7 +170,10 @@ impl Recorder {
             });
             self.term = terminal(&self.cast, size)?;
         }
-        self.term.draw(f)?;
+        self.term.draw(|frame| {
+            f(frame);
+            mask_key_values(frame.buffer_mut());
+        })?;
         Ok(())
     }
 
