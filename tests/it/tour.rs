@@ -498,3 +498,33 @@ fn a_recording_is_asciicast_v2_and_never_holds_a_key_value() {
     };
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn the_console_says_which_step_does_not_match_its_fixture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = changed_demo(
+        tmp.path(),
+        "        invited_by: ada@acme.example\n        roles: [Administrator]",
+        "        invited_by: ada@acme.example\n        roles: [Editor]",
+    );
+    let mut c = Console::spawn(
+        tmp.path(),
+        &["demo", fx.to_str().unwrap(), "--tour", "builtin"],
+        &[],
+    );
+    c.wait_for("step 1 of 9");
+    c.type_text(RIGHT);
+    c.wait_for("step 2 of 9");
+    c.type_text(RIGHT);
+    c.wait_all(&[
+        "step 3 of 9 does not match its fixture",
+        "found: it offers: My IBM Cloud API keys, Classic infrastructure API keys",
+    ]);
+    // Next does nothing past a failed step; back does.
+    c.type_text(RIGHT);
+    c.wait_for("step 3 of 9 does not match its fixture");
+    c.type_text(LEFT);
+    c.wait_for("step 2 of 9");
+    c.keys("q");
+    assert_eq!(c.wait_exit(), 0);
+}
