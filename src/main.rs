@@ -1,6 +1,6 @@
 #![forbid(unsafe_code)]
 use clap::{CommandFactory, FromArgMatches};
-use iamkeys::cli::{self, Cli, Command, Output};
+use iamkeys::cli::{self, Cli, Command, Output, TourCommand};
 
 fn main() -> color_eyre::Result<()> {
     color_eyre::install()?;
@@ -18,16 +18,57 @@ fn main() -> color_eyre::Result<()> {
     }
     let code = match &cli.command {
         None => iamkeys::tui::run(&console_options(&cli)),
-        Some(Command::Demo { fixture }) => match cli::demo_refusal(&matches) {
-            Some(f) => {
-                cli::report(&f, cli.output == Output::Json);
-                f.code
+        Some(Command::Demo {
+            fixture,
+            tour: None,
+            autoplay: _,
+            record,
+        }) => match cli::demo_refusal(&matches) {
+            Some(f) => refuse(&cli, &f),
+            None => iamkeys::tui::run_demo(
+                &console_options(&cli),
+                fixture.as_deref(),
+                record.as_deref(),
+            ),
+        },
+        Some(Command::Demo {
+            fixture,
+            tour: Some(tour),
+            autoplay,
+            record,
+        }) => match cli::demo_refusal(&matches).or_else(|| cli::tour_refusal(&cli, &matches)) {
+            Some(f) => refuse(&cli, &f),
+            None => iamkeys::tui::tour::run_tour(&iamkeys::tui::tour::TourRun {
+                tour,
+                fixture: fixture.as_deref(),
+                autoplay: *autoplay,
+                record: record.as_deref(),
+            }),
+        },
+        Some(Command::Tour(command)) => match cli::tour_refusal(&cli, &matches) {
+            Some(f) => refuse(&cli, &f),
+            None => {
+                let mut out = std::io::stdout().lock();
+                match command {
+                    TourCommand::Check { tour, fixture } => {
+                        iamkeys::tui::tour::check(tour, fixture.as_deref(), &mut out)
+                    }
+                    TourCommand::Pictures {
+                        tour,
+                        out: dir,
+                        fixture,
+                    } => iamkeys::tui::tour::pictures(tour, fixture.as_deref(), dir, &mut out),
+                }
             }
-            None => iamkeys::tui::run_demo(&console_options(&cli), fixture.as_deref()),
         },
         Some(command) => cli::run(&cli, command),
     };
     std::process::exit(code);
+}
+
+fn refuse(cli: &Cli, f: &cli::Failure) -> i32 {
+    cli::report(f, cli.output == Output::Json);
+    f.code
 }
 
 /// The console's options from the command line.

@@ -224,6 +224,12 @@ fn key_spans(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     })
 }
 
+/// The byte ranges of the key-like runs in `text` (see [`looks_like_key`]):
+/// what a recording of the screen masks.
+pub fn key_like_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+    key_spans(text).collect()
+}
+
 /// `text` with every key-like run (see [`looks_like_key`]) replaced by
 /// `<API key value>`: for messages that quote what the user typed.
 pub fn redact_values(text: &str) -> std::borrow::Cow<'_, str> {

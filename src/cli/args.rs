@@ -166,6 +166,31 @@ pub struct CreateOptions {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum TourCommand {
+    /// Play a tour headless, as the console would, and report the first
+    /// step whose screen does not match (exit 1); exit 0 when every step does
+    Check {
+        /// The tour file, or `builtin`
+        tour: String,
+        /// Play on this fixture instead of the tour's own
+        #[arg(long, value_name = "FILE")]
+        fixture: Option<PathBuf>,
+    },
+    /// Draw the screens the tour's steps name as SVG pictures in DIR
+    Pictures {
+        /// The tour file, or `builtin`
+        #[arg(default_value = "builtin")]
+        tour: String,
+        /// Where to write NAME.svg for each step with `picture: NAME`
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Play on this fixture instead of the tour's own
+        #[arg(long, value_name = "FILE")]
+        fixture: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the store from a fixture (default: the built-in demo)
     Seed {
@@ -180,7 +205,24 @@ pub enum Command {
     Demo {
         /// The fixture file to seed the throwaway store from
         fixture: Option<PathBuf>,
+        /// Play a tour in the console: a tour file, or `builtin` (the
+        /// default when FILE is left out). → or Space next step, ← back,
+        /// p to use the console freely and back, q quit
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "builtin")]
+        tour: Option<String>,
+        /// Play the tour by itself, one step every SECONDS (1 to 3600),
+        /// starting over after the last: for a kiosk
+        #[arg(long, value_name = "SECONDS", requires = "tour", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        autoplay: Option<u64>,
+        /// Write the session to FILE as an asciinema (asciicast v2)
+        /// recording, mode 0600, never overwriting a file; a new key's
+        /// value stays masked in it even when shown on screen
+        #[arg(long, value_name = "FILE.cast")]
+        record: Option<PathBuf>,
     },
+    /// Demo tours: check one, or draw the pictures its steps name
+    #[command(subcommand)]
+    Tour(TourCommand),
     /// The View filter options you may use here, with their actions
     Views,
     /// List API keys

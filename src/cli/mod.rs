@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 pub use crate::app::{Failure, bad_input};
-pub use args::{Cli, Command, Output};
+pub use args::{Cli, Command, Output, TourCommand};
 
 use crate::app::{self, AppResult as CliResult, other};
 
@@ -83,6 +83,27 @@ pub fn demo_refusal(matches: &clap::ArgMatches) -> Option<Failure> {
         bad_input(
             "demo runs on a throwaway store and never uses --data-dir: for the console on \
              that store, run iamkeys --data-dir DIR (without demo)",
+        )
+    })
+}
+
+/// A tour plays its own personas on its own throwaway store: a sign-in,
+/// a data directory or a server given with it is refused, not ignored.
+pub fn tour_refusal(cli: &Cli, matches: &clap::ArgMatches) -> Option<Failure> {
+    if matches.get_one::<String>("endpoint").is_some() {
+        return Some(endpoint_refusal("tour"));
+    }
+    if matches.value_source("data_dir") == Some(clap::parser::ValueSource::CommandLine) {
+        return Some(bad_input(
+            "a tour plays on a throwaway store and never uses --data-dir",
+        ));
+    }
+    // A key in IAMKEYS_API_KEY is left alone; one given here is refused.
+    let apikey_given =
+        matches.value_source("apikey") == Some(clap::parser::ValueSource::CommandLine);
+    (cli.as_email.is_some() || apikey_given || cli.account.is_some()).then(|| {
+        bad_input(
+            "a tour signs in as its own personas: leave out --as, --apikey (IAMKEYS_API_KEY) and --account",
         )
     })
 }
@@ -207,7 +228,7 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             },
             params,
         ),
-        Command::Demo { .. } | Command::GenFixture { .. } => {
+        Command::Demo { .. } | Command::Tour(_) | Command::GenFixture { .. } => {
             Err(bad_input("this command does not work on a store"))
         }
         _ => {
@@ -253,6 +274,7 @@ fn local_only(command: &Command) -> Option<&'static str> {
     match command {
         Command::Seed { .. } => Some("seed"),
         Command::Demo { .. } => Some("demo"),
+        Command::Tour(_) => Some("tour"),
         Command::GenFixture { .. } => Some("gen-fixture"),
         Command::Serve { .. } => Some("serve"),
         Command::Scan { .. } => Some("scan"),
@@ -555,6 +577,7 @@ fn signed_in(
         | Command::Scan { .. }
         | Command::Check
         | Command::Demo { .. }
+        | Command::Tour(_)
         | Command::Serve { .. }
         | Command::GenFixture { .. } => Err(bad_input("this command needs no sign-in")),
     }

@@ -35,7 +35,22 @@ pub const BREADCRUMB: &str = "Manage > Access (IAM) > API keys";
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, st: &State) {
-    let area = frame.area();
+    draw_area(frame, frame.area(), st, Look::Screen);
+}
+
+/// Who the frame is drawn for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// The person at the terminal.
+    Screen,
+    /// A recording: a new key's value stays masked even when shown on
+    /// screen, and the reveal says so.
+    Recording,
+}
+
+/// Draws the console into `area` (the whole screen, or the part a tour's
+/// banner leaves), for the screen or for a recording.
+pub fn draw_area(frame: &mut Frame, area: Rect, st: &State, look: Look) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(frame, area, &st.theme);
         return;
@@ -45,7 +60,7 @@ pub fn draw(frame: &mut Frame, st: &State) {
         Screen::Page => draw_page(frame, area, st),
     }
     for popup in &st.popups {
-        draw_popup(frame, area, st, popup);
+        draw_popup(frame, area, st, popup, look);
     }
 }
 

@@ -13,6 +13,7 @@ pub mod keymap;
 pub mod layout;
 pub mod state;
 pub mod theme;
+pub mod tour;
 pub mod worker;
 
 use std::io::{self, Write};
@@ -42,6 +43,7 @@ use crate::service::Session;
 pub use keymap::Keymap;
 pub use state::{Action, Effect, Job, Outcome, State, update};
 pub use theme::Theme;
+use tour::record::Recorder;
 pub use worker::run_job;
 
 /// How often the spinner advances while work runs (about 12 frames a second).
@@ -95,7 +97,7 @@ pub fn run(opts: &Options) -> i32 {
             dir.display()
         );
     }
-    open_and_run(opts, locked, params, seeded)
+    open_and_run(opts, locked, params, seeded, None)
 }
 
 /// The console through the iamkeys server at `url`.
@@ -119,18 +121,31 @@ fn run_remote(opts: &Options, url: &str) -> i32 {
         }
         None
     };
-    run_client(Arc::new(client), session)
+    run_client(Arc::new(client), session, None)
 }
 
 /// `iamkeys demo [FIXTURE]`: the console over a throwaway store seeded from
 /// the fixture (default: the built-in demo), removed on exit.
-pub fn run_demo(opts: &Options, fixture: Option<&Path>) -> i32 {
+///
+/// With `record`, the session is also written to that file as an asciicast
+/// v2 recording (see [`tour::record`]).
+pub fn run_demo(opts: &Options, fixture: Option<&Path>, record: Option<&Path>) -> i32 {
     if let Err(f) = need_terminal() {
         return fail(f);
     }
     let params = match app::hash_params() {
         Ok(p) => p,
         Err(f) => return fail(f),
+    };
+    let recorder = match record {
+        Some(p) => {
+            let size = crossterm::terminal::size().unwrap_or((80, 24));
+            match tour::record::Recorder::create(p, size, "iamkeys demo") {
+                Ok(r) => Some(r),
+                Err(f) => return fail(f),
+            }
+        }
+        None => None,
     };
     let dir = std::env::temp_dir().join(format!(
         "iamkeys-demo-{}-{}",
@@ -143,7 +158,7 @@ pub fn run_demo(opts: &Options, fixture: Option<&Path>) -> i32 {
         Ok(locked)
     });
     let code = match seeded {
-        Ok(locked) => open_and_run(opts, locked, params, true),
+        Ok(locked) => open_and_run(opts, locked, params, true, recorder),
         Err(f) => fail(f),
     };
     let _ = std::fs::remove_dir_all(&dir);
@@ -152,7 +167,7 @@ pub fn run_demo(opts: &Options, fixture: Option<&Path>) -> i32 {
 
 /// The console needs a terminal on both ends; without one, say so before
 /// anything is seeded or opened.
-fn need_terminal() -> Result<(), Failure> {
+pub(crate) fn need_terminal() -> Result<(), Failure> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         Ok(())
@@ -165,7 +180,13 @@ fn need_terminal() -> Result<(), Failure> {
 
 /// Opens the store and signs in before the terminal is taken over, so a busy
 /// store or a refused sign-in is a plain message and an exit code.
-fn open_and_run(opts: &Options, locked: DataDir, params: HashParams, just_seeded: bool) -> i32 {
+fn open_and_run(
+    opts: &Options,
+    locked: DataDir,
+    params: HashParams,
+    just_seeded: bool,
+    recorder: Option<Recorder>,
+) -> i32 {
     // The console owns the terminal: the log goes to its file only.
     let service = match app::open_locked(locked, params, just_seeded) {
         Ok(s) => s,
@@ -181,12 +202,16 @@ fn open_and_run(opts: &Options, locked: DataDir, params: HashParams, just_seeded
     } else {
         None
     };
-    run_client(Arc::new(service), session)
+    run_client(Arc::new(service), session, recorder)
 }
 
 /// The console over a client signed in (or, without a session, showing
 /// the sign-in screen).
-fn run_client(client: Arc<dyn Client>, session: Option<Session>) -> i32 {
+fn run_client(
+    client: Arc<dyn Client>,
+    session: Option<Session>,
+    mut recorder: Option<Recorder>,
+) -> i32 {
     let config = keymap::config_dir();
     let (keymap, keymap_err) = Keymap::load(config.as_deref());
     let (theme, theme_err) = Theme::load(config.as_deref(), theme::colors_wanted());
@@ -204,12 +229,23 @@ fn run_client(client: Arc<dyn Client>, session: Option<Session>) -> i32 {
         st.poll_ticks = Some(u32::try_from(ticks).unwrap_or(u32::MAX));
     }
     let problems: Vec<String> = [keymap_err, theme_err].into_iter().flatten().collect();
-    match console(st_with_problems(&mut st, problems), client, session) {
-        Ok(()) => 0,
-        Err(e) => {
+    let result = console(
+        st_with_problems(&mut st, problems),
+        client,
+        session,
+        recorder.as_mut(),
+    );
+    let recorded = recorder.map(Recorder::finish);
+    match (result, recorded) {
+        (Err(e), _) => {
             eprintln!("iamkeys: the console failed: {e}");
             1
         }
+        (Ok(()), Some(Err(e))) => {
+            eprintln!("iamkeys: the recording is incomplete: {e}");
+            1
+        }
+        _ => 0,
     }
 }
 
@@ -243,7 +279,26 @@ fn install_panic_hook() {
     }));
 }
 
-fn console(st: &mut State, service: Arc<dyn Client>, session: Option<Session>) -> io::Result<()> {
+fn console(
+    st: &mut State,
+    service: Arc<dyn Client>,
+    session: Option<Session>,
+    recorder: Option<&mut Recorder>,
+) -> io::Result<()> {
+    with_terminal(|terminal, runtime| {
+        runtime.block_on(event_loop(terminal, st, service, session, recorder))
+    })
+}
+
+/// Takes the terminal over (raw mode, alternate screen, mouse, paste),
+/// runs `f` with it and a runtime, and gives the terminal back, also on a
+/// panic.
+pub(crate) fn with_terminal<T>(
+    f: impl FnOnce(
+        &mut Terminal<CrosstermBackend<io::Stdout>>,
+        &tokio::runtime::Runtime,
+    ) -> io::Result<T>,
+) -> io::Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -259,7 +314,7 @@ fn console(st: &mut State, service: Arc<dyn Client>, session: Option<Session>) -
         // No `terminal.clear()`: it asks the terminal for the cursor position,
         // and the fresh alternate screen is blank anyway.
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        runtime.block_on(event_loop(&mut terminal, st, service, session))
+        f(&mut terminal, &runtime)
     });
     restore_terminal();
     // Work still running (a key being created) finishes before the process
@@ -283,6 +338,7 @@ async fn event_loop<B: Backend>(
     st: &mut State,
     service: Arc<dyn Client>,
     session: Option<Session>,
+    mut recorder: Option<&mut Recorder>,
 ) -> io::Result<()>
 where
     B::Error: Into<io::Error>,
@@ -303,6 +359,11 @@ where
             let drawn = terminal.draw(|f| draw::draw(f, st)).map(|_| ());
             let _ = execute!(io::stdout(), crossterm::terminal::EndSynchronizedUpdate);
             drawn.map_err(Into::into)?;
+            if let Some(r) = recorder.as_deref_mut() {
+                r.frame(st.size, |f| {
+                    draw::draw_area(f, f.area(), st, draw::Look::Recording);
+                })?;
+            }
             st.needs_draw = false;
         }
         if st.quit {
@@ -335,7 +396,11 @@ where
     }
 }
 
-fn perform(effects: Vec<Effect>, service: &Arc<dyn Client>, tx: &mpsc::UnboundedSender<Outcome>) {
+pub(crate) fn perform(
+    effects: Vec<Effect>,
+    service: &Arc<dyn Client>,
+    tx: &mpsc::UnboundedSender<Outcome>,
+) {
     for effect in effects {
         match effect {
             Effect::Run(job) => {

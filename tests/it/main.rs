@@ -37,4 +37,5 @@ mod service;
 mod sort_order;
 mod store_lock;
 mod store_trust;
+mod tour;
 mod yaml_scanner;

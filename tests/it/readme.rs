@@ -205,3 +205,29 @@ fn the_sample_parser_reads_commands_and_outputs() {
     assert_eq!(b[0].before, "<!-- m -->");
     assert_eq!(b[0].lines, ["$ iamkeys views", "out"]);
 }
+
+/// Every picture under `assets/pictures/` is shown in the README, and every
+/// picture the README shows is there (`tour::the_readme_pictures_are_what_
+/// the_program_draws` checks that they are what the program draws).
+#[test]
+fn the_readme_shows_every_picture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/pictures");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".svg"))
+        .collect();
+    files.sort();
+    let mut shown: Vec<String> = README
+        .match_indices("](assets/pictures/")
+        .map(|(at, m)| {
+            let rest = &README[at + m.len()..];
+            rest[..rest.find(')').unwrap()].to_string()
+        })
+        .collect();
+    shown.sort();
+    shown.dedup();
+    assert!(!files.is_empty());
+    assert_eq!(files, shown);
+}

@@ -19,7 +19,7 @@ use super::*;
 use super::super::content::{details_rows, help_area, help_rows};
 use super::super::layout::{FIELD_ROWS, form_layout, popup_area, wrap};
 
-pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popup) {
+pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popup, look: Look) {
     let t = &st.theme;
     match popup {
         Popup::ViewMenu { cursor } => {
@@ -89,7 +89,7 @@ pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popu
         }
         Popup::Details { row, scroll } => draw_details(frame, area, st, row, *scroll),
         Popup::Form(form) => draw_form(frame, area, st, form),
-        Popup::Reveal(rv) => draw_reveal(frame, area, st, rv),
+        Popup::Reveal(rv) => draw_reveal(frame, area, st, rv, look),
         Popup::Confirm(c) => {
             let w = c
                 .lines
@@ -499,7 +499,7 @@ fn draw_form(frame: &mut Frame, area: Rect, st: &State, form: &Form) {
     frame.render_widget(Paragraph::new(lines), foot);
 }
 
-fn draw_reveal(frame: &mut Frame, area: Rect, st: &State, rv: &Reveal) {
+fn draw_reveal(frame: &mut Frame, area: Rect, st: &State, rv: &Reveal, look: Look) {
     let t = &st.theme;
     let r = popup_area(area, 78, 13);
     frame.render_widget(Clear, r);
@@ -507,10 +507,20 @@ fn draw_reveal(frame: &mut Frame, area: Rect, st: &State, rv: &Reveal) {
     let inner = b.inner(r).inner(Margin::new(1, 0));
     frame.render_widget(b, r);
     let value = rv.created.secret.expose();
-    let shown = if rv.shown {
-        Span::styled(value.to_string(), t.secret)
-    } else {
-        Span::styled("•".repeat(value.chars().count()), t.secret)
+    // The value never reaches a recording; the recording says so.
+    let (shown, note) = match (rv.shown, look) {
+        (true, Look::Screen) => (Span::styled(value.to_string(), t.secret), Line::raw("")),
+        (true, Look::Recording) => (
+            Span::styled("•".repeat(value.chars().count()), t.secret),
+            Line::styled(
+                "         (shown on screen; hidden in this recording)",
+                t.muted,
+            ),
+        ),
+        (false, _) => (
+            Span::styled("•".repeat(value.chars().count()), t.secret),
+            Line::raw(""),
+        ),
     };
     let k = |c: Command| st.keymap.hint(Context::Reveal, c);
     let mut lines = vec![
@@ -524,7 +534,7 @@ fn draw_reveal(frame: &mut Frame, area: Rect, st: &State, rv: &Reveal) {
         ]),
         Line::raw(""),
         Line::from(vec![Span::styled("API key  ", t.label), shown]),
-        Line::raw(""),
+        note,
         Line::styled(
             "⚠ Copy or download the API key now. It will not be shown again:",
             t.warning,
