@@ -23,7 +23,7 @@ fn entry_hash(entry: &[u8], a: &[u8], b: &[u8]) -> u64 {
     h.finish()
 }
 
-/// The indexes, in the order of [`Expected::entries`].
+/// The indexes, in the order of [`Index`] and of [`Expected::entries`].
 const INDEXES: [&str; 4] = ["owner", "name", "lookup", "expiry"];
 
 /// What one key record calls for in each index.
@@ -87,28 +87,14 @@ impl SledStore {
                         key.account_id
                     ));
                 }
-                let entries = [
-                    Some(entry_hash(
-                        &layout::owner_entry(&key.account_id, &key.iam_id, key.kind.code(), &id),
-                        id.as_bytes(),
-                        b"",
-                    )),
-                    Some(entry_hash(
-                        &layout::name_bucket(&key.account_id, &key.name),
-                        key.name.as_bytes(),
-                        id.as_bytes(),
-                    )),
-                    key.lookup.as_deref().map(|l| {
-                        entry_hash(&layout::lookup_bucket(l), l.as_bytes(), id.as_bytes())
-                    }),
-                    expiry_of(&key).map(|t| {
-                        entry_hash(
-                            &layout::expiry_entry(&key.account_id, t),
-                            id.as_bytes(),
-                            b"",
-                        )
-                    }),
-                ];
+                // The pairs the record calls for, under the id it is
+                // stored by (another id in the record is named above).
+                let mut key = key;
+                key.id.clone_from(&id);
+                let mut entries = [None; 4];
+                for (index, entry, a, b) in index_pairs(&key) {
+                    entries[index as usize] = Some(entry_hash(&entry, &a, &b));
+                }
                 expected.insert(id, Expected { entries, found: 0 });
             }
         }

@@ -129,67 +129,82 @@ impl KeyTx<'_> {
         })
     }
 
+    fn tree(&self, index: Index) -> &TransactionalTree {
+        match index {
+            Index::Owner => self.owner,
+            Index::Name => self.name,
+            Index::Lookup => self.lookup,
+            Index::Expiry => self.expiry,
+        }
+    }
+
     /// Adds the index entries of `key`.
     fn index(&self, key: &ApiKey) -> TxResult {
-        self.update(
-            self.owner,
-            &layout::owner_entry(&key.account_id, &key.iam_id, key.kind.code(), &key.id),
-            |s| s.insert(key.id.as_bytes(), b""),
-        )?;
-        self.update(
-            self.name,
-            &layout::name_bucket(&key.account_id, &key.name),
-            |s| s.insert(key.name.as_bytes(), key.id.as_bytes()),
-        )?;
-        if let Some(l) = &key.lookup {
-            self.update(self.lookup, &layout::lookup_bucket(l), |s| {
-                s.replace(l.as_bytes(), key.id.as_bytes());
-            })?;
-        }
-        if let Some(t) = expiry_of(key) {
-            self.update(
-                self.expiry,
-                &layout::expiry_entry(&key.account_id, t),
-                |s| {
-                    s.insert(key.id.as_bytes(), b"");
-                },
-            )?;
+        for (index, entry, a, b) in index_pairs(key) {
+            self.update(self.tree(index), &entry, |s| s.insert(&a, &b))?;
         }
         Ok(())
     }
 
     /// Removes the index entries of `key` as stored.
     fn unindex(&self, key: &ApiKey) -> TxResult {
-        self.update(
-            self.owner,
-            &layout::owner_entry(&key.account_id, &key.iam_id, key.kind.code(), &key.id),
-            |s| {
-                s.remove(key.id.as_bytes(), b"");
-            },
-        )?;
-        self.update(
-            self.name,
-            &layout::name_bucket(&key.account_id, &key.name),
-            |s| {
-                s.remove(key.name.as_bytes(), key.id.as_bytes());
-            },
-        )?;
-        if let Some(l) = &key.lookup {
-            self.update(self.lookup, &layout::lookup_bucket(l), |s| {
-                s.remove(l.as_bytes(), key.id.as_bytes());
+        for (index, entry, a, b) in index_pairs(key) {
+            self.update(self.tree(index), &entry, |s| {
+                s.remove(&a, &b);
             })?;
-        }
-        if let Some(t) = expiry_of(key) {
-            self.update(
-                self.expiry,
-                &layout::expiry_entry(&key.account_id, t),
-                |s| {
-                    s.remove(key.id.as_bytes(), b"");
-                },
-            )?;
         }
         Ok(())
     }
+}
+
+/// The indexes of the keys, in the order [`index_pairs`] and `check`
+/// name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Index {
+    Owner,
+    Name,
+    Lookup,
+    Expiry,
+}
+
+/// One index pair with its index and entry: (index, entry, a, b).
+pub(super) type IndexPair = (Index, Vec<u8>, Vec<u8>, Vec<u8>);
+
+/// Every index pair `key` calls for, with its index and entry: (index,
+/// entry, a, b). The one definition the writes and `check` share.
+pub(super) fn index_pairs(key: &ApiKey) -> Vec<IndexPair> {
+    let id = key.id.as_bytes().to_vec();
+    let mut out = vec![
+        (
+            Index::Owner,
+            layout::owner_entry(&key.account_id, &key.iam_id, key.kind.code(), &key.id),
+            id.clone(),
+            Vec::new(),
+        ),
+        (
+            Index::Name,
+            layout::name_bucket(&key.account_id, &key.name),
+            key.name.as_bytes().to_vec(),
+            id.clone(),
+        ),
+    ];
+    if let Some(l) = &key.lookup {
+        out.push((
+            Index::Lookup,
+            layout::lookup_bucket(l).to_vec(),
+            l.as_bytes().to_vec(),
+            id.clone(),
+        ));
+    }
+    if let Some(t) = expiry_of(key) {
+        out.push((
+            Index::Expiry,
+            layout::expiry_entry(&key.account_id, t),
+            id,
+            Vec::new(),
+        ));
+    }
+    out
 }
 
 /// Whether two versions of a key have different index entries.
