@@ -206,7 +206,8 @@ fn draw_report(frame: &mut Frame, area: Rect, st: &State, r: &Report) {
     frame.render_widget(Clear, fr);
     let w = inner.width as usize;
     // Name and owner share what the two dates leave.
-    let (last_w, created_w, gaps) = (18, 10, 6);
+    // The date columns leave room for their titles and the sort arrow.
+    let (last_w, created_w, gaps) = (20, 10, 6);
     let rest = w.saturating_sub(last_w + created_w + gaps);
     let name_w = (rest / 2).max(1);
     let owner_w = rest.saturating_sub(name_w);
@@ -308,19 +309,23 @@ fn draw_report(frame: &mut Frame, area: Rect, st: &State, r: &Report) {
     }
     frame.render_widget(b, fr);
     let k = |c: Command| st.keymap.hint(Context::Report, c);
+    let change = format!("{}/{} change", k(Command::MoreDays), k(Command::FewerDays));
+    let long = format!(" ({change}; a key that never authenticated counts from its creation)");
+    let days = format!("{} days", r.days);
+    let lead = "No authentication for ";
+    let tail = if width(lead) + width(&days) + width(&long) <= w {
+        long
+    } else {
+        fit(
+            &format!(" ({change})"),
+            w.saturating_sub(width(lead) + width(&days)),
+        )
+        .into_owned()
+    };
     let intro = Line::from(vec![
-        Span::styled("No authentication for ", t.muted),
-        Span::styled(format!("{} days", r.days), t.key),
-        Span::styled(
-            format!(
-                " ({}/{} change) · sorted by {} {}",
-                k(Command::MoreDays),
-                k(Command::FewerDays),
-                r.sort.title(),
-                if r.desc { "↓" } else { "↑" }
-            ),
-            t.muted,
-        ),
+        Span::styled(lead, t.muted),
+        Span::styled(days, t.key),
+        Span::styled(tail, t.muted),
     ]);
     let row = |y: u16| Rect {
         y: inner.y + y,
