@@ -132,6 +132,14 @@ fn the_cursor_stays_on_its_entry_when_the_report_is_sorted() {
     assert_eq!(report(&c).cursor, entries(&c).len() - 1);
     c.press("g k");
     assert_eq!(report(&c).cursor, 0);
+    // The mouse wheel moves it too.
+    c.act(iamkeys::tui::Action::Mouse(crossterm::event::MouseEvent {
+        kind: crossterm::event::MouseEventKind::ScrollDown,
+        column: 40,
+        row: 10,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    }));
+    assert_eq!(report(&c).cursor, 3);
 }
 
 #[test]
@@ -385,6 +393,7 @@ fn a_classic_key_is_not_rotated() {
 fn the_menu_rules_match_the_service_for_every_key_and_persona() {
     // The console offers Rotate exactly where the service's rotation
     // (the command line's) would go ahead, on the demo's every key.
+    let (mut rotated, mut refused) = (0, 0);
     for who in [
         "ada@acme.example",
         "grace@acme.example",
@@ -421,8 +430,12 @@ fn the_menu_rules_match_the_service_for_every_key_and_persona() {
                 // with the same rule elsewhere. Rotating changes only that
                 // key (and adds its replacement), so the next rows hold.
                 match c.svc.rotate(&s, &row.key.id, false, None) {
-                    Ok(r) => assert!(offered, "{who} / {}: rotated", r.old.name),
+                    Ok(r) => {
+                        assert!(offered, "{who} / {}: rotated", r.old.name);
+                        rotated += 1;
+                    }
                     Err(e) => {
+                        refused += 1;
                         let said =
                             c.st.page
                                 .refusal(&s.user.iam_id, KeyAction::Rotate, &row.key);
@@ -439,4 +452,8 @@ fn the_menu_rules_match_the_service_for_every_key_and_persona() {
             }
         }
     }
+    assert!(
+        rotated >= 5 && refused >= 10,
+        "{rotated} rotated, {refused} refused"
+    );
 }
