@@ -78,6 +78,10 @@ pub enum KeyAction {
     Unlock,
     Disable,
     Enable,
+    /// Not a Table 1 action (so not in [`KeyAction::ALL`], and never in
+    /// [`key_actions`]): a new key in the old one's place. [`may_rotate`]
+    /// holds its rules; the console offers it where they allow it.
+    Rotate,
 }
 
 impl KeyAction {
@@ -102,6 +106,7 @@ impl KeyAction {
             KeyAction::Unlock => "unlock",
             KeyAction::Disable => "disable",
             KeyAction::Enable => "enable",
+            KeyAction::Rotate => "rotate",
         }
     }
 }
@@ -310,6 +315,10 @@ pub fn check(
     action: KeyAction,
     key: &KeyFacts,
 ) -> Result<(), Denied> {
+    if action == KeyAction::Rotate {
+        // The per-identity limit needs counts: the service checks it.
+        return may_rotate(account, actor, key, false, 0);
+    }
     member(account, actor)?;
     let verb = action.id();
     // Who may touch the key at all.
@@ -350,6 +359,46 @@ pub fn check(
         KeyAction::Disable if key.disabled => Err(Denied::AlreadyDisabled),
         KeyAction::Enable if !key.disabled => Err(Denied::NotDisabled),
         KeyAction::Disable | KeyAction::Enable => Ok(()),
+        KeyAction::Rotate => may_rotate(account, actor, key, false, 0),
+    }
+}
+
+/// May `actor` rotate this key: make a new key like it, then disable the
+/// old one (or delete it, with `delete_old`)? The rules of creating and of
+/// changing, in this order: classic keys and locked keys are refused; the
+/// old key must be one the actor may edit (or delete); a user key is
+/// rotated by its own user only, under the account's creation
+/// restriction; a service ID key by those who may create service ID keys.
+/// `held` is how many keys the owning identity holds besides this one
+/// (its replacement takes its place).
+pub fn may_rotate(
+    account: &Account,
+    actor: &str,
+    key: &KeyFacts,
+    delete_old: bool,
+    held: usize,
+) -> Result<(), Denied> {
+    member(account, actor)?;
+    if key.kind == KeyKind::Classic {
+        return Err(Denied::ClassicKeyViewDeleteOnly);
+    }
+    if key.locked {
+        return Err(Denied::LockedKey("rotate"));
+    }
+    let second = if delete_old {
+        KeyAction::Delete
+    } else {
+        KeyAction::Edit
+    };
+    check(account, actor, second, key)?;
+    match key.kind {
+        KeyKind::User => {
+            if key.owner != actor {
+                return Err(Denied::RotateOwnKeyOnly);
+            }
+            may_create_user_key(account, actor, held)
+        }
+        _ => may_create_service_key(account, actor, held),
     }
 }
 

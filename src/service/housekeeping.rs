@@ -276,31 +276,14 @@ impl Service {
         let me = &s.user.iam_id;
         let old = self.resolve_in(&account, me, key_ref)?;
         let tag = super::change::unchanged_since(&old, tag)?;
-        if old.kind == KeyKind::Classic {
-            return Err(Denied::ClassicKeyViewDeleteOnly.into());
-        }
-        if old.locked {
-            return Err(Denied::LockedKey("rotate").into());
-        }
-        let second = if delete_old {
-            KeyAction::Delete
+        let held = if old.kind == KeyKind::Classic {
+            0
         } else {
-            KeyAction::Edit
+            self.store
+                .count_keys_of_owner(&account.id, &old.iam_id, old.kind)?
+                .saturating_sub(1)
         };
-        access::check(&account, me, second, &KeyFacts::of(&old))?;
-        let held = self
-            .store
-            .count_keys_of_owner(&account.id, &old.iam_id, old.kind)?
-            .saturating_sub(1);
-        match old.kind {
-            KeyKind::User => {
-                if old.iam_id != *me {
-                    return Err(Denied::RotateOwnKeyOnly.into());
-                }
-                access::may_create_user_key(&account, me, held)?;
-            }
-            _ => access::may_create_service_key(&account, me, held)?,
-        }
+        access::may_rotate(&account, me, &KeyFacts::of(&old), delete_old, held)?;
         let at = now();
         let expires_at = match old.expires_at.and_then(crate::time::Moment::instant) {
             Some(t) => {

@@ -270,3 +270,16 @@ pub fn date(ts: Timestamp) -> String {
 pub fn date_time(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
+
+/// The inactive identities report's frame and the area inside it.
+pub fn report_area(area: Rect) -> (Rect, Rect) {
+    let w = (area.width * 19 / 20).min(110);
+    let r = popup_area(area, w, area.height);
+    (r, r.inner(Margin::new(2, 1)))
+}
+
+/// Rows of the report's list on screen at this terminal size: the inside
+/// of its frame less its intro, a blank row and the column titles.
+pub fn report_rows(area: Rect) -> u16 {
+    report_area(area).1.height.saturating_sub(3)
+}

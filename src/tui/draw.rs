@@ -343,6 +343,18 @@ fn footer_items(st: &State) -> (Context, Vec<(Command, &'static str)>) {
             Context::Confirm,
             vec![(Command::Confirm, "yes"), (Command::Close, "no")],
         ),
+        Some(Popup::Inactive(_)) => (
+            Context::Report,
+            vec![
+                (Command::Down, "move"),
+                (Command::MoreDays, "more days"),
+                (Command::FewerDays, "fewer days"),
+                (Command::SortNext, "sort"),
+                (Command::SortReverse, "reverse"),
+                (Command::Open, "select the key"),
+                (Command::Close, "close"),
+            ],
+        ),
         Some(Popup::Help { .. }) => (
             Context::Details,
             vec![(Command::Down, "scroll"), (Command::Close, "close")],

@@ -35,6 +35,10 @@ pub enum Command {
     ToggleLock,
     ToggleDisable,
     ClearLeak,
+    Rotate,
+    InactiveReport,
+    MoreDays,
+    FewerDays,
     Accounts,
     Settings,
     Persona,
@@ -62,11 +66,12 @@ pub enum Context {
     Reveal,
     Confirm,
     Details,
+    Report,
     SignIn,
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 9] = [
         Context::Global,
         Context::Page,
         Context::Menu,
@@ -74,6 +79,7 @@ impl Context {
         Context::Reveal,
         Context::Confirm,
         Context::Details,
+        Context::Report,
         Context::SignIn,
     ];
 
@@ -86,6 +92,7 @@ impl Context {
             Context::Reveal => "New API key",
             Context::Confirm => "Confirmations",
             Context::Details => "Details",
+            Context::Report => "Inactive identities report",
             Context::SignIn => "Sign-in",
         }
     }

@@ -87,6 +87,14 @@ pub enum Pending {
     Restrict {
         on: bool,
     },
+    /// Rotate a key: a new one in its place, then the old one disabled,
+    /// or deleted with `delete_old` (the choice the confirmation offers).
+    Rotate {
+        key_id: String,
+        tag: String,
+        name: String,
+        delete_old: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +134,8 @@ pub enum Popup {
     Help {
         scroll: u16,
     },
+    /// The inactive identities report.
+    Inactive(Box<Report>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,11 +190,13 @@ pub struct State {
 mod form;
 mod messages;
 mod page;
+mod report;
 mod update;
 
 pub use form::*;
 pub use messages::*;
 pub use page::*;
+pub use report::*;
 
 pub use update::{sort_title, update};
 

@@ -149,6 +149,21 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                 .switch_account(&session, &account_id)
                 .map_err(Failure::from),
         ),
+        Job::Inactive { session, days } => Outcome::Inactive {
+            days,
+            result: service.inactive(&session, days).map_err(Failure::from),
+        },
+        Job::Rotate {
+            session,
+            key_id,
+            tag,
+            delete_old,
+        } => Outcome::Rotated(
+            service
+                .rotate(&session, &key_id, delete_old, Some(&tag))
+                .map(|r| (r.created, r.old_deleted))
+                .map_err(Failure::from),
+        ),
         Job::Download { created, path } => Outcome::Downloaded(
             download(&created, &path)
                 .map(|()| path)

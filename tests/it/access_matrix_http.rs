@@ -262,6 +262,8 @@ fn act(h: &Http, action: KeyAction, key: &str) -> Answer {
         KeyAction::Disable => h.call("POST", &format!("{p}/disable"), &empty, None),
         KeyAction::Enable => h.call("DELETE", &format!("{p}/disable"), &empty, None),
         KeyAction::Create => unreachable!("create is not an action on a key"),
+        // Not a Table 1 action: the matrix walks KeyAction::ALL only.
+        KeyAction::Rotate => unreachable!("rotate is not in Table 1"),
     }
 }
 
@@ -374,7 +376,7 @@ fn check_effect(
         KeyAction::Unlock => after.body["locked"] == false,
         KeyAction::Disable => after.body["disabled"] == true,
         KeyAction::Enable => after.body["disabled"] == false,
-        KeyAction::Create => unreachable!(),
+        KeyAction::Create | KeyAction::Rotate => unreachable!(),
     };
     (!ok).then(|| format!("{what}: allowed, but the key is then {}", after.text))
 }

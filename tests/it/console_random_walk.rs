@@ -54,6 +54,10 @@ const KEYS: &[&str] = &[
     "-",
     "é",
     "日",
+    // The inactive identities report, its days, and rotation.
+    "I",
+    "+",
+    "R",
 ];
 
 /// A small deterministic generator, so a failure replays.

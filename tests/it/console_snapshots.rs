@@ -210,3 +210,27 @@ fn confirmations_of_lock_disable_and_the_restriction() {
         c.press("esc esc");
     }
 }
+
+#[test]
+fn inactive_identities_report_for_the_owner() {
+    // A fixture whose times are long past or in 2099: the report's rows do
+    // not depend on the day the test runs.
+    let mut c = Console::from_fixture(crate::console_housekeeping::FIXTURE, "olga@h.example");
+    c.press("I");
+    snap("inactive_report", &mut c);
+}
+
+#[test]
+fn inactive_identities_report_sorted_by_last_authentication_reversed() {
+    let mut c = Console::from_fixture(crate::console_housekeeping::FIXTURE, "olga@h.example");
+    c.press("I s s S j");
+    snap("inactive_report_sorted", &mut c);
+}
+
+#[test]
+fn rotate_confirmation() {
+    let mut c = Console::from_fixture(crate::console_housekeeping::FIXTURE, "olga@h.example");
+    c.select("olga-cli");
+    c.press("R");
+    snap("rotate_confirm", &mut c);
+}

@@ -154,7 +154,7 @@ fn forbidden_actions_are_absent_from_the_actions_menu() {
     assert_eq!(menu_actions(&c), [KeyAction::View, KeyAction::Unlock]);
     c.press("esc");
 
-    // A disabled key: enable, not disable.
+    // A disabled key: enable, not disable. Her own key: she may rotate it.
     c.select("grace-old-script");
     c.press("enter");
     assert_eq!(
@@ -162,6 +162,7 @@ fn forbidden_actions_are_absent_from_the_actions_menu() {
         [
             KeyAction::View,
             KeyAction::Edit,
+            KeyAction::Rotate,
             KeyAction::Delete,
             KeyAction::Lock,
             KeyAction::Enable

@@ -589,3 +589,50 @@ fn lock_and_the_restriction_ask_first_in_a_real_terminal() {
     c.keys("q");
     assert_eq!(c.wait_exit(), 0);
 }
+
+#[test]
+fn the_inactive_report_and_rotation_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(crate::console_housekeeping::FIXTURE);
+    let data = seed_from(dir.path(), Some(&fixture));
+    let mut c = as_persona(dir.path(), &data, "olga@h.example", &[]);
+    c.wait_all(&["My IBM Cloud API keys · 3 keys", "olga-cli"]);
+    // The report, read on a worker; Enter on max-notebook selects it in
+    // All IBM Cloud user API keys.
+    c.keys("I");
+    c.wait_all(&[
+        "Inactive identities report",
+        "API keys with no authentication for 30 days (4)",
+        "nora@h.example",
+    ]);
+    c.keys("+");
+    c.wait_for("API keys with no authentication for 60 days (4)");
+    c.keys("j enter");
+    c.wait_all(&[
+        "All IBM Cloud user API keys · 6 keys",
+        "selecting the API key \"max-notebook\"",
+        "▌max-notebook",
+    ]);
+    // Rotation of one's own key: confirm, the value shown once.
+    c.keys("v");
+    c.wait_for("✓ All IBM Cloud user API keys");
+    c.keys("k enter");
+    c.wait_all(&[
+        "My IBM Cloud API keys · 3 keys",
+        "View: My IBM Cloud API keys",
+    ]);
+    c.keys("j R");
+    c.wait_all(&["Rotate the API key \"olga-cli\"?", "◉ Disable the old key"]);
+    c.keys("y");
+    c.wait_all(&[
+        "API key successfully created",
+        "Rotated the API key \"olga-cli\": the old key is disabled",
+    ]);
+    c.keys("w");
+    c.wait_for("saved to");
+    c.keys("esc");
+    let s = c.wait_for("My IBM Cloud API keys · 4 keys");
+    assert!(s.contains("disabled"), "the old key is disabled:\n{s}");
+    c.keys("q");
+    assert_eq!(c.wait_exit(), 0);
+}

@@ -10,6 +10,7 @@ mod access_matrix_http;
 mod cli;
 mod cli_polish;
 mod console_hostile_text;
+mod console_housekeeping;
 mod console_layout;
 mod console_random_walk;
 mod console_snapshots;

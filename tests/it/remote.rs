@@ -300,3 +300,62 @@ fn a_service_key_create_without_the_role_reveals_no_service_ids_remotely() {
     c.args(["--endpoint", &server.url]);
     assert_eq!(run(c, &args), here);
 }
+
+#[test]
+fn the_console_reports_and_rotates_through_a_server() {
+    let (tmp, data) = seeded_demo();
+    let server = Server::start(&data);
+    let url = server.url.as_str();
+    let console =
+        |email: &str| Console::spawn(tmp.path(), &["--endpoint", url, "--as", email], &[]);
+    // A member is refused the report by the rule, as locally.
+    let mut kath = console("katherine@acme.example");
+    kath.wait_for("katherine-");
+    kath.keys("I");
+    kath.wait_for("refused: only the account owner or an Administrator");
+    // The owner reads it through the server.
+    let mut ada = console("ada@acme.example");
+    ada.wait_all(&["My IBM Cloud API keys · 2 keys", "ada-laptop"]);
+    ada.keys("I");
+    ada.wait_all(&[
+        "API keys with no authentication for 30 days (",
+        "Users none of whose keys is active (",
+    ]);
+    ada.keys("esc");
+    // And rotates her key through it: the new value once, the old disabled.
+    ada.keys("R");
+    ada.wait_for("Rotate the API key \"ada-laptop\"?");
+    ada.keys("y");
+    ada.wait_all(&[
+        "API key successfully created",
+        "Rotated the API key \"ada-laptop\": the old key is disabled",
+    ]);
+    ada.keys("c");
+    ada.wait_for("copied to the clipboard");
+    ada.keys("esc");
+    ada.wait_for("My IBM Cloud API keys · 3 keys");
+    let out = bin()
+        .args([
+            "--endpoint",
+            url,
+            "--as",
+            "ada@acme.example",
+            "--output",
+            "json",
+        ])
+        .args(["api-keys"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let laptops: Vec<bool> = v
+        .as_array()
+        .or_else(|| v["apikeys"].as_array())
+        .expect("a list of keys")
+        .iter()
+        .filter(|k| k["name"] == "ada-laptop")
+        .map(|k| k["disabled"] == true)
+        .collect();
+    let mut sorted = laptops.clone();
+    sorted.sort();
+    assert_eq!(sorted, [false, true], "{v}");
+}

@@ -7,16 +7,19 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Clear, Paragraph};
 
 use crate::service::KeyRow;
-use crate::text::{fit, inert, width};
+use crate::text::{fit, inert, pad, width};
 
 use super::super::keymap::{Command, Context};
-use super::super::state::{FieldValue, Form, FormKind, Popup, Reveal, State, action_label};
+use super::super::state::{
+    Entry, FieldValue, Form, FormKind, Pending, Popup, Report, ReportCol, Reveal, SPINNER, State,
+    action_label,
+};
 use super::super::theme::Theme;
 use super::*;
 
 // ---- popups ------------------------------------------------------------------------
 
-use super::super::content::{details_rows, help_area, help_rows};
+use super::super::content::{date, details_rows, help_area, help_rows, report_area, report_rows};
 use super::super::layout::{FIELD_ROWS, form_layout, popup_area, wrap};
 
 pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popup, look: Look) {
@@ -111,6 +114,35 @@ pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popu
                     }
                 })
                 .collect();
+            let mut text = text;
+            if let Pending::Rotate { delete_old, .. } = &c.pending {
+                let choice = |on: bool, label: &str| {
+                    Line::styled(
+                        format!("{} {label}", if on { "◉" } else { "○" }),
+                        if on {
+                            t.text.add_modifier(Modifier::BOLD)
+                        } else {
+                            t.muted
+                        },
+                    )
+                };
+                text.push(Line::raw(""));
+                text.push(Line::styled(
+                    format!(
+                        "Then, for the old key ({} chooses):",
+                        st.keymap.hint(Context::Form, Command::Toggle)
+                    ),
+                    t.label,
+                ));
+                text.push(choice(
+                    !*delete_old,
+                    "Disable the old key (it can be enabled again)",
+                ));
+                text.push(choice(
+                    *delete_old,
+                    "Delete the old key (this cannot be undone)",
+                ));
+            }
             let yes = st.keymap.hint(Context::Confirm, Command::Confirm);
             let no = st.keymap.hint(Context::Confirm, Command::Close);
             let buttons = Line::from(vec![
@@ -161,7 +193,184 @@ pub(super) fn draw_popup(frame: &mut Frame, area: Rect, st: &State, popup: &Popu
             draw_text_popup(frame, area, 72, b, text, last);
         }
         Popup::Help { scroll } => draw_help(frame, area, st, *scroll),
+        Popup::Inactive(r) => draw_report(frame, area, st, r),
     }
+}
+
+/// The inactive identities report: the keys, then the users and the
+/// service IDs none of whose keys is active, with the cursor's row kept on
+/// screen.
+fn draw_report(frame: &mut Frame, area: Rect, st: &State, r: &Report) {
+    let t = &st.theme;
+    let (fr, inner) = report_area(area);
+    frame.render_widget(Clear, fr);
+    let w = inner.width as usize;
+    // Name and owner share what the two dates leave.
+    // The date columns leave room for their titles and the sort arrow.
+    let (last_w, created_w, gaps) = (20, 10, 6);
+    let rest = w.saturating_sub(last_w + created_w + gaps);
+    let name_w = (rest / 2).max(1);
+    let owner_w = rest.saturating_sub(name_w);
+    let cells = |name: &str, owner: &str, last: &str, created: &str| {
+        format!(
+            "{}  {}  {}  {}",
+            pad(&fit(name, name_w), name_w),
+            pad(&fit(owner, owner_w), owner_w),
+            pad(&fit(last, last_w), last_w),
+            fit(created, created_w)
+        )
+    };
+    let day = |ts: Option<jiff::Timestamp>| ts.map_or_else(|| "never".to_string(), date);
+    // The rows, and for each entry the row it is on.
+    let mut lines: Vec<Line> = Vec::new();
+    let mut at: Vec<usize> = Vec::new();
+    let entries = r.entries();
+    if let Some(data) = &r.data {
+        let heading = |text: String| Line::styled(text, t.title);
+        let none = || Line::styled("  none", t.muted);
+        lines.push(heading(format!(
+            "API keys with no authentication for {} days ({})",
+            r.days,
+            data.keys.len()
+        )));
+        if data.keys.is_empty() {
+            lines.push(none());
+        }
+        let mut section = 0;
+        for e in &entries {
+            let (row, this) = match e {
+                Entry::Key(k) => (
+                    cells(
+                        &inert(&k.name),
+                        &inert(&k.owner),
+                        &day(k.last_authn),
+                        &date(k.created_at),
+                    ),
+                    0,
+                ),
+                Entry::User(u) => (cells(&inert(&u.name), "user", &day(u.last_authn), ""), 1),
+                Entry::ServiceId(s) => (
+                    cells(&inert(&s.name), "service ID", &day(s.last_authn), ""),
+                    2,
+                ),
+            };
+            while section < this {
+                section += 1;
+                lines.push(Line::raw(""));
+                let (what, n) = if section == 1 {
+                    ("Users", data.users.len())
+                } else {
+                    ("Service IDs", data.service_ids.len())
+                };
+                lines.push(heading(format!(
+                    "{what} none of whose keys is active ({n})"
+                )));
+                if n == 0 {
+                    lines.push(none());
+                }
+            }
+            at.push(lines.len());
+            let style = if at.len() - 1 == r.cursor {
+                t.selected
+            } else {
+                t.text
+            };
+            lines.push(Line::styled(pad(&row, w), style));
+        }
+        while section < 2 {
+            section += 1;
+            lines.push(Line::raw(""));
+            let (what, n) = if section == 1 {
+                ("Users", data.users.len())
+            } else {
+                ("Service IDs", data.service_ids.len())
+            };
+            lines.push(heading(format!(
+                "{what} none of whose keys is active ({n})"
+            )));
+            if n == 0 {
+                lines.push(none());
+            }
+        }
+    }
+    let body_h = report_rows(area) as usize;
+    let cursor_row = at.get(r.cursor).copied().unwrap_or(0);
+    let offset = if cursor_row < body_h {
+        0
+    } else {
+        cursor_row + 1 - body_h
+    };
+    let shown = position(offset as u16, body_h as u16, lines.len());
+    let mut b = block(t, title(t, "Inactive identities report"), true);
+    if !shown.is_empty() {
+        b = b.title(
+            Line::from(Span::styled(format!(" {shown} "), t.muted)).alignment(Alignment::Right),
+        );
+    }
+    frame.render_widget(b, fr);
+    let k = |c: Command| st.keymap.hint(Context::Report, c);
+    let change = format!("{}/{} change", k(Command::MoreDays), k(Command::FewerDays));
+    let long = format!(" ({change}; a key that never authenticated counts from its creation)");
+    let days = format!("{} days", r.days);
+    let lead = "No authentication for ";
+    let tail = if width(lead) + width(&days) + width(&long) <= w {
+        long
+    } else {
+        fit(
+            &format!(" ({change})"),
+            w.saturating_sub(width(lead) + width(&days)),
+        )
+        .into_owned()
+    };
+    let intro = Line::from(vec![
+        Span::styled(lead, t.muted),
+        Span::styled(days, t.key),
+        Span::styled(tail, t.muted),
+    ]);
+    let row = |y: u16| Rect {
+        y: inner.y + y,
+        height: 1,
+        ..inner
+    };
+    if inner.height < 4 {
+        return;
+    }
+    frame.render_widget(Paragraph::new(intro), row(0));
+    let arrow = if r.desc { " ↓" } else { " ↑" };
+    let col = |c: ReportCol| {
+        if c == r.sort {
+            format!("{}{arrow}", c.title())
+        } else {
+            c.title().to_string()
+        }
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            cells(
+                &col(ReportCol::Name),
+                &col(ReportCol::Owner),
+                &col(ReportCol::LastAuthn),
+                &col(ReportCol::Created),
+            ),
+            t.label,
+        )),
+        row(2),
+    );
+    let body = Rect {
+        y: inner.y + 3,
+        height: inner.height - 3,
+        ..inner
+    };
+    if r.data.is_none() {
+        let spin = SPINNER[st.spinner % SPINNER.len()];
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!("{spin} Reading the report…"), t.muted)),
+            body,
+        );
+        return;
+    }
+    let visible: Vec<Line> = lines.into_iter().skip(offset).take(body_h).collect();
+    frame.render_widget(Paragraph::new(visible), body);
 }
 
 /// A popup of wrapped text, a blank line and a last line (buttons or a

@@ -14,6 +14,7 @@ pub fn action_label(a: KeyAction) -> &'static str {
         KeyAction::Unlock => "Unlock",
         KeyAction::Disable => "Disable",
         KeyAction::Enable => "Enable",
+        KeyAction::Rotate => "Rotate",
     }
 }
 

@@ -95,6 +95,18 @@ pub enum Job {
         created: Created,
         path: PathBuf,
     },
+    /// The inactive identities report over the last `days` days.
+    Inactive {
+        session: Session,
+        days: u32,
+    },
+    /// Rotates a key, disabling (or deleting) the old one.
+    Rotate {
+        session: Session,
+        key_id: String,
+        tag: String,
+        delete_old: bool,
+    },
 }
 
 /// A failure as the console shows it.
@@ -170,4 +182,11 @@ pub enum Outcome {
     RestrictSet(Res<AccountSettings>),
     Switched(Res<Session>),
     Downloaded(Res<PathBuf>),
+    Inactive {
+        days: u32,
+        result: Res<crate::client::Inactive>,
+    },
+    /// A rotation: the new key, and whether the old one was deleted (else
+    /// disabled).
+    Rotated(Res<(Created, bool)>),
 }

@@ -196,12 +196,22 @@ impl Page {
     }
 
     /// The actions the signed-in user may take on a row now (Table 1, via
-    /// the access rules), in menu order.
+    /// the access rules), in menu order, with Rotate after Edit where the
+    /// rotation rules allow it.
     pub fn actions_for(&self, me: &str, key: &ApiKey) -> Vec<KeyAction> {
-        match &self.account {
-            Some(account) => access::key_actions(account, me, &KeyFacts::of(key)),
-            None => Vec::new(),
+        let Some(account) = &self.account else {
+            return Vec::new();
+        };
+        let facts = KeyFacts::of(key);
+        let mut actions = access::key_actions(account, me, &facts);
+        if access::check(account, me, KeyAction::Rotate, &facts).is_ok() {
+            let at = actions
+                .iter()
+                .position(|a| *a == KeyAction::Edit)
+                .map_or(actions.len().min(1), |i| i + 1);
+            actions.insert(at, KeyAction::Rotate);
         }
+        actions
     }
 
     /// Why `action` is refused on `key`, if it is.

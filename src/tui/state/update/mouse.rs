@@ -27,6 +27,10 @@ pub(super) fn mouse(st: &mut State, ev: MouseEvent) -> Vec<Effect> {
                     };
                     Vec::new()
                 }
+                Some(Popup::Inactive(r)) => {
+                    r.move_by(delta);
+                    Vec::new()
+                }
                 Some(p) => {
                     if let Some(c) = menu_cursor(p) {
                         *c = if delta > 0 {

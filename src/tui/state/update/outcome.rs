@@ -150,6 +150,51 @@ pub(super) fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        Outcome::Inactive { days, result } => {
+            let at = st
+                .popups
+                .iter()
+                .rposition(|p| matches!(p, Popup::Inactive(r) if r.days == days));
+            let Some(at) = at else {
+                // Closed, or asked again for other days meanwhile.
+                return Vec::new();
+            };
+            match result {
+                Ok(data) => {
+                    if let Some(Popup::Inactive(r)) = st.popups.get_mut(at) {
+                        r.data = Some(data);
+                        r.cursor = r.cursor.min(r.len().saturating_sub(1));
+                    }
+                }
+                Err(f) => {
+                    st.popups.remove(at);
+                    st.error(f.message);
+                }
+            }
+            Vec::new()
+        }
+        Outcome::Rotated(r) => match r {
+            Ok((created, deleted)) => {
+                st.select_after_load = Some(created.row.key.id.clone());
+                st.ok(format!(
+                    "Rotated the API key \"{}\": the old key is {}",
+                    crate::text::inert(&created.row.key.name),
+                    if deleted { "deleted" } else { "disabled" }
+                ));
+                st.popups.push(Popup::Reveal(Box::new(Reveal {
+                    created,
+                    shown: false,
+                    copied: false,
+                    downloaded: None,
+                    warned: false,
+                })));
+                st.load()
+            }
+            Err(f) => {
+                st.error(f.message);
+                if f.stale { st.load() } else { Vec::new() }
+            }
+        },
         Outcome::Downloaded(r) => {
             match r {
                 Ok(path) => {

@@ -119,6 +119,8 @@ pub(super) fn page_command(st: &mut State, cmd: Command) -> Vec<Effect> {
             )
         }
         Command::ClearLeak => clear_leak(st),
+        Command::Rotate => key_action(st, KeyAction::Rotate),
+        Command::InactiveReport => open_report(st),
         Command::Accounts => {
             let cursor = st
                 .page
@@ -239,6 +241,93 @@ pub(super) fn open_actions(st: &mut State) -> Vec<Effect> {
     };
     st.popups.push(popup);
     Vec::new()
+}
+
+/// Opens the inactive identities report, for the account owner or an
+/// Administrator; others get the rule's refusal.
+pub(super) fn open_report(st: &mut State) -> Vec<Effect> {
+    let me = st.me().to_string();
+    let Some(account) = st.page.account.as_ref() else {
+        st.info("The page is still loading");
+        return Vec::new();
+    };
+    if !crate::access::is_admin(account, &me) {
+        st.error(format!(
+            "refused: {}",
+            crate::access::Denied::NeedsAdmin("see the inactive identities report")
+        ));
+        return Vec::new();
+    }
+    st.popups.push(Popup::Inactive(Box::new(Report::new(
+        crate::service::DEFAULT_INACTIVE_DAYS,
+    ))));
+    report_job(st, crate::service::DEFAULT_INACTIVE_DAYS)
+}
+
+/// Reads the report over `days` days on a worker.
+pub(super) fn report_job(st: &mut State, days: u32) -> Vec<Effect> {
+    let Some(session) = st.session.clone() else {
+        return Vec::new();
+    };
+    vec![st.run(
+        "Reading the inactive identities report",
+        Job::Inactive { session, days },
+    )]
+}
+
+/// Shows the view `view`: its rows are read again.
+pub(super) fn switch_view(st: &mut State, view: ViewFilter) -> Vec<Effect> {
+    st.page.view = view;
+    st.page.rows.clear();
+    st.page.index = RowIndex::default();
+    st.page.visible.clear();
+    st.page.selected = None;
+    st.page.cursor = 0;
+    st.page.offset = 0;
+    st.page.loaded = false;
+    st.load()
+}
+
+/// Selects the key `id` in the table, switching to the view that lists
+/// it (all user keys, all service ID keys) when the current one does not.
+pub(super) fn jump_to_key(
+    st: &mut State,
+    id: &str,
+    name: &str,
+    kind: crate::domain::KeyKind,
+) -> Vec<Effect> {
+    let name = crate::text::inert(name).into_owned();
+    if st.page.rows.iter().any(|r| r.key.id == id) {
+        if !st.page.search.is_empty() {
+            st.page.search.clear();
+        }
+        st.page.focus = Area::Table;
+        st.page.selected = Some(id.to_string());
+        st.page.refilter();
+        st.scroll();
+        st.info(format!("Selected the API key \"{name}\""));
+        return Vec::new();
+    }
+    let view = match kind {
+        crate::domain::KeyKind::User => ViewFilter::AllUserApiKeys,
+        crate::domain::KeyKind::ServiceId => ViewFilter::AllServiceIdApiKeys,
+        crate::domain::KeyKind::Classic => ViewFilter::ClassicInfrastructure,
+    };
+    if !st.page.views.iter().any(|v| v.view == view) {
+        st.error(format!(
+            "The API key \"{name}\" is in the view \"{}\", which you cannot use",
+            view.label()
+        ));
+        return Vec::new();
+    }
+    st.page.search.clear();
+    st.page.focus = Area::Table;
+    st.select_after_load = Some(id.to_string());
+    st.info(format!(
+        "View: {} · selecting the API key \"{name}\"",
+        view.label()
+    ));
+    switch_view(st, view)
 }
 
 pub(super) fn start_create(st: &mut State) -> Vec<Effect> {
@@ -384,6 +473,26 @@ pub(super) fn row_action(st: &mut State, action: KeyAction, row: KeyRow) -> Vec<
             Vec::new()
         }
         KeyAction::Unlock | KeyAction::Enable => vec![set_job(st, session, action, key_id, tag)],
+        KeyAction::Rotate => {
+            let name = crate::text::inert(&row.key.name).into_owned();
+            st.popups.push(Popup::Confirm(Confirm {
+                title: "Rotate API key".into(),
+                lines: vec![
+                    format!("Rotate the API key \"{name}\"?"),
+                    row.key.id.clone(),
+                    "A new key with the same name and settings takes its place; its value is shown once.".into(),
+                ],
+                yes: "Rotate",
+                danger: false,
+                pending: Pending::Rotate {
+                    key_id,
+                    tag,
+                    name: row.key.name.clone(),
+                    delete_old: false,
+                },
+            }));
+            Vec::new()
+        }
         KeyAction::Create => start_create(st),
     }
 }

@@ -75,6 +75,96 @@ pub(super) fn popup_key(st: &mut State, key: Key) -> Handled {
         Popup::Reveal(_) => reveal_key(st, key),
         Popup::Confirm(_) => confirm_key(st, key),
         Popup::Settings { .. } => settings_key(st, key),
+        Popup::Inactive(_) => report_key(st, key),
+    }
+}
+
+/// Keys in the inactive identities report.
+pub(super) fn report_key(st: &mut State, key: Key) -> Handled {
+    let cmd = st.keymap.lookup(Context::Report, key);
+    let page = content::report_rows(st.area()).max(2) as isize - 1;
+    let Some(Popup::Inactive(r)) = st.popups.last_mut() else {
+        return Handled::CONSUMED;
+    };
+    match cmd {
+        Some(Command::Down) => r.move_by(1),
+        Some(Command::Up) => r.move_by(-1),
+        Some(Command::PageDown) => r.move_by(page),
+        Some(Command::PageUp) => r.move_by(-page),
+        Some(Command::Top) => r.cursor = 0,
+        Some(Command::Bottom) => r.move_by(isize::MAX),
+        Some(c @ (Command::MoreDays | Command::FewerDays)) => {
+            let days = r.step(c == Command::MoreDays);
+            if days == r.days {
+                let (lo, hi) = (REPORT_DAYS[0], REPORT_DAYS[REPORT_DAYS.len() - 1]);
+                st.info(format!("The report covers {lo} to {hi} days"));
+                return Handled::CONSUMED;
+            }
+            r.days = days;
+            r.data = None;
+            r.cursor = 0;
+            return Handled::from(report_job(st, days));
+        }
+        Some(Command::Refresh) => {
+            let days = r.days;
+            r.data = None;
+            r.cursor = 0;
+            return Handled::from(report_job(st, days));
+        }
+        Some(c @ (Command::SortNext | Command::SortReverse)) => {
+            let at = r.entries().get(r.cursor).map(entry_id);
+            if c == Command::SortNext {
+                r.sort = r.sort.next();
+                r.desc = false;
+            } else {
+                r.desc = !r.desc;
+            }
+            if let Some(at) = at {
+                r.cursor = r
+                    .entries()
+                    .iter()
+                    .position(|e| entry_id(e) == at)
+                    .unwrap_or(0);
+            }
+            let text = format!(
+                "Report sorted by {} {}",
+                r.sort.title(),
+                if r.desc { "↓" } else { "↑" }
+            );
+            st.info(text);
+        }
+        Some(Command::Open) => {
+            let target = match r.entries().get(r.cursor) {
+                Some(Entry::Key(k)) => Ok((k.id.clone(), k.name.clone(), k.kind)),
+                Some(Entry::User(_)) => Err("a user"),
+                Some(Entry::ServiceId(_)) => Err("a service ID"),
+                None => Err(""),
+            };
+            match target {
+                Ok((id, name, kind)) => {
+                    st.popups.pop();
+                    return Handled::from(jump_to_key(st, &id, &name, kind));
+                }
+                Err("") => {}
+                Err(what) => st.info(format!(
+                    "This row is {what}, not an API key: Enter selects keys in the table"
+                )),
+            }
+        }
+        Some(Command::Close) => {
+            st.popups.pop();
+        }
+        _ => return Handled::NotConsumed,
+    }
+    Handled::CONSUMED
+}
+
+/// What an entry of the report is, to find it again after a sort.
+fn entry_id(e: &Entry) -> (u8, String) {
+    match e {
+        Entry::Key(k) => (0, k.id.clone()),
+        Entry::User(u) => (1, u.id.clone()),
+        Entry::ServiceId(s) => (2, s.id.clone()),
     }
 }
 
@@ -173,16 +263,8 @@ pub(super) fn choose_menu(st: &mut State, index: usize) -> Vec<Effect> {
             };
             let view = info.view;
             if view != st.page.view {
-                st.page.view = view;
-                st.page.rows.clear();
-                st.page.index = RowIndex::default();
-                st.page.visible.clear();
-                st.page.selected = None;
-                st.page.cursor = 0;
-                st.page.offset = 0;
-                st.page.loaded = false;
                 st.info(format!("View: {}", view.label()));
-                return st.load();
+                return switch_view(st, view);
             }
             Vec::new()
         }
@@ -387,6 +469,26 @@ pub(super) fn reveal_key(st: &mut State, key: Key) -> Handled {
 }
 
 pub(super) fn confirm_key(st: &mut State, key: Key) -> Handled {
+    // A rotation's confirmation also chooses what becomes of the old key.
+    if let Some(Popup::Confirm(Confirm {
+        pending: Pending::Rotate { delete_old, .. },
+        danger,
+        ..
+    })) = st.popups.last_mut()
+    {
+        let choose = matches!(
+            st.keymap.lookup(Context::Form, key),
+            Some(Command::Toggle | Command::NextField | Command::PrevField)
+        ) || matches!(
+            key.code,
+            KeyCode::Left | KeyCode::Right | KeyCode::Char('j' | 'k')
+        );
+        if choose && st.keymap.lookup(Context::Confirm, key).is_none() {
+            *delete_old = !*delete_old;
+            *danger = *delete_old;
+            return Handled::CONSUMED;
+        }
+    }
     match st.keymap.lookup(Context::Confirm, key) {
         Some(Command::Confirm) => Handled::from(confirm_yes(st)),
         Some(Command::Close) => {
@@ -434,6 +536,20 @@ pub(super) fn confirm_yes(st: &mut State) -> Vec<Effect> {
         Pending::Restrict { on } => vec![st.run(
             "Saving the account settings",
             Job::SetRestrict { session, on },
+        )],
+        Pending::Rotate {
+            key_id,
+            tag,
+            delete_old,
+            ..
+        } => vec![st.run(
+            "Rotating the API key",
+            Job::Rotate {
+                session,
+                key_id,
+                tag,
+                delete_old,
+            },
         )],
     }
 }
