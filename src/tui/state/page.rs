@@ -92,7 +92,8 @@ impl Page {
         let was = self.selected_row_index();
         let needle = self.search.value().trim().to_lowercase();
         let order = self.index.order(self.sort);
-        let keep = |&&i: &&u32| self.index.matches(i as usize, &self.rows, &needle);
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let keep = |&&i: &&u32| self.index.matches(i as usize, &self.rows, &needle, &finder);
         self.visible = if self.desc {
             order
                 .iter()
@@ -140,7 +141,9 @@ impl Page {
         }
         let was = self.selected_row_index();
         let (rows, index) = (&self.rows, &self.index);
-        self.visible.retain(|&i| index.matches(i, rows, &needle));
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        self.visible
+            .retain(|&i| index.matches(i, rows, &needle, &finder));
         self.reselect_from(was);
     }
 
@@ -272,8 +275,15 @@ impl RowIndex {
         &self.orders[i]
     }
 
-    /// [`crate::service::matches`], on the prepared text.
-    pub(crate) fn matches(&self, i: usize, rows: &[KeyRow], needle_lower: &str) -> bool {
+    /// [`crate::service::matches`], on the prepared text; `finder` searches
+    /// for `needle_lower` (made once per search, not once per row).
+    pub(crate) fn matches(
+        &self,
+        i: usize,
+        rows: &[KeyRow],
+        needle_lower: &str,
+        finder: &memchr::memmem::Finder<'_>,
+    ) -> bool {
         if needle_lower.is_empty() {
             return true;
         }
@@ -287,7 +297,7 @@ impl RowIndex {
         }
         self.haystacks
             .get(i)
-            .is_some_and(|h| h.contains(needle_lower))
+            .is_some_and(|h| finder.find(h.as_bytes()).is_some())
     }
 }
 
