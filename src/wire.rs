@@ -59,6 +59,10 @@ pub struct WireKey {
     /// The creator's email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by_name: Option<String>,
+    /// Where and when the key's value was found (`iamkeys scan`); never
+    /// the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaked: Option<crate::domain::Leak>,
 }
 
 fn user_kind() -> String {
@@ -142,6 +146,7 @@ impl WireKey {
             managed_by: key.managed_by.clone(),
             owner_name: Some(owner.to_string()),
             created_by_name: Some(created_by.to_string()),
+            leaked: key.leak.clone(),
         }
     }
 
@@ -199,7 +204,7 @@ impl WireKey {
             history,
             lookup: None,
             hash: None,
-            leak: None,
+            leak: self.leaked.clone(),
         })
     }
 }
@@ -445,5 +450,104 @@ mod tests {
         assert_eq!(key.kind, KeyKind::ServiceId);
         assert_eq!(key.action_when_leaked, LeakAction::default());
         assert!(k.apikey.is_empty() && k.owner_name.is_none());
+    }
+}
+
+/// What `POST /iamkeys/v1/leaks` did with a key value a scan found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireLeakOutcome {
+    /// `not_in_store`, `not_permitted` or `acted`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// What was done (`marked`, `disabled`, `already_disabled`, `deleted`,
+    /// `locked_marked`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken: Option<String>,
+    /// A locked key's action when leaked, which was not applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_when_leaked: Option<String>,
+}
+
+impl WireLeakOutcome {
+    pub fn of(o: &crate::service::LeakOutcome) -> WireLeakOutcome {
+        use crate::service::{LeakOutcome, Taken};
+        let none = WireLeakOutcome {
+            outcome: String::new(),
+            account_id: None,
+            key_id: None,
+            name: None,
+            owner: None,
+            taken: None,
+            action_when_leaked: None,
+        };
+        match o {
+            LeakOutcome::NotInStore => WireLeakOutcome {
+                outcome: "not_in_store".into(),
+                ..none
+            },
+            LeakOutcome::NotPermitted { account_id } => WireLeakOutcome {
+                outcome: "not_permitted".into(),
+                account_id: Some(account_id.clone()),
+                ..none
+            },
+            LeakOutcome::Acted {
+                key_id,
+                name,
+                owner,
+                account_id,
+                taken,
+            } => WireLeakOutcome {
+                outcome: "acted".into(),
+                account_id: Some(account_id.clone()),
+                key_id: Some(key_id.clone()),
+                name: Some(name.clone()),
+                owner: Some(owner.clone()),
+                taken: Some(taken.id().to_string()),
+                action_when_leaked: match taken {
+                    Taken::LockedMarked(a) => Some(a.label().to_string()),
+                    _ => None,
+                },
+            },
+        }
+    }
+
+    /// The outcome this describes.
+    pub fn to_outcome(&self) -> Result<crate::service::LeakOutcome, String> {
+        use crate::service::{LeakOutcome, Taken};
+        let field = |v: &Option<String>, name: &str| {
+            v.clone()
+                .ok_or_else(|| format!("a leak outcome without {name}"))
+        };
+        Ok(match self.outcome.as_str() {
+            "not_in_store" => LeakOutcome::NotInStore,
+            "not_permitted" => LeakOutcome::NotPermitted {
+                account_id: field(&self.account_id, "account_id")?,
+            },
+            "acted" => LeakOutcome::Acted {
+                key_id: field(&self.key_id, "key_id")?,
+                name: field(&self.name, "name")?,
+                owner: field(&self.owner, "owner")?,
+                account_id: field(&self.account_id, "account_id")?,
+                taken: match field(&self.taken, "taken")?.as_str() {
+                    "marked" => Taken::Marked,
+                    "disabled" => Taken::Disabled,
+                    "already_disabled" => Taken::AlreadyDisabled,
+                    "deleted" => Taken::Deleted,
+                    "locked_marked" => Taken::LockedMarked(
+                        LeakAction::parse(&field(&self.action_when_leaked, "action_when_leaked")?)
+                            .ok_or("an unknown action when leaked")?,
+                    ),
+                    other => return Err(format!("an unknown leak action {other:?}")),
+                },
+            },
+            other => return Err(format!("an unknown leak outcome {other:?}")),
+        })
     }
 }

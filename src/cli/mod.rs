@@ -180,7 +180,14 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
             paths,
             git,
             no_store,
-        } => scan::run(cli, paths, *git, *no_store, params, out),
+        } => {
+            let target = if *no_store {
+                scan::Target::Nothing
+            } else {
+                scan::Target::Local(params)
+            };
+            scan::run(cli, paths, *git, target, out)
+        }
         Command::Seed { file, replace } => {
             let source = app::seed_source(file.as_deref())?;
             // Held until the process exits, like every other command's.
@@ -247,6 +254,20 @@ fn execute(cli: &Cli, command: &Command, out: &mut dyn Write) -> CliResult {
 
 /// A command through the server at `url`: nothing here opens the store.
 fn remote(cli: &Cli, url: &str, command: &Command, out: &mut dyn Write) -> CliResult {
+    if let Command::Scan {
+        paths,
+        git,
+        no_store,
+    } = command
+    {
+        // The files are read here; the keys found are acted on there.
+        let target = if *no_store {
+            scan::Target::Nothing
+        } else {
+            scan::Target::Server(url)
+        };
+        return scan::run(cli, paths, *git, target, out);
+    }
     if let Some(name) = local_only(command) {
         return Err(endpoint_refusal(name));
     }
@@ -277,7 +298,6 @@ fn local_only(command: &Command) -> Option<&'static str> {
         Command::Tour(_) => Some("tour"),
         Command::GenFixture { .. } => Some("gen-fixture"),
         Command::Serve { .. } => Some("serve"),
-        Command::Scan { .. } => Some("scan"),
         _ => None,
     }
 }

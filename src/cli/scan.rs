@@ -10,9 +10,10 @@ use serde_json::json;
 
 use super::{Cli, Output, sign_in_of, write_err};
 use crate::app::{self, AppResult as CliResult, Failure, bad_input, other};
+use crate::client::Client;
 use crate::scan::{self, Place, ScanError};
 use crate::secret::{self, ApiKeySecret, HashParams};
-use crate::service::{LeakOutcome, Service, Session};
+use crate::service::{LeakOutcome, Session};
 use crate::text::inert;
 
 /// The exit code of a scan that found a key value.
@@ -76,31 +77,48 @@ fn size(bytes: u64) -> String {
     }
 }
 
+/// Where `scan` acts on the keys it finds.
+pub(super) enum Target<'a> {
+    /// Nowhere: `--no-store` only reports.
+    Nothing,
+    /// The store on this machine.
+    Local(HashParams),
+    /// The store behind an iamkeys server (`--endpoint`).
+    Server(&'a str),
+}
+
 /// Runs `iamkeys scan`. Signs in first (unless `--no-store`), so a failed
 /// sign-in scans nothing; a bad path changes nothing either.
 pub(super) fn run(
     cli: &Cli,
     paths: &[PathBuf],
     git: bool,
-    no_store: bool,
-    params: HashParams,
+    target: Target<'_>,
     out: &mut dyn Write,
 ) -> CliResult {
     let req = scan::Request { paths, git };
     scan::check(&req).map_err(scan_failure)?;
-    if no_store && (cli.as_email.is_some() || cli.apikey.is_some()) {
+    if matches!(target, Target::Nothing) && (cli.as_email.is_some() || cli.apikey.is_some()) {
         return Err(bad_input(
             "--no-store signs nobody in: leave out --as and --apikey (IAMKEYS_API_KEY), or --no-store",
         ));
     }
-    let signed_in: Option<(std::mem::ManuallyDrop<Service>, Session)> = if no_store {
-        None
-    } else {
-        let dir = app::data_dir(cli.data_dir.as_deref())?;
-        // Skipped teardown, as for every command (see `execute`).
-        let service = std::mem::ManuallyDrop::new(app::open_service(&dir, params)?);
-        let session = app::sign_in(&sign_in_of(cli), &*service)?;
-        Some((service, session))
+    let local;
+    let server;
+    let signed_in: Option<(&dyn Client, Session)> = match target {
+        Target::Nothing => None,
+        Target::Local(params) => {
+            let dir = app::data_dir(cli.data_dir.as_deref())?;
+            // Skipped teardown, as for every command (see `execute`).
+            local = std::mem::ManuallyDrop::new(app::open_service(&dir, params)?);
+            let session = app::sign_in(&sign_in_of(cli), &*local)?;
+            Some((&*local as &dyn Client, session))
+        }
+        Target::Server(url) => {
+            server = app::connect(url)?;
+            let session = app::sign_in(&sign_in_of(cli), &server)?;
+            Some((&server as &dyn Client, session))
+        }
     };
 
     let mut groups: Vec<Group> = Vec::new();
@@ -133,11 +151,11 @@ pub(super) fn run(
             inert(why)
         );
     }
-    if let Some((service, session)) = &signed_in {
+    if let Some((client, session)) = &signed_in {
         for g in &mut groups {
             let labels: Vec<String> = g.places.iter().map(Place::label).collect();
             g.outcome =
-                Some(service.record_leak(session, &g.value, &labels, g.places.len() as u64)?);
+                Some(client.record_leak(session, &g.value, &labels, g.places.len() as u64)?);
         }
     }
     match cli.output {

@@ -182,6 +182,15 @@ pub trait Client: Send + Sync {
     fn delete(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<ApiKey>;
     /// Clears a key's leak mark (after the key was rotated).
     fn clear_leak(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<KeyRow>;
+    /// Acts on a key value a scan found in `places` (`found` in all): see
+    /// [`Service::record_leak`].
+    fn record_leak(
+        &self,
+        s: &Session,
+        value: &crate::secret::ApiKeySecret,
+        places: &[String],
+        found: u64,
+    ) -> Result<crate::service::LeakOutcome>;
 
     /// The account's settings, and why the user may not change them (if so).
     fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)>;
@@ -290,6 +299,15 @@ impl Client for Service {
     }
     fn clear_leak(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<KeyRow> {
         Service::clear_leak(self, s, key_ref, tag)
+    }
+    fn record_leak(
+        &self,
+        s: &Session,
+        value: &crate::secret::ApiKeySecret,
+        places: &[String],
+        found: u64,
+    ) -> Result<crate::service::LeakOutcome> {
+        Service::record_leak(self, s, value, places, found)
     }
     fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)> {
         Service::settings(self, s)

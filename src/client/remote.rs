@@ -538,6 +538,9 @@ fn view(id: &str) -> Option<ViewFilter> {
     ViewFilter::ALL.into_iter().find(|v| v.id() == id)
 }
 
+/// Leak marks need the server's own extensions: IBM's API has none.
+const LEAKS_NEED_EXTENSIONS: &str = "leak marks need an iamkeys server's extensions, which this server does not offer (IBM's API alone has no leak marks)";
+
 impl Client for Remote {
     fn info(&self) -> StoreInfo {
         if let Some(info) = &self.auth().store {
@@ -888,12 +891,37 @@ impl Client for Remote {
         Ok(key)
     }
 
-    fn clear_leak(&self, _s: &Session, _key_ref: &str, _tag: Option<&str>) -> Result<KeyRow> {
-        Err(ServiceError::BadInput(
-            "leak marks are kept by iamkeys scan on the store's own machine: clear one there, \
-             without --endpoint"
-                .into(),
-        ))
+    fn clear_leak(&self, s: &Session, key_ref: &str, tag: Option<&str>) -> Result<KeyRow> {
+        if self.ibm() {
+            return Err(ServiceError::BadInput(LEAKS_NEED_EXTENSIONS.into()));
+        }
+        let key = self.resolve(s, key_ref)?;
+        let url = self.url(&["iamkeys", "v1", "keys", &key.id, "leak"], &[]);
+        let headers: Vec<(&str, &str)> = tag.map(|t| ("If-Match", t)).into_iter().collect();
+        let a = self.call(Some(s), &Method::DELETE, &url, &headers, None)?;
+        let w: WireKey = self.json(&a)?;
+        self.row(w)
+    }
+
+    fn record_leak(
+        &self,
+        s: &Session,
+        value: &crate::secret::ApiKeySecret,
+        places: &[String],
+        found: u64,
+    ) -> Result<crate::service::LeakOutcome> {
+        if self.ibm() {
+            return Err(ServiceError::BadInput(LEAKS_NEED_EXTENSIONS.into()));
+        }
+        let url = self.url(&["iamkeys", "v1", "leaks"], &[]);
+        let body = serde_json::json!({
+            "apikey": value.expose(),
+            "places": places,
+            "found": found,
+        });
+        let a = self.call(Some(s), &Method::POST, &url, &[], Some(&body))?;
+        let w: crate::wire::WireLeakOutcome = self.json(&a)?;
+        w.to_outcome().map_err(|e| self.unexpected(e))
     }
 
     fn settings(&self, s: &Session) -> Result<(AccountSettings, Option<Denied>)> {

@@ -36,6 +36,11 @@ pub fn routes() -> Router<Shared> {
         .route("/iamkeys/v1/check", post(check))
         .route("/iamkeys/v1/keys/{key_ref}/rotate", post(rotate))
         .route(
+            "/iamkeys/v1/keys/{key_ref}/leak",
+            axum::routing::delete(clear_leak),
+        )
+        .route("/iamkeys/v1/leaks", post(leak_found))
+        .route(
             "/iamkeys/v1/account/housekeeping",
             axum::routing::put(housekeeping),
         )
@@ -76,6 +81,52 @@ async fn rotate(
         })),
     )
         .into_response())
+}
+
+/// A key value `iamkeys scan` found, and where (never logged).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeakFound {
+    apikey: String,
+    #[serde(default)]
+    places: Vec<String>,
+    #[serde(default)]
+    found: u64,
+}
+
+/// Acts on a key value a scan found (`Service::record_leak`): the answer
+/// is what was done, in `crate::wire::WireLeakOutcome`'s shape.
+async fn leak_found(
+    State(st): State<Shared>,
+    caller: Caller,
+    raw: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let body: LeakFound = super::apikeys::json_body(&raw)?;
+    let value = crate::secret::parse(&body.apikey)
+        .map_err(|_| ApiError::bad_request("apikey is not an API key value"))?;
+    let places: Vec<String> = body
+        .places
+        .into_iter()
+        .take(crate::domain::MAX_LEAK_PLACES)
+        .collect();
+    let found = body.found.max(places.len() as u64);
+    let s = caller.session;
+    let outcome = blocking(&st, move |svc| svc.record_leak(&s, &value, &places, found)).await?;
+    Ok(axum::Json(crate::wire::WireLeakOutcome::of(&outcome)).into_response())
+}
+
+/// Clears a key's leak mark (owner or Administrator), with `If-Match`.
+async fn clear_leak(
+    State(st): State<Shared>,
+    caller: Caller,
+    Path(key_ref): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let tag = super::http::if_match(&headers)?.flatten();
+    let s = caller.session;
+    let row = blocking(&st, move |svc| svc.clear_leak(&s, &key_ref, tag.as_deref())).await?;
+    let w = wire_row(&row, true);
+    Ok(with_etag(StatusCode::OK, &w.entity_tag.clone(), w))
 }
 
 #[derive(serde::Deserialize)]

@@ -359,3 +359,98 @@ fn the_console_reports_and_rotates_through_a_server() {
     sorted.sort();
     assert_eq!(sorted, [false, true], "{v}");
 }
+
+/// `scan --endpoint`: the files are read here and each value found is
+/// acted on in the server's store, as locally (the key marked, its action
+/// when leaked applied, where it was found recorded, never the value);
+/// the mark shows through the server and is cleared through it.
+#[test]
+fn scan_and_clearing_a_leak_act_through_a_server() {
+    let (tmp, data) = seeded_demo();
+    let server = Server::start(&data);
+    let url = server.url.as_str();
+    // ada-laptop's value is public: it is in the demo fixture.
+    let demo = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo.yaml"),
+    )
+    .unwrap();
+    let value = demo
+        .split("name: ada-laptop")
+        .nth(1)
+        .and_then(|rest| rest.lines().find_map(|l| l.trim().strip_prefix("apikey: ")))
+        .unwrap()
+        .to_string();
+    let tree = tmp.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    std::fs::write(tree.join("notes.txt"), format!("token = {value}\n")).unwrap();
+    let ada = ["--endpoint", url, "--as", "ada@acme.example"];
+    let out = bin()
+        .args(ada)
+        .args(["scan", tree.to_str().unwrap(), "--output", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(5), "{stdout}{stderr}");
+    assert!(!stdout.contains(&value) && !stderr.contains(&value));
+    let found: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let f = &found["findings"][0];
+    assert_eq!(f["name"], "ada-laptop");
+    assert_eq!(f["action"], "disabled");
+    assert_eq!(f["in_store"], true);
+    // Through the server: marked where it was found, and disabled.
+    let details = |args: &[&str]| -> serde_json::Value {
+        let out = bin().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let mut key_args = ada.to_vec();
+    key_args.extend(["api-key", "ada-laptop", "--output", "json"]);
+    let key = details(&key_args);
+    assert_eq!(key["disabled"], true);
+    let places = key["leaked"]["places"].to_string();
+    assert!(places.contains("notes.txt:1"), "{key}");
+    // Cleared through the server, by the owner.
+    let out = bin()
+        .args(ada)
+        .args(["api-key-clear-leak", "ada-laptop"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(details(&key_args).get("leaked").is_none());
+    // A member may not clear a mark through the server either.
+    let out = bin()
+        .args(["--endpoint", url, "--as", "katherine@acme.example"])
+        .args(["scan", tree.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("not acted on"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    drop(server);
+    // The server's store checks clean, and its log never held the value.
+    let check = iamkeys(&data).arg("check").output().unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert!(
+        !std::fs::read_to_string(data.join("iamkeys.log"))
+            .unwrap()
+            .contains(&value)
+    );
+}
