@@ -247,6 +247,11 @@ pub mod optional {
         }
     }
 
+    /// A required instant, as [`deserialize`] reads an optional one.
+    pub fn deserialize_required<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        d.deserialize_str(Strict(super::parse))
+    }
+
     /// An instant (activity, creation): up to [`super::LATEST`].
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
         d.deserialize_option(OptionOf(super::parse))

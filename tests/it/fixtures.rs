@@ -152,7 +152,38 @@ fn cases() -> Vec<Case> {
         says,
     };
     use Where::*;
+    let leak = |l: &str| {
+        vary(
+            b,
+            "        action_when_leaked: disable\n",
+            &format!("        action_when_leaked: disable\n        leaked: {l}\n"),
+        )
+    };
     vec![
+        c(
+            "a leak with no place",
+            leak("{ at: 2026-11-01T00:00:00Z, places: [] }"),
+            Item("accounts[0].api_keys[0].leaked.places"),
+            "1 to 20 places",
+        ),
+        c(
+            "a leak found by a non-member",
+            leak("{ at: 2026-11-01T00:00:00Z, by: loner@base.test, places: [a.txt:1] }"),
+            Item("accounts[0].api_keys[0].leaked.by"),
+            "not a member",
+        ),
+        c(
+            "a leak's place holding a key value",
+            leak(&format!("{{ at: 2026-11-01T00:00:00Z, places: [\"{DEV_KEY}:1\"] }}")),
+            Item("accounts[0].api_keys[0].leaked.places[0]"),
+            "API key value",
+        ),
+        c(
+            "a leak without a time",
+            leak("{ places: [a.txt:1] }"),
+            Parsed("accounts[0].api_keys[0].leaked", "        leaked:", 17),
+            "missing field `at`",
+        ),
         c(
             "unknown field",
             vary(b, "    name: Base Co\n", "    name: Base Co\n    colour: blue\n"),
@@ -849,6 +880,45 @@ fn the_demo_loads() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo.yaml"))
             .unwrap();
     assert_eq!(on_disk, fixture::DEMO);
+}
+
+/// A fixture may mark a key leaked, as `iamkeys scan` would: the demo
+/// shows one, with where and when, to the Admin and in the search.
+#[test]
+fn the_demo_shows_a_key_found_leaked() {
+    let (_tmp, dir) = crate::common::seeded_demo();
+    let out = crate::common::iamkeys(&dir)
+        .args([
+            "--as",
+            "margaret@globex.example",
+            "api-key",
+            "edsger-experiments",
+        ])
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["leaked"]["at"], "2026-11-20T08:15:00Z", "{v}");
+    assert_eq!(v["leaked"]["places"][0], "research-portal/.env:3", "{v}");
+    let out = crate::common::iamkeys(&dir)
+        .args([
+            "--as",
+            "margaret@globex.example",
+            "api-keys",
+            "--view",
+            "users",
+        ])
+        .args(["--search", "is:leaked"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("edsger-experiments"), "{text}");
+    assert!(!text.contains("margaret-admin"), "{text}");
 }
 
 #[test]

@@ -237,6 +237,7 @@ fn key_with(name: String, description: String) -> FixtureKey {
         last_authn: None,
         authn_count: None,
         apikey: None,
+        leaked: None,
     }
 }
 
