@@ -15,6 +15,36 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// A file of YAML (a fixture, a tour) that cannot be used: the file, the
+/// line and column when known, the item, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        f.write_str(": ")?;
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FileError {}
+
 /// Parses `text` into `T`, naming the item, line and column of any error.
 /// The text is first held to [`check_limits`].
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {

@@ -236,6 +236,25 @@ fn draw_report(frame: &mut Frame, area: Rect, st: &State, r: &Report) {
         if data.keys.is_empty() {
             lines.push(none());
         }
+        // Opens the users' (1) and service IDs' (2) sections up to `upto`,
+        // each with its heading, and "none" when it is empty.
+        let open_sections = |lines: &mut Vec<Line>, section: &mut usize, upto: usize| {
+            while *section < upto {
+                *section += 1;
+                lines.push(Line::raw(""));
+                let (what, n) = if *section == 1 {
+                    ("Users", data.users.len())
+                } else {
+                    ("Service IDs", data.service_ids.len())
+                };
+                lines.push(heading(format!(
+                    "{what} none of whose keys is active ({n})"
+                )));
+                if n == 0 {
+                    lines.push(none());
+                }
+            }
+        };
         let mut section = 0;
         for e in &entries {
             let (row, this) = match e {
@@ -254,21 +273,7 @@ fn draw_report(frame: &mut Frame, area: Rect, st: &State, r: &Report) {
                     2,
                 ),
             };
-            while section < this {
-                section += 1;
-                lines.push(Line::raw(""));
-                let (what, n) = if section == 1 {
-                    ("Users", data.users.len())
-                } else {
-                    ("Service IDs", data.service_ids.len())
-                };
-                lines.push(heading(format!(
-                    "{what} none of whose keys is active ({n})"
-                )));
-                if n == 0 {
-                    lines.push(none());
-                }
-            }
+            open_sections(&mut lines, &mut section, this);
             at.push(lines.len());
             let style = if at.len() - 1 == r.cursor {
                 t.selected
@@ -277,21 +282,7 @@ fn draw_report(frame: &mut Frame, area: Rect, st: &State, r: &Report) {
             };
             lines.push(Line::styled(pad(&row, w), style));
         }
-        while section < 2 {
-            section += 1;
-            lines.push(Line::raw(""));
-            let (what, n) = if section == 1 {
-                ("Users", data.users.len())
-            } else {
-                ("Service IDs", data.service_ids.len())
-            };
-            lines.push(heading(format!(
-                "{what} none of whose keys is active ({n})"
-            )));
-            if n == 0 {
-                lines.push(none());
-            }
-        }
+        open_sections(&mut lines, &mut section, 2);
     }
     let body_h = report_rows(area) as usize;
     let cursor_row = at.get(r.cursor).copied().unwrap_or(0);

@@ -435,33 +435,7 @@ impl TryFrom<RawExpect> for Expect {
 }
 
 /// A tour that cannot be read: where, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TourError {
-    pub file: String,
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    pub path: String,
-    pub message: String,
-}
-
-impl fmt::Display for TourError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(col) = self.column {
-                write!(f, ":{col}")?;
-            }
-        }
-        f.write_str(": ")?;
-        if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for TourError {}
+pub type TourError = crate::yaml::FileError;
 
 /// Reads a tour from YAML text; `file` names it in errors.
 pub fn parse(text: &str, file: &str) -> Result<Tour, TourError> {
