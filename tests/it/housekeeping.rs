@@ -504,3 +504,67 @@ fn rotate_on_the_command_line_shows_the_value_once_in_json() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `serve` removes expired keys periodically, not only when it starts: a
+/// key ten days past its expiry outlives the start (the retention is 30
+/// days), and once an Administrator lowers the retention to one day through
+/// the server, the next periodic sweep (every second here) removes it, and
+/// never the locked one.
+#[test]
+fn serve_removes_keys_that_fall_due_while_it_runs() {
+    use crate::server_common::{Server, seed_text};
+    let ten_days_ago = Timestamp::now() - jiff::SignedDuration::from_hours(24 * 10);
+    let at = ten_days_ago.strftime("%Y-%m-%dT%H:%M:%SZ");
+    let fixture = format!(
+        r#"version: 1
+demo: true
+users:
+  - {{ email: olga@h.example, name: Olga Owner }}
+accounts:
+  - id: house
+    name: House
+    owner: olga@h.example
+    settings: {{ expired_key_retention_days: 30 }}
+    api_keys:
+      - {{ name: ten-days-gone, owner: olga@h.example, created_at: 2025-01-01T00:00:00Z, expires_at: {at} }}
+      - {{ name: ten-days-gone-locked, owner: olga@h.example, created_at: 2025-01-01T00:00:00Z, expires_at: {at}, locked: true }}
+      - {{ name: olga-cli, owner: olga@h.example, created_at: 2025-01-01T00:00:00Z }}
+"#
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    seed_text(&dir, &fixture);
+    let server = Server::start_with(&dir, &[("IAMKEYS_SERVE_SWEEP_SECS", "1")]);
+    let olga = server.client().as_persona("olga@h.example");
+    let names = || {
+        let mut n: Vec<String> = olga
+            .all_my_keys()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    // Several periods pass with the retention unchanged: the key stays.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(
+        names(),
+        ["olga-cli", "ten-days-gone", "ten-days-gone-locked"]
+    );
+    let changed = olga.call(
+        "PUT",
+        "/iamkeys/v1/account/housekeeping",
+        &[],
+        Some(&serde_json::json!({ "expired_key_retention_days": 1 })),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    crate::common::wait_until(
+        "the periodic sweep removes the key past its retention",
+        std::time::Duration::from_secs(10),
+        || !names().contains(&"ten-days-gone".to_string()),
+    );
+    assert_eq!(names(), ["olga-cli", "ten-days-gone-locked"]);
+    assert!(server.stop().success());
+    let log = std::fs::read_to_string(dir.join("iamkeys.log")).unwrap();
+    assert!(log.contains("expired API key removed"), "logged");
+}
