@@ -56,6 +56,9 @@ impl SignIn {
 #[derive(Debug)]
 pub struct Reveal {
     pub created: Created,
+    /// `Some(deleted)` when the key replaces one by rotation: whether the
+    /// old key was deleted (else disabled).
+    pub rotated: Option<bool>,
     pub shown: bool,
     pub copied: bool,
     pub downloaded: Option<PathBuf>,

@@ -278,6 +278,12 @@ fn rotate_from_the_actions_menu_reveals_the_new_key_and_disables_the_old() {
         }
     ));
     c.press("y");
+    let screen = c.screen(120, 40);
+    assert!(
+        screen.contains("API key successfully rotated")
+            && screen.contains("It replaces the old key, which is now disabled."),
+        "{screen}"
+    );
     let Some(Popup::Reveal(rv)) = c.st.popups.last() else {
         panic!("the new key is revealed, status: {}", c.status());
     };
@@ -321,6 +327,11 @@ fn rotate_can_delete_the_old_key_instead() {
     assert!(screen.contains("◉ Delete the old key"), "{screen}");
     c.press("enter");
     assert!(matches!(c.st.popups.last(), Some(Popup::Reveal(_))));
+    let screen = c.screen(120, 40);
+    assert!(
+        screen.contains("It replaces the old key, which is now deleted."),
+        "{screen}"
+    );
     assert_eq!(
         c.status(),
         "Rotated the API key \"olga-cli\": the old key is deleted"

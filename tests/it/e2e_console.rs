@@ -625,7 +625,8 @@ fn the_inactive_report_and_rotation_in_a_real_terminal() {
     c.wait_all(&["Rotate the API key \"olga-cli\"?", "◉ Disable the old key"]);
     c.keys("y");
     c.wait_all(&[
-        "API key successfully created",
+        "API key successfully rotated",
+        "It replaces the old key, which is now disabled.",
         "Rotated the API key \"olga-cli\": the old key is disabled",
     ]);
     c.keys("w");

@@ -327,7 +327,7 @@ fn the_console_reports_and_rotates_through_a_server() {
     ada.wait_for("Rotate the API key \"ada-laptop\"?");
     ada.keys("y");
     ada.wait_all(&[
-        "API key successfully created",
+        "API key successfully rotated",
         "Rotated the API key \"ada-laptop\": the old key is disabled",
     ]);
     ada.keys("c");

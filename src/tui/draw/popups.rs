@@ -703,7 +703,12 @@ fn draw_reveal(frame: &mut Frame, area: Rect, st: &State, rv: &Reveal, look: Loo
     let t = &st.theme;
     let r = popup_area(area, 78, 13);
     frame.render_widget(Clear, r);
-    let b = block(t, title(t, "API key successfully created"), true).border_style(t.status_ok);
+    let heading = if rv.rotated.is_some() {
+        "API key successfully rotated"
+    } else {
+        "API key successfully created"
+    };
+    let b = block(t, title(t, heading), true).border_style(t.status_ok);
     let inner = b.inner(r).inner(Margin::new(1, 0));
     frame.render_widget(b, r);
     let value = rv.created.secret.expose();
@@ -732,7 +737,16 @@ fn draw_reveal(frame: &mut Frame, area: Rect, st: &State, rv: &Reveal, look: Loo
             Span::styled("ID       ", t.label),
             Span::styled(rv.created.row.key.id.clone(), t.muted),
         ]),
-        Line::raw(""),
+        match rv.rotated {
+            Some(deleted) => Line::styled(
+                format!(
+                    "         It replaces the old key, which is now {}.",
+                    if deleted { "deleted" } else { "disabled" }
+                ),
+                t.muted,
+            ),
+            None => Line::raw(""),
+        },
         Line::from(vec![Span::styled("API key  ", t.label), shown]),
         note,
         Line::styled(

@@ -53,6 +53,7 @@ pub(super) fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
                 ));
                 st.popups.push(Popup::Reveal(Box::new(Reveal {
                     created,
+                    rotated: None,
                     shown: false,
                     copied: false,
                     downloaded: None,
@@ -183,6 +184,7 @@ pub(super) fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
                 ));
                 st.popups.push(Popup::Reveal(Box::new(Reveal {
                     created,
+                    rotated: Some(deleted),
                     shown: false,
                     copied: false,
                     downloaded: None,
