@@ -104,7 +104,7 @@ pub fn ensure_demo(dir: &DataDir, params: HashParams) -> AppResult<bool> {
 
 /// A fixture to seed from, and its name for the store's records.
 pub struct SeedSource {
-    fixture: fixture::Fixture,
+    fixture: fixture::Loaded,
     name: String,
 }
 
@@ -117,7 +117,8 @@ pub fn seed_source(file: Option<&Path>) -> AppResult<SeedSource> {
             name: f.display().to_string(),
         },
         None => SeedSource {
-            fixture: fixture::demo(),
+            fixture: fixture::read(fixture::DEMO.to_string(), fixture::DEMO_NAME)
+                .expect("the built-in demo fixture is valid"),
             name: fixture::DEMO_NAME.to_string(),
         },
     })
@@ -157,9 +158,15 @@ pub fn seed_into(
             lock.dir().display()
         )));
     }
-    let fx = &source.fixture;
-    let (seed, bootstraps) = fixture::to_seed(fx, params, now());
-    let damaged_kept = backend().create(lock, &seed, fx.demo, &source.name, replace)?;
+    // Each key is packed as it is made: the seed's keys are never all held
+    // as keys, nor the fixture's once it is seeded.
+    let SeedSource { fixture: fx, name } = source;
+    let demo = fx.demo();
+    let mut keys = crate::store::PackedKeys::default();
+    let (seed, bootstraps) =
+        fixture::to_seed_with(&fx.fixture, &fx, params, now(), &mut |k| keys.push(&k));
+    drop(fx);
+    let damaged_kept = backend().create_packed(lock, &seed, keys, demo, &name, replace)?;
     Ok(Seeded {
         bootstraps,
         damaged_kept,

@@ -83,6 +83,259 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     })
 }
 
+/// Parses one item of a sequence split out by [`split`] (the text of a
+/// one-item block sequence) into `T`; `None` if it does not parse, in which
+/// case the caller reads the whole document instead, for its error.
+pub fn from_item<T: DeserializeOwned>(item: &str) -> Option<T> {
+    let mut one: Vec<T> = serde_yaml::from_str(item).ok()?;
+    if one.len() == 1 { one.pop() } else { None }
+}
+
+/// Parses the skeleton of a document taken apart by [`split`] into `T`;
+/// `None` if it does not parse (as [`from_item`]).
+pub fn from_skeleton<T: DeserializeOwned>(skeleton: &str) -> Option<T> {
+    serde_yaml::from_str(skeleton).ok()
+}
+
+/// Which block sequences [`split`] takes apart: keys of the top-level
+/// mapping, each with the keys of its items' mappings whose sequences are
+/// taken apart too.
+pub type SplitPlan = [(&'static str, &'static [&'static str])];
+
+/// A document taken apart by [`split`].
+#[derive(Debug)]
+pub struct Split<'a> {
+    /// The document with each sequence taken apart written `[]`.
+    pub skeleton: String,
+    /// The items of each top-level sequence taken apart, by key.
+    pub seqs: Vec<(&'static str, Vec<SplitItem<'a>>)>,
+}
+
+/// One item of a sequence taken apart: its text, a one-item block sequence
+/// for [`from_item`] with its own sequences taken apart written `[]`, and
+/// the items of those (each for [`from_item`]), by key.
+#[derive(Debug)]
+pub struct SplitItem<'a> {
+    pub text: std::borrow::Cow<'a, str>,
+    pub seqs: Vec<(&'static str, Vec<&'a str>)>,
+}
+
+/// Takes a document apart so that a large one is read one sequence item
+/// at a time, instead of all its parser events at once: the block
+/// sequences `plan` names become `[]` in a skeleton, and each of their
+/// items is cut out as its own text. Parsing the skeleton and each item
+/// (with [`from_item`]) and putting the items back gives the value that
+/// parsing the whole document gives, whenever all those parses succeed.
+///
+/// It only cuts where the cut is sure to fall between items: every line
+/// break a `\n`, no tabs, no document markers or directives, no quoted
+/// scalar or flow collection going on over a line, and each sequence a
+/// plain block sequence (`key:` alone on its line, then `- ` items). Any
+/// other document gives `None`, and is read whole. So does a document
+/// [`check_limits`] refuses. When a part does not parse, the caller reads
+/// the whole document, for the error with its line and column.
+pub fn split<'a>(text: &'a str, plan: &SplitPlan) -> Option<Split<'a>> {
+    if u32::try_from(text.len()).is_err()
+        || text.contains(['\r', '\t', '\u{85}', '\u{2028}', '\u{2029}'])
+    {
+        return None;
+    }
+    let mut toks: Vec<(usize, usize)> = Vec::new();
+    let mut unsure = false;
+    scan(text, &mut |offset, start| match start {
+        LineStart::Token(col) => toks.push((offset, col)),
+        LineStart::Unsure => unsure = true,
+        LineStart::Blank | LineStart::Scalar => {}
+    })
+    .ok()?;
+    let cut = Cutter { text, toks: &toks };
+    if unsure
+        || toks.iter().any(|&(offset, col)| {
+            let b = &text.as_bytes()[offset..];
+            col == 0 && (b.starts_with(b"%") || document_marker(b))
+        })
+    {
+        return None;
+    }
+    let mut skeleton = Patched::new(text);
+    let mut seqs = Vec::new();
+    for t in 0..toks.len() {
+        if toks[t].1 != 0 {
+            continue;
+        }
+        let Some(&(key, inner)) = plan.iter().find(|(key, _)| cut.is_key(t, key)) else {
+            continue;
+        };
+        let Some(items) = cut.items(t, toks.len())? else {
+            continue;
+        };
+        skeleton.cut(&cut, t, &items);
+        let mut list = Vec::with_capacity(items.starts.len());
+        for (i, &start) in items.starts.iter().enumerate() {
+            let end = items.starts.get(i + 1).copied().unwrap_or(items.end);
+            list.push(cut.item(start, end, inner)?);
+        }
+        seqs.push((key, list));
+    }
+    Some(Split {
+        skeleton: skeleton.finish(),
+        seqs,
+    })
+}
+
+/// The token lines of a document (byte offset, column), for [`split`].
+struct Cutter<'a, 't> {
+    text: &'a str,
+    toks: &'t [(usize, usize)],
+}
+
+/// The items of a block sequence: the token line each starts on, and the
+/// token line after the sequence (or the end of the scope).
+struct Items {
+    starts: Vec<usize>,
+    end: usize,
+}
+
+impl<'a> Cutter<'a, '_> {
+    /// Where token line `t` starts, or the end of the text.
+    fn offset(&self, t: usize) -> usize {
+        self.toks
+            .get(t)
+            .map_or(self.text.len(), |&(offset, _)| offset)
+    }
+
+    /// The text of token line `t` from its token on.
+    fn line(&self, t: usize) -> &'a str {
+        let (offset, col) = self.toks[t];
+        let rest = &self.text[offset + col..];
+        &rest[..rest.find('\n').unwrap_or(rest.len())]
+    }
+
+    /// Whether token line `t` is `key:` alone.
+    fn is_key(&self, t: usize, key: &str) -> bool {
+        self.line(t)
+            .trim_end_matches(' ')
+            .strip_prefix(key)
+            .is_some_and(|rest| rest == ":")
+    }
+
+    /// Whether token line `t` starts a block sequence item (`- `, or `-` alone).
+    fn is_entry(&self, t: usize) -> bool {
+        let l = self.line(t).as_bytes();
+        l.first() == Some(&b'-') && matches!(l.get(1), None | Some(b' '))
+    }
+
+    /// The items of the block sequence that is the value of the `key:` on
+    /// token line `t`, looked for before token line `scope`: `Some(None)` if
+    /// the value is not a block sequence (left whole), `None` if the lines
+    /// do not fall as a block sequence's should (the document is read whole).
+    fn items(&self, t: usize, scope: usize) -> Option<Option<Items>> {
+        let k = self.toks[t].1;
+        let first = t + 1;
+        if first >= scope || self.toks[first].1 < k || !self.is_entry(first) {
+            return Some(None);
+        }
+        let c = self.toks[first].1;
+        let mut starts = vec![first];
+        let mut u = first + 1;
+        while u < scope {
+            let col = self.toks[u].1;
+            if col == c && self.is_entry(u) {
+                starts.push(u);
+            } else if col <= c {
+                break;
+            }
+            u += 1;
+        }
+        // What ends the sequence must close it: a key of this mapping or
+        // of one around it, never a line between the two indentations.
+        if u < scope && self.toks[u].1 > k {
+            return None;
+        }
+        Some(Some(Items { starts, end: u }))
+    }
+
+    /// The item from token line `start` to before `end`, with the
+    /// sequences under the keys `inner` of its mapping cut out.
+    fn item(&self, start: usize, end: usize, inner: &[&'static str]) -> Option<SplitItem<'a>> {
+        let whole = &self.text[self.offset(start)..self.offset(end)];
+        let mut seqs = Vec::new();
+        if inner.is_empty() {
+            return Some(SplitItem {
+                text: std::borrow::Cow::Borrowed(whole),
+                seqs,
+            });
+        }
+        // The item's mapping starts after `- ` on its first line.
+        let after_dash = &self.line(start)[1..];
+        let m =
+            self.toks[start].1 + 1 + after_dash.len() - after_dash.trim_start_matches(' ').len();
+        let mut patched = Patched::new(self.text);
+        patched.from = self.offset(start);
+        for u in start + 1..end {
+            if self.toks[u].1 != m {
+                continue;
+            }
+            let Some(&key) = inner.iter().find(|key| self.is_key(u, key)) else {
+                continue;
+            };
+            let Some(items) = self.items(u, end)? else {
+                continue;
+            };
+            patched.cut(self, u, &items);
+            let list = (0..items.starts.len())
+                .map(|i| {
+                    let to = items.starts.get(i + 1).copied().unwrap_or(items.end);
+                    &self.text[self.offset(items.starts[i])..self.offset(to)]
+                })
+                .collect();
+            seqs.push((key, list));
+        }
+        let text = if seqs.is_empty() {
+            std::borrow::Cow::Borrowed(whole)
+        } else {
+            patched.to = self.offset(end);
+            std::borrow::Cow::Owned(patched.finish())
+        };
+        Some(SplitItem { text, seqs })
+    }
+}
+
+/// A copy of part of a text (`from..to`) with sequences cut out.
+struct Patched<'a> {
+    text: &'a str,
+    from: usize,
+    to: usize,
+    out: String,
+}
+
+impl<'a> Patched<'a> {
+    fn new(text: &'a str) -> Self {
+        Patched {
+            text,
+            from: 0,
+            to: text.len(),
+            out: String::new(),
+        }
+    }
+
+    /// Writes the sequence under the `key:` on token line `t` as `[]`,
+    /// leaving out its items.
+    fn cut(&mut self, cut: &Cutter<'_, '_>, t: usize, items: &Items) {
+        let colon = cut.offset(t) + cut.toks[t].1 + cut.line(t).trim_end_matches(' ').len();
+        self.out.push_str(&self.text[self.from..colon]);
+        self.out.push_str(" []");
+        self.out
+            .push_str(&self.text[colon..cut.offset(items.starts[0])]);
+        self.from = cut.offset(items.end);
+    }
+
+    fn finish(mut self) -> String {
+        self.out.push_str(&self.text[self.from..self.to]);
+        self.out
+    }
+}
+
 /// Writes `value` as YAML to `out`, for documents too large to build as one string.
 pub fn to_writer<T: Serialize, W: std::io::Write>(out: W, value: &T) -> Result<(), String> {
     serde_yaml::to_writer(out, value).map_err(|e| e.to_string())
@@ -201,6 +454,26 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 /// and block scalars, indentation) so text inside a scalar or a comment is
 /// never mistaken for an anchor, and never hides one.
 pub fn check_limits(text: &str) -> Result<(), YamlError> {
+    scan(text, &mut |_, _| {})
+}
+
+/// How a line starts, as the scan reads it (see [`scan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineStart {
+    /// Blank, or only a comment.
+    Blank,
+    /// More of a plain or block scalar begun above.
+    Scalar,
+    /// Inside a quoted scalar or a flow collection begun above, or after a
+    /// tab or a byte order mark: lines the splitting of [`split`] leaves alone.
+    Unsure,
+    /// A token, after this many spaces.
+    Token(usize),
+}
+
+/// [`check_limits`], telling `observe` how each line starts (its byte
+/// offset in `text`, and how).
+fn scan(text: &str, observe: &mut dyn FnMut(usize, LineStart)) -> Result<(), YamlError> {
     if text.len() > MAX_BYTES {
         return Err(YamlError {
             path: String::new(),
@@ -226,6 +499,7 @@ pub fn check_limits(text: &str) -> Result<(), YamlError> {
         let spaces = b.iter().take_while(|&&c| c == b' ').count();
         let mut i = 0;
         let mut col = 0;
+        let offset = line.as_ptr() as usize - text.as_ptr() as usize;
         match &mut mode {
             Mode::Block {
                 indent,
@@ -236,10 +510,12 @@ pub fn check_limits(text: &str) -> Result<(), YamlError> {
                     if indent.is_none() {
                         *blank = (*blank).max(spaces);
                     }
+                    observe(offset, LineStart::Blank);
                     continue;
                 }
                 let want = *indent.get_or_insert((*blank).max(*least).max(spaces));
                 if spaces >= want {
+                    observe(offset, LineStart::Scalar);
                     continue;
                 }
                 mode = Mode::Tokens;
@@ -247,6 +523,7 @@ pub fn check_limits(text: &str) -> Result<(), YamlError> {
             Mode::Plain => {
                 let first = b.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
                 if first == b.len() {
+                    observe(offset, LineStart::Blank);
                     continue;
                 }
                 let inside = indents.last().map_or(0, |&c| c + 1);
@@ -257,6 +534,19 @@ pub fn check_limits(text: &str) -> Result<(), YamlError> {
             }
             Mode::Tokens | Mode::Quoted(_) => {}
         }
+        observe(
+            offset,
+            match mode {
+                Mode::Quoted(_) => LineStart::Unsure,
+                _ if flow > 0 => LineStart::Unsure,
+                Mode::Plain => LineStart::Scalar,
+                _ => match b.get(spaces) {
+                    None | Some(b'#') => LineStart::Blank,
+                    Some(b'\t' | 0xEF) => LineStart::Unsure,
+                    Some(_) => LineStart::Token(spaces),
+                },
+            },
+        );
         if flow == 0 {
             key_allowed = true;
         }

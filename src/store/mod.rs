@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use crate::domain::{Account, ApiKey, KeyKind, Membership, ServiceId, User};
 
 pub use lock::{DAMAGED_PREFIX, DirLock, LOCK_FILE, STORE_DIR};
-pub use sled_store::SledStore;
+pub use sled_store::{PackedKeys, SledStore};
 
 /// The schema this build writes and reads. An older store is migrated when
 /// it is opened (see [`record`]).
@@ -223,6 +223,17 @@ pub trait Backend: Send + Sync {
         source: &str,
         replace: bool,
     ) -> Result<Option<PathBuf>>;
+    /// [`create`](Self::create) for a seed whose keys are `keys` (its own
+    /// `keys` are not written), handed over packed.
+    fn create_packed(
+        &self,
+        lock: &DirLock,
+        seed: &Seed,
+        keys: PackedKeys,
+        demo: bool,
+        source: &str,
+        replace: bool,
+    ) -> Result<Option<PathBuf>>;
     /// Opens the store of the data directory `lock` holds, for as long as
     /// the returned storage lives.
     fn open(&self, lock: std::sync::Arc<DirLock>) -> Result<Box<dyn Storage>>;
@@ -245,6 +256,18 @@ impl Backend for Local {
         replace: bool,
     ) -> Result<Option<PathBuf>> {
         SledStore::create_locked(lock, seed, demo, source, replace)
+    }
+
+    fn create_packed(
+        &self,
+        lock: &DirLock,
+        seed: &Seed,
+        keys: PackedKeys,
+        demo: bool,
+        source: &str,
+        replace: bool,
+    ) -> Result<Option<PathBuf>> {
+        SledStore::create_packed(lock, seed, keys, demo, source, replace)
     }
 
     fn open(&self, lock: std::sync::Arc<DirLock>) -> Result<Box<dyn Storage>> {

@@ -543,3 +543,31 @@ fn expires_at_on_the_command_line_is_strict_and_a_refusal_creates_nothing() {
         "{v}"
     );
 }
+
+/// Seeding holds a fixture's text and a few hundred bytes per key, never
+/// all of its parser events nor every key at once: 100,000 generated keys
+/// seed within 2 KiB of peak memory per key, all told (reading the whole
+/// document's events and then every key took about 2.7 KiB per key).
+#[test]
+fn seeding_a_large_fixture_holds_little_per_key() {
+    const KEYS: i64 = 100_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("large.yaml");
+    let made = common::bin()
+        .args(["gen-fixture", "--keys", &KEYS.to_string(), "-o"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let data = tmp.path().join("data");
+    let mut cmd = iamkeys(&data);
+    cmd.arg("seed").arg(&file);
+    let run = measured(cmd, Duration::from_secs(600) * common::slack());
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.peak_kib < KEYS * 2,
+        "seeding {KEYS} keys peaked at {} KiB ({} bytes per key; the bound is 2048)",
+        run.peak_kib,
+        run.peak_kib * 1024 / KEYS
+    );
+}

@@ -17,6 +17,7 @@ mod console_snapshots;
 mod console_update;
 mod crash;
 mod e2e_console;
+mod fixture_pieces;
 mod fixtures;
 mod hostile_input;
 mod housekeeping;

@@ -144,6 +144,87 @@ impl Placed for Placement {
     }
 }
 
+/// A key of a new store as its trees are written from: where it goes, and
+/// its record, encoded. Account and owner ids are shared between keys.
+#[derive(Debug)]
+pub(super) struct PackedKey {
+    id: Box<str>,
+    account_id: Arc<str>,
+    iam_id: Arc<str>,
+    kind_code: u8,
+    name: Box<str>,
+    lookup: Option<Box<str>>,
+    expires: Option<jiff::Timestamp>,
+    pub(super) record: Box<[u8]>,
+}
+
+/// The keys of a new store, packed: what the store holds per key while it
+/// is seeded is the key's record and where it goes, a fraction of an
+/// [`ApiKey`], so a seed's keys can be handed over one at a time.
+#[derive(Debug, Default)]
+pub struct PackedKeys {
+    pub(super) keys: Vec<PackedKey>,
+    ids: std::collections::HashSet<Arc<str>>,
+}
+
+impl PackedKeys {
+    /// Adds a new key (with no failed sign-ins).
+    pub fn push(&mut self, k: &ApiKey) {
+        let mut share = |s: &str| match self.ids.get(s) {
+            Some(shared) => shared.clone(),
+            None => {
+                let shared: Arc<str> = Arc::from(s);
+                self.ids.insert(shared.clone());
+                shared
+            }
+        };
+        let packed = PackedKey {
+            account_id: share(&k.account_id),
+            iam_id: share(&k.iam_id),
+            id: k.id.as_str().into(),
+            kind_code: k.kind.code(),
+            name: k.name.as_str().into(),
+            lookup: k.lookup.as_deref().map(Into::into),
+            expires: expiry_of(k),
+            record: encode_key(k, &SignInFailures::default()).into_boxed_slice(),
+        };
+        self.keys.push(packed);
+    }
+
+    /// How many keys there are.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+impl Placed for PackedKey {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn iam_id(&self) -> &str {
+        &self.iam_id
+    }
+    fn kind_code(&self) -> u8 {
+        self.kind_code
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn lookup(&self) -> Option<&str> {
+        self.lookup.as_deref()
+    }
+    fn expires(&self) -> Option<jiff::Timestamp> {
+        self.expires
+    }
+}
+
 /// Writes the key trees of schema 4 for `keys` (into empty trees), each
 /// tree in entry order — appending at the right edge of a tree leaves
 /// sled's log without dead segments — one packed entry at a time: memory

@@ -39,6 +39,8 @@ use crate::domain::{Account, ApiKey, KeyKind, Membership, ServiceId, SignInFailu
 
 mod check;
 mod encoding;
+
+pub use encoding::PackedKeys;
 mod migrate;
 mod open;
 mod seed;
@@ -414,6 +416,23 @@ impl SledStore {
         source: &str,
         replace: bool,
     ) -> Result<Option<PathBuf>> {
+        let mut keys = PackedKeys::default();
+        for k in &seed.keys {
+            keys.push(k);
+        }
+        Self::create_packed(lock, seed, keys, demo, source, replace)
+    }
+
+    /// [`create_locked`](Self::create_locked) for a seed whose keys are
+    /// `keys` (its own `keys` are not written).
+    pub fn create_packed(
+        lock: &DirLock,
+        seed: &Seed,
+        keys: PackedKeys,
+        demo: bool,
+        source: &str,
+        replace: bool,
+    ) -> Result<Option<PathBuf>> {
         let dir = lock.dir();
         let io = |detail: String| StoreError::Io {
             dir: dir.to_path_buf(),
@@ -430,7 +449,7 @@ impl SledStore {
             false
         };
         build_staged(lock, old_is_damaged, |db| {
-            write_seed(dir, db, seed, demo, source)
+            write_seed(dir, db, seed, &keys, demo, source)
         })
     }
 

@@ -2,7 +2,15 @@
 
 use super::*;
 
-pub(super) fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &str) -> Result<()> {
+/// Writes `seed`, whose keys are `keys` (not `seed.keys`).
+pub(super) fn write_seed(
+    dir: &Path,
+    db: &Db,
+    seed: &Seed,
+    keys: &PackedKeys,
+    demo: bool,
+    source: &str,
+) -> Result<()> {
     let e = |e: sled::Error| sled_error(dir, e);
     let tree = |name: &str| db.open_tree(name).map_err(e);
     let mut users = sled::Batch::default();
@@ -43,9 +51,7 @@ pub(super) fn write_seed(dir: &Path, db: &Db, seed: &Seed, demo: bool, source: &
     }
     tree("service_ids")?.apply_batch(sids).map_err(e)?;
 
-    write_keys(dir, db, &seed.keys, &|i| {
-        Ok(encode_key(&seed.keys[i], &SignInFailures::default()))
-    })?;
+    write_keys(dir, db, &keys.keys, &|i| Ok(keys.keys[i].record.to_vec()))?;
 
     // Written last: a store without a schema version is an unfinished seed.
     let meta = tree("meta")?;
