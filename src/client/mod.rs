@@ -134,6 +134,28 @@ pub trait Client: Send + Sync {
     fn list(&self, s: &Session, q: &ListQuery) -> Result<Listing>;
     /// Like [`Client::list`], with the rows read as they are consumed.
     fn list_rows<'a>(&'a self, s: &Session, q: &ListQuery) -> Result<RowPage<'a>>;
+    /// Every key of a view, unsorted, handed to `each` as it is read;
+    /// `total` hears first how many there are, when the client can tell.
+    fn scan_rows(
+        &self,
+        s: &Session,
+        view: crate::access::ViewFilter,
+        total: &mut dyn FnMut(usize),
+        each: &mut dyn FnMut(KeyRow),
+    ) -> Result<()> {
+        let page = self.list_rows(
+            s,
+            &ListQuery {
+                view,
+                ..ListQuery::default()
+            },
+        )?;
+        total(page.total);
+        for row in page.rows {
+            each(row?);
+        }
+        Ok(())
+    }
     fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow>;
     fn resolve(&self, s: &Session, key_ref: &str) -> Result<ApiKey>;
     fn actions(&self, s: &Session, key: &ApiKey) -> Result<Vec<KeyAction>>;
@@ -260,6 +282,15 @@ impl Client for Service {
             len: page.len,
             rows: page.rows,
         })
+    }
+    fn scan_rows(
+        &self,
+        s: &Session,
+        view: crate::access::ViewFilter,
+        total: &mut dyn FnMut(usize),
+        each: &mut dyn FnMut(KeyRow),
+    ) -> Result<()> {
+        Service::scan_rows(self, s, view, total, each)
     }
     fn get(&self, s: &Session, key_ref: &str) -> Result<KeyRow> {
         Service::get(self, s, key_ref)

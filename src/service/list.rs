@@ -100,6 +100,41 @@ impl Service {
         Ok(q.listing(rows))
     }
 
+    /// Every key of a view, unsorted and unsearched, handed to `each` as it
+    /// is read, each decoded once and never held: the console builds its
+    /// table from them. `total` hears first how many keys the view holds,
+    /// where the store can count them without reading them.
+    pub fn scan_rows(
+        &self,
+        s: &Session,
+        view: ViewFilter,
+        total: &mut dyn FnMut(usize),
+        each: &mut dyn FnMut(KeyRow),
+    ) -> Result<()> {
+        let account = self.context(s)?;
+        let me = &s.user.iam_id;
+        access::may_use_view(&account, me, view)?;
+        let names = self.names(&account)?;
+        let count = match view {
+            ViewFilter::MyApiKeys => Some(self.store.count_keys_of_owner(
+                &account.id,
+                me,
+                KeyKind::User,
+            )?),
+            ViewFilter::AllUserApiKeys | ViewFilter::AllServiceIdApiKeys => {
+                self.store.count_kind(&account.id, view.kind())?
+            }
+            ViewFilter::ClassicInfrastructure => None,
+        };
+        if let Some(n) = count {
+            total(n);
+        }
+        self.scan_view(&account, me, view, &mut |k| {
+            each(self.row(&names, k));
+            true
+        })
+    }
+
     /// Like [`Service::list`], but holds only a sort key and an id per
     /// matching key: memory stays small however large the view. The rows
     /// are then read one at a time with [`Service::page_rows`].

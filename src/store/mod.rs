@@ -150,6 +150,11 @@ pub trait Storage: Send + Sync {
     /// The keys of an account with exactly this name (compared byte for
     /// byte, as typed), through the name index: the others are not read.
     fn keys_named(&self, account_id: &str, name: &str) -> Result<Vec<ApiKey>>;
+    /// How many keys of one kind an account holds, when the store can tell
+    /// without reading them.
+    fn count_kind(&self, _account_id: &str, _kind: KeyKind) -> Result<Option<usize>> {
+        Ok(None)
+    }
     /// Every key of one kind in an account, in the store's order, streamed
     /// to `each` until it returns false.
     fn scan_kind(

@@ -542,7 +542,9 @@ pub fn notice_text(st: &State) -> Option<String> {
 /// On "My IBM Cloud API keys": a warning naming the signed-in user's own
 /// keys that expire within a week.
 fn expiring_soon(st: &State) -> Option<String> {
-    if st.page.view != crate::access::ViewFilter::MyApiKeys {
+    // A view of more keys than a person keeps is not read row by row for
+    // every frame.
+    if st.page.view != crate::access::ViewFilter::MyApiKeys || st.page.is_large() {
         return None;
     }
     let me = &st.session.as_ref()?.user.iam_id;
@@ -554,7 +556,7 @@ fn expiring_soon(st: &State) -> Option<String> {
         .unwrap_or_default();
     let mut soon: Vec<(i64, String)> = st
         .page
-        .rows
+        .rows()
         .iter()
         .filter(|r| &r.key.iam_id == me)
         .filter_map(|r| {

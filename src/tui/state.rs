@@ -3,6 +3,8 @@
 //! the terminal or the store; effects do, on worker tasks.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use crossterm::event::{KeyEvent, MouseEvent};
 use jiff::Timestamp;
@@ -12,8 +14,7 @@ use zeroize::Zeroizing;
 use crate::access::{self, Denied, KeyAction, KeyFacts, ViewFilter};
 use crate::domain::{Account, AccountSettings, ApiKey, LeakAction, User};
 use crate::service::{
-    AccountSummary, Created, KeyRow, KeyUpdate, NewKey, ServiceError, Session, SortField, SortKey,
-    ViewInfo, sort_key,
+    AccountSummary, Created, KeyRow, KeyUpdate, NewKey, ServiceError, Session, SortField, ViewInfo,
 };
 
 use super::input::Input;
@@ -194,12 +195,14 @@ mod form;
 mod messages;
 mod page;
 mod report;
+mod table;
 mod update;
 
 pub use form::*;
 pub use messages::*;
 pub use page::*;
 pub use report::*;
+pub use table::*;
 
 pub use update::{sort_title, update};
 
@@ -299,8 +302,8 @@ impl State {
             quiet,
             session,
             view: self.page.view,
-            sort: self.page.sort.field(),
-            desc: self.page.desc,
+            search: self.page.wanted(),
+            progress: Arc::clone(&self.page.progress),
         })
     }
 

@@ -1,12 +1,14 @@
 //! The service work the console asks for, run off the UI thread.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::access::{KeyAction, ViewFilter};
 use crate::client::Client;
-use crate::service::{Created, ListQuery, now};
+use crate::service::{Created, now};
 
-use super::state::{Failure, Job, Outcome, PageData, Persona};
+use super::state::{Failure, Job, Outcome, PageData, Persona, Shown, TableBuilder, cancelled};
 
 /// Runs one job against the service. Blocking: call it on a worker task.
 pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
@@ -40,8 +42,8 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
             quiet,
             session,
             view,
-            sort,
-            desc,
+            search,
+            progress,
         } => {
             let result = (|| {
                 let views = service.views(&session)?;
@@ -52,21 +54,33 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                 } else {
                     views.first().map_or(ViewFilter::MyApiKeys, |v| v.view)
                 };
-                let listing = service.list(
+                progress.done.store(0, Ordering::Relaxed);
+                progress.total.store(0, Ordering::Relaxed);
+                // Told how many keys come, the table is sized for them.
+                let table = std::cell::RefCell::new(TableBuilder::default());
+                service.scan_rows(
                     &session,
-                    &ListQuery {
-                        view,
-                        sort,
-                        desc,
-                        ..ListQuery::default()
+                    view,
+                    &mut |n| {
+                        progress.total.store(n, Ordering::Relaxed);
+                        *table.borrow_mut() = TableBuilder::with_capacity(n);
+                    },
+                    &mut |row| {
+                        let mut t = table.borrow_mut();
+                        t.push(row);
+                        progress.done.store(t.len(), Ordering::Relaxed);
                     },
                 )?;
-                let index = crate::tui::state::RowIndex::build(&listing.rows);
+                let table = table.into_inner().finish();
+                let visible = table
+                    .filter(&search.needle, search.sort, search.desc, &|| false)
+                    .unwrap_or_default();
                 Ok(Box::new(PageData {
                     views,
                     view,
-                    rows: listing.rows,
-                    index,
+                    table: Arc::new(table),
+                    visible,
+                    shown: search,
                     accounts: service.accounts(&session)?,
                     account: service.account_of(&session)?,
                     now: now(),
@@ -78,6 +92,26 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                 generation,
                 quiet,
                 result,
+            }
+        }
+        Job::Search {
+            generation,
+            table,
+            base,
+            needle,
+            sort,
+            desc,
+            latest,
+        } => {
+            let cancel = cancelled(&latest, generation);
+            let rows = match &base {
+                Some(rows) => table.narrow(rows, &needle, &cancel),
+                None => table.filter(&needle, sort, desc, &cancel),
+            };
+            Outcome::Searched {
+                generation,
+                shown: Shown { needle, sort, desc },
+                rows,
             }
         }
         Job::CreateUser { session, spec } => Outcome::Created(

@@ -191,7 +191,7 @@ impl Console {
         let created_here = self
             .st
             .page
-            .rows
+            .rows()
             .iter()
             .any(|row| row.key.created_at.as_second() > recent);
         for p in &self.st.popups {
@@ -221,7 +221,7 @@ impl Console {
             .page
             .visible
             .iter()
-            .map(|&i| self.st.page.rows[i].key.name.clone())
+            .map(|&i| self.st.page.row(i).unwrap().key.name)
             .collect()
     }
 

@@ -41,7 +41,7 @@ fn hostile_text_never_breaks_the_table() {
     let mut c = Console::signed_in("ada@acme.example");
     choose_view(&mut c, ViewFilter::AllUserApiKeys);
     let target = ViewFilter::AllUserApiKeys.label();
-    let original = c.st.page.rows.clone();
+    let original = c.st.page.rows();
     let c = std::cell::RefCell::new(c);
 
     let mut runner = TestRunner::new(Config {
@@ -53,12 +53,13 @@ fn hostile_text_never_breaks_the_table() {
     runner
         .run(&strategy, |texts| {
             let mut c = c.borrow_mut();
-            c.st.page.rows = original.clone();
-            for (row, (name, description, owner)) in c.st.page.rows.iter_mut().zip(texts) {
+            let mut rows = original.clone();
+            for (row, (name, description, owner)) in rows.iter_mut().zip(texts) {
                 row.key.name = name;
                 row.key.description = description;
                 row.owner = owner;
             }
+            c.st.page.set_rows(rows);
             for (w, h) in [(80u16, 24u16), (120, 40), (61, 16)] {
                 c.resize(w, h);
                 let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();

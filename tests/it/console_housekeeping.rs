@@ -241,10 +241,10 @@ fn menu(c: &Console) -> Vec<KeyAction> {
     }
 }
 
-fn key<'a>(c: &'a Console, name: &str) -> Vec<&'a iamkeys::service::KeyRow> {
+fn key(c: &Console, name: &str) -> Vec<iamkeys::service::KeyRow> {
     c.st.page
-        .rows
-        .iter()
+        .rows()
+        .into_iter()
         .filter(|r| r.key.name == name)
         .collect()
 }

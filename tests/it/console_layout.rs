@@ -167,7 +167,7 @@ fn columns_are_sized_by_content_and_cut_names_stay_distinct() {
         distinct.dedup();
         assert_eq!(distinct.len(), names.len(), "{w}x{h}: {names:?}");
         for n in &names {
-            let whole = c.st.page.rows.iter().any(|r| &r.key.name == n);
+            let whole = c.st.page.rows().iter().any(|r| &r.key.name == n);
             assert!(
                 whole || n.contains('…'),
                 "{n:?} is cut without … at {w}x{h}"

@@ -138,7 +138,7 @@ fn search_filters_live_on_name_description_owner_and_id() {
     }
     c.type_text("deploy-bot@");
     assert_eq!(c.visible_names(), ["deploy-pipeline"]);
-    let id = c.st.page.rows[c.st.page.visible[0]].key.id.clone();
+    let id = c.st.page.row(c.st.page.visible[0]).unwrap().key.id;
     c.press("ctrl-u");
     c.type_text(&id[7..20]);
     assert_eq!(c.visible_names(), ["deploy-pipeline"]);
@@ -673,7 +673,7 @@ fn the_service_sorts_the_demo_as_written_by_hand() {
     use iamkeys::service::{SortField, sort_rows};
     let mut c = Console::signed_in("grace@acme.example");
     choose_view(&mut c, ViewFilter::AllUserApiKeys);
-    let rows = c.st.page.rows.clone();
+    let rows = c.st.page.rows();
     for (field, expected) in [
         (SortField::Name, BY_NAME),
         (SortField::Description, BY_DESCRIPTION),
@@ -711,7 +711,7 @@ fn the_console_sorts_the_demo_as_written_by_hand() {
         c.st.page
             .visible
             .iter()
-            .map(|&i| c.st.page.rows[i].key.name.clone())
+            .map(|&i| c.st.page.row(i).unwrap().key.name)
             .collect()
     };
     let mut seen = Vec::new();
@@ -858,11 +858,13 @@ fn small_wording_of_the_details_and_settings() {
 fn stored_text_cannot_drive_the_terminal() {
     let mut c = Console::signed_in("ada@acme.example");
     let evil = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{202e}name";
-    for row in &mut c.st.page.rows {
+    let mut rows = c.st.page.rows();
+    for row in &mut rows {
         row.key.name = evil.into();
         row.key.description = evil.into();
         row.owner = evil.into();
     }
+    c.st.page.set_rows(rows);
     c.press("i");
     for (w, h) in [(80, 24), (120, 40)] {
         let screen = c.screen(w, h);
@@ -938,5 +940,5 @@ fn a_store_that_is_not_a_demo_offers_only_the_api_key_field() {
     assert_eq!(st.screen, Screen::Page);
     assert!(st.sign_in.personas.is_empty());
     assert_eq!(st.page.account_name(), Some("The Team"));
-    assert_eq!(st.page.rows.len(), 1, "the bootstrap key");
+    assert_eq!(st.page.table.len(), 1, "the bootstrap key");
 }

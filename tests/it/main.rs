@@ -11,6 +11,7 @@ mod cli;
 mod cli_polish;
 mod console_hostile_text;
 mod console_housekeeping;
+mod console_large;
 mod console_layout;
 mod console_random_walk;
 mod console_snapshots;

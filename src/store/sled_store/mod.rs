@@ -895,6 +895,24 @@ impl Storage for SledStore {
     /// of this kind; each of those buckets is read once, in order, and its
     /// keys of this account and kind are visited. Memory stays at one
     /// bucket and a bit per bucket, whatever the size of the account.
+    fn count_kind(&self, account_id: &str, kind: KeyKind) -> Result<Option<usize>> {
+        let mut n = 0;
+        for item in self
+            .by_owner
+            .scan_prefix(layout::account_prefix(account_id))
+        {
+            let (entry, ids) = item.map_err(|e| self.err(e))?;
+            if layout::owner_entry_parts(account_id, &entry).map(|(_, k)| k) != Some(kind.code()) {
+                continue;
+            }
+            for pair in layout::pairs(&ids) {
+                pair.map_err(|e| self.unreadable(e))?;
+                n += 1;
+            }
+        }
+        Ok(Some(n))
+    }
+
     fn scan_kind(
         &self,
         account_id: &str,

@@ -184,9 +184,13 @@ pub(super) fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
     let t = &st.theme;
     let page = &st.page;
     let shown = page.visible.len();
-    let total = page.rows.len();
+    let total = page.table.len();
     let count = if !page.loaded {
         "loading…".to_string()
+    } else if page.searching.is_some() {
+        // A large view searched on a worker: the rows shown are the last
+        // search's until its rows arrive.
+        "searching…".to_string()
     } else if page.search.is_empty() {
         format!("{total} {}", if total == 1 { "key" } else { "keys" })
     } else {
@@ -216,7 +220,14 @@ pub(super) fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
     let b = block(t, left, focused).title(right);
 
     if !page.loaded {
-        let msg = if st.is_busy() { "Loading…" } else { "" };
+        let msg = match page.progress.get() {
+            (done, total) if st.is_busy() && done > 0 && total > 0 => {
+                format!("Loading… {done} of {total} keys")
+            }
+            (done, _) if st.is_busy() && done > 0 => format!("Loading… {done} keys"),
+            _ if st.is_busy() => "Loading…".to_string(),
+            _ => String::new(),
+        };
         frame.render_widget(
             Paragraph::new(Span::styled(msg, t.muted))
                 .alignment(Alignment::Center)
@@ -226,7 +237,9 @@ pub(super) fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
         return;
     }
     if page.visible.is_empty() {
-        let msg = if page.search.is_empty() {
+        let msg = if page.searching.is_some() {
+            "Searching…"
+        } else if page.search.is_empty() {
             match page.view {
                 ViewFilter::MyApiKeys => "You have no IBM Cloud API keys in this account yet.",
                 ViewFilter::ClassicInfrastructure => "No classic infrastructure API keys to show.",
@@ -262,9 +275,9 @@ pub(super) fn draw_table(frame: &mut Frame, l: &PageLayout, st: &State) {
     let start = page.offset.min(shown);
     let end = (start + body_h).min(shown);
     // Only the rows on screen are built, and sized.
-    let on_screen: Vec<&KeyRow> = page.visible[start..end]
+    let on_screen: Vec<KeyRow> = page.visible[start..end]
         .iter()
-        .filter_map(|&i| page.rows.get(i))
+        .filter_map(|&i| page.row(i))
         .collect();
     let me = st.session.as_ref().map(|s| s.user.iam_id.as_str());
     let owner_text = |r: &KeyRow| {

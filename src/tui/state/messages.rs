@@ -47,8 +47,23 @@ pub enum Job {
         quiet: bool,
         session: Session,
         view: ViewFilter,
-        sort: SortField,
+        /// The search and sort to show the rows in.
+        search: Shown,
+        /// Where the worker says how far it has come.
+        progress: Arc<Progress>,
+    },
+    /// Searches and sorts a large view's rows.
+    Search {
+        generation: u64,
+        table: Arc<RowTable>,
+        /// The rows to narrow (a longer search), else the whole table.
+        base: Option<Arc<Vec<usize>>>,
+        /// Lowercased and trimmed.
+        needle: String,
+        sort: SortCol,
         desc: bool,
+        /// The latest search's generation: an older search stops.
+        latest: Arc<AtomicU64>,
     },
     CreateUser {
         session: Session,
@@ -146,13 +161,14 @@ pub struct Persona {
 }
 
 /// What the page shows for one session and view.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PageData {
     pub views: Vec<ViewInfo>,
     pub view: ViewFilter,
-    pub rows: Vec<KeyRow>,
-    /// Built with the rows, off the UI thread.
-    pub index: RowIndex,
+    pub table: Arc<RowTable>,
+    /// The rows to show, for the search and sort asked for.
+    pub visible: Vec<usize>,
+    pub shown: Shown,
     pub accounts: Vec<AccountSummary>,
     pub account: Account,
     pub now: Timestamp,
@@ -171,6 +187,12 @@ pub enum Outcome {
         generation: u64,
         quiet: bool,
         result: Res<Box<PageData>>,
+    },
+    /// A search's rows; `None` when it was dropped for a later one.
+    Searched {
+        generation: u64,
+        shown: Shown,
+        rows: Option<Vec<usize>>,
     },
     Created(Res<Created>),
     Changed {

@@ -13,6 +13,19 @@ pub enum Area {
     Create,
 }
 
+/// Views of more rows than this are searched and sorted on a worker, the
+/// table saying "searching…" meanwhile; smaller ones at once.
+pub const SYNC_ROWS: usize = 10_000;
+
+/// The search and sort the visible rows were made for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shown {
+    /// Lowercased and trimmed.
+    pub needle: String,
+    pub sort: SortCol,
+    pub desc: bool,
+}
+
 #[derive(Debug)]
 pub struct Page {
     pub loaded: bool,
@@ -22,12 +35,12 @@ pub struct Page {
     pub account: Option<Account>,
     /// What the client cannot show here, said above the table.
     pub client_notice: Option<String>,
-    /// Every row of the view, in the order loaded.
-    pub rows: Vec<KeyRow>,
-    /// Search text and sort orders of `rows`.
-    pub index: RowIndex,
-    /// Indices into `rows` of the rows matching the search, in sort order.
-    pub visible: Vec<usize>,
+    /// Every row of the view, in the order loaded, compactly.
+    pub table: Arc<RowTable>,
+    /// Indices into `table` of the rows matching the search, in sort order.
+    pub visible: Arc<Vec<usize>>,
+    /// What `visible` was made for.
+    pub shown: Shown,
     pub search: Input,
     pub sort: SortCol,
     pub desc: bool,
@@ -38,6 +51,16 @@ pub struct Page {
     /// The first visible row drawn.
     pub offset: usize,
     pub focus: Area,
+    /// A search or sort running on a worker: its generation.
+    pub searching: Option<u64>,
+    /// The latest search's generation, which workers read to drop the
+    /// searches it replaced.
+    pub(crate) search_latest: Arc<AtomicU64>,
+    /// The search in flight came from typing: its rows are shown from the
+    /// top.
+    pub(crate) search_to_top: bool,
+    /// How far the load in flight has come.
+    pub progress: Arc<Progress>,
 }
 
 impl Default for Page {
@@ -49,9 +72,9 @@ impl Default for Page {
             accounts: Vec::new(),
             account: None,
             client_notice: None,
-            rows: Vec::new(),
-            index: RowIndex::default(),
-            visible: Vec::new(),
+            table: Arc::default(),
+            visible: Arc::default(),
+            shown: Shown::default(),
             search: Input::default(),
             sort: SortCol::Name,
             desc: false,
@@ -59,6 +82,10 @@ impl Default for Page {
             selected: None,
             offset: 0,
             focus: Area::Table,
+            searching: None,
+            search_latest: Arc::default(),
+            search_to_top: false,
+            progress: Arc::default(),
         }
     }
 }
@@ -73,49 +100,159 @@ impl Page {
             .is_some_and(|v| v.actions.contains(&KeyAction::Create))
     }
 
-    pub fn selected_row(&self) -> Option<&KeyRow> {
+    /// The selected row, decoded.
+    pub fn selected_row(&self) -> Option<KeyRow> {
         self.visible
             .get(self.cursor)
-            .and_then(|&i| self.rows.get(i))
+            .and_then(|&i| self.table.row(i))
+    }
+
+    /// Row `i` of the table, decoded.
+    pub fn row(&self, i: usize) -> Option<KeyRow> {
+        self.table.row(i)
+    }
+
+    /// Every row of the view, decoded, in the order loaded.
+    pub fn rows(&self) -> Vec<KeyRow> {
+        self.table.rows()
+    }
+
+    /// Replaces the rows (tests change them in place) and shows them.
+    pub fn set_rows(&mut self, rows: Vec<KeyRow>) {
+        self.table = Arc::new(RowTable::build(rows));
+        self.search_latest.fetch_add(1, AtomicOrdering::Relaxed);
+        self.searching = None;
+        self.refilter_now();
+    }
+
+    /// A new table: any search running was for the old one.
+    pub(crate) fn set_table(&mut self, table: Arc<RowTable>) {
+        self.table = table;
+        self.visible = Arc::default();
+        self.shown = Shown::default();
+        self.search_latest.fetch_add(1, AtomicOrdering::Relaxed);
+        self.searching = None;
     }
 
     pub fn account_name(&self) -> Option<&str> {
         self.account.as_ref().map(|a| a.name.as_str())
     }
 
-    /// Recomputes the visible rows for the search, keeping the selected key.
-    pub(crate) fn refilter(&mut self) {
-        if self.index.len() != self.rows.len() {
-            // Rows changed in place (tests do this): index them again.
-            self.index = RowIndex::build(&self.rows);
+    /// What the visible rows should be made for now.
+    pub fn wanted(&self) -> Shown {
+        Shown {
+            needle: self.search.value().trim().to_lowercase(),
+            sort: self.sort,
+            desc: self.desc,
         }
-        let was = self.selected_row_index();
-        let needle = self.search.value().trim().to_lowercase();
-        let order = self.index.order(self.sort);
-        let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        let keep = |&&i: &&u32| self.index.matches(i as usize, &self.rows, &needle, &finder);
-        self.visible = if self.desc {
-            order
-                .iter()
-                .rev()
-                .filter(keep)
-                .map(|&i| i as usize)
-                .collect()
+    }
+
+    /// Whether searches and sorts of this view run on a worker.
+    pub fn is_large(&self) -> bool {
+        self.table.len() > SYNC_ROWS
+    }
+
+    /// Recomputes the visible rows for the search and sort, keeping the
+    /// selected key: at once for a small view; for a large one, the job
+    /// that does it on a worker.
+    pub(crate) fn refilter(&mut self) -> Option<Job> {
+        if self.is_large() {
+            Some(self.search_job(None))
         } else {
-            order.iter().filter(keep).map(|&i| i as usize).collect()
-        };
+            self.refilter_now();
+            None
+        }
+    }
+
+    /// [`Page::refilter`] on this thread, whatever the size.
+    pub(crate) fn refilter_now(&mut self) {
+        let was = self.selected_row_index();
+        let want = self.wanted();
+        let visible = self
+            .table
+            .filter(&want.needle, want.sort, want.desc, &|| false)
+            .unwrap_or_default();
+        self.visible = Arc::new(visible);
+        self.shown = want;
         self.reselect_from(was);
     }
 
-    /// The index in `rows` of the selected key, when the cursor is on it
+    /// Like `refilter`, after the search was typed in: a search that
+    /// contains the one shown can only narrow, so only the rows shown now
+    /// are tested again. The rows are then shown from the top.
+    pub(crate) fn refilter_typed(&mut self) -> Option<Job> {
+        let want = self.wanted();
+        let narrows = !self.shown.needle.is_empty()
+            && want.needle.contains(&self.shown.needle)
+            && !want.needle.contains(crate::service::LEAKED_FILTER)
+            && !self.shown.needle.contains(crate::service::LEAKED_FILTER)
+            && (want.sort, want.desc) == (self.shown.sort, self.shown.desc);
+        if self.is_large() {
+            let base = narrows.then(|| Arc::clone(&self.visible));
+            let job = self.search_job(base);
+            self.search_to_top = true;
+            return Some(job);
+        }
+        if !narrows {
+            self.refilter_now();
+        } else {
+            let was = self.selected_row_index();
+            let visible = self
+                .table
+                .narrow(&self.visible, &want.needle, &|| false)
+                .unwrap_or_default();
+            self.visible = Arc::new(visible);
+            self.shown = want;
+            self.reselect_from(was);
+        }
+        self.offset = 0;
+        None
+    }
+
+    /// The job that searches and sorts on a worker, from `base` (rows to
+    /// narrow) or the whole table; the searches before it are dropped.
+    fn search_job(&mut self, base: Option<Arc<Vec<usize>>>) -> Job {
+        let generation = self.search_latest.fetch_add(1, AtomicOrdering::Relaxed) + 1;
+        self.searching = Some(generation);
+        self.search_to_top = false;
+        let want = self.wanted();
+        Job::Search {
+            generation,
+            table: Arc::clone(&self.table),
+            base,
+            needle: want.needle,
+            sort: want.sort,
+            desc: want.desc,
+            latest: Arc::clone(&self.search_latest),
+        }
+    }
+
+    /// A worker's search results: shown when they answer the latest
+    /// search (true), else dropped.
+    pub(crate) fn searched(&mut self, generation: u64, shown: Shown, rows: Vec<usize>) -> bool {
+        if self.searching != Some(generation) {
+            return false;
+        }
+        self.searching = None;
+        let was = self.selected_row_index();
+        self.visible = Arc::new(rows);
+        self.shown = shown;
+        self.reselect_from(was);
+        if std::mem::take(&mut self.search_to_top) {
+            self.offset = 0;
+        }
+        true
+    }
+
+    /// The index in `table` of the selected key, when the cursor is on it
     /// (one comparison, not a search by id).
     fn selected_row_index(&self) -> Option<usize> {
         let i = *self.visible.get(self.cursor)?;
         let id = self.selected.as_ref()?;
-        (self.rows.get(i).map(|r| &r.key.id) == Some(id)).then_some(i)
+        (i < self.table.len() && self.table.id(i) == id).then_some(i)
     }
 
-    /// [`Page::reselect`], knowing the selected key's index in `rows`: its
+    /// [`Page::reselect`], knowing the selected key's index in `table`: its
     /// place among the visible rows is found by comparing indices, which at
     /// a million rows costs a millisecond where comparing ids cost tens.
     fn reselect_from(&mut self, row: Option<usize>) {
@@ -124,40 +261,30 @@ impl Page {
             None if row.is_some() => {
                 // Filtered out: the cursor stays in range, on another key.
                 self.cursor = self.cursor.min(self.visible.len().saturating_sub(1));
-                self.selected = self.selected_row().map(|r| r.key.id.clone());
+                self.selected = self.selected_id();
             }
             None => self.reselect(),
         }
     }
 
-    /// Like `refilter`, after the search changed from `before`: a search
-    /// that contains the previous one can only narrow, so only the rows
-    /// visible now are tested again.
-    pub(crate) fn refilter_from(&mut self, before: &str) {
-        let old = before.trim().to_lowercase();
-        let needle = self.search.value().trim().to_lowercase();
-        if old.is_empty() || !needle.contains(&old) {
-            return self.refilter();
-        }
-        let was = self.selected_row_index();
-        let (rows, index) = (&self.rows, &self.index);
-        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    /// The id of the key under the cursor.
+    fn selected_id(&self) -> Option<String> {
         self.visible
-            .retain(|&i| index.matches(i, rows, &needle, &finder));
-        self.reselect_from(was);
+            .get(self.cursor)
+            .map(|&i| self.table.id(i).to_string())
     }
 
     pub(crate) fn reselect(&mut self) {
         let found = self.selected.as_ref().and_then(|id| {
             self.visible
                 .iter()
-                .position(|&i| self.rows.get(i).is_some_and(|r| &r.key.id == id))
+                .position(|&i| i < self.table.len() && self.table.id(i) == id)
         });
         match found {
             Some(pos) => self.cursor = pos,
             None => {
                 self.cursor = self.cursor.min(self.visible.len().saturating_sub(1));
-                self.selected = self.selected_row().map(|r| r.key.id.clone());
+                self.selected = self.selected_id();
             }
         }
     }
@@ -169,7 +296,7 @@ impl Page {
             return;
         }
         self.cursor = cursor.min(self.visible.len() - 1);
-        self.selected = self.selected_row().map(|r| r.key.id.clone());
+        self.selected = self.selected_id();
     }
 
     pub(crate) fn move_by(&mut self, delta: isize) {
@@ -191,11 +318,6 @@ impl Page {
         }
         let max_offset = self.visible.len().saturating_sub(rows);
         self.offset = self.offset.min(max_offset);
-    }
-
-    /// A new sort is a precomputed order, walked forwards or backwards.
-    pub(crate) fn resort(&mut self) {
-        self.refilter();
     }
 
     /// The actions the signed-in user may take on a row now (Table 1, via
@@ -221,83 +343,6 @@ impl Page {
     pub fn refusal(&self, me: &str, action: KeyAction, key: &ApiKey) -> Option<Denied> {
         let account = self.account.as_ref()?;
         access::check(account, me, action, &KeyFacts::of(key)).err()
-    }
-}
-
-/// What keystrokes need at 100,000 rows, computed once per load in the
-/// worker: each row's search text, lowercased, and the row order for every
-/// sort field. Typing in the search box then scans prepared text, and a new
-/// sort walks a ready order instead of sorting on the UI thread.
-#[derive(Debug, Clone, Default)]
-pub struct RowIndex {
-    /// Name, description, owner and id, lowercased, separated by newlines.
-    pub(crate) haystacks: Vec<Box<str>>,
-    /// Ascending orders of row indices, one per [`SortCol`], ties by id.
-    pub(crate) orders: [Vec<u32>; 4],
-}
-
-pub(crate) const FIELD_SEPARATOR: char = '\n';
-
-impl RowIndex {
-    pub fn build(rows: &[KeyRow]) -> RowIndex {
-        let haystacks = rows
-            .iter()
-            .map(|r| {
-                let mut h = String::with_capacity(
-                    r.key.name.len() + r.key.description.len() + r.owner.len() + r.key.id.len() + 3,
-                );
-                for (i, field) in [&r.key.name, &r.key.description, &r.owner, &r.key.id]
-                    .into_iter()
-                    .enumerate()
-                {
-                    if i > 0 {
-                        h.push(FIELD_SEPARATOR);
-                    }
-                    h.push_str(&field.to_lowercase());
-                }
-                h.into_boxed_str()
-            })
-            .collect();
-        let orders = SortCol::ALL.map(|c| sort_order(rows, c));
-        RowIndex { haystacks, orders }
-    }
-
-    pub fn len(&self) -> usize {
-        self.haystacks.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.haystacks.is_empty()
-    }
-
-    pub(crate) fn order(&self, col: SortCol) -> &[u32] {
-        let i = SortCol::ALL.iter().position(|c| *c == col).unwrap_or(0);
-        &self.orders[i]
-    }
-
-    /// [`crate::service::matches`], on the prepared text; `finder` searches
-    /// for `needle_lower` (made once per search, not once per row).
-    pub(crate) fn matches(
-        &self,
-        i: usize,
-        rows: &[KeyRow],
-        needle_lower: &str,
-        finder: &memchr::memmem::Finder<'_>,
-    ) -> bool {
-        if needle_lower.is_empty() {
-            return true;
-        }
-        if needle_lower.contains(FIELD_SEPARATOR)
-            || needle_lower.contains(crate::service::LEAKED_FILTER)
-        {
-            // Could match across two fields: ask the service's own test.
-            return rows
-                .get(i)
-                .is_some_and(|r| crate::service::matches(r, needle_lower));
-        }
-        self.haystacks
-            .get(i)
-            .is_some_and(|h| finder.find(h.as_bytes()).is_some())
     }
 }
 
@@ -330,24 +375,4 @@ impl SortCol {
             SortCol::Created => SortField::CreatedAt,
         }
     }
-}
-
-/// Row indices in the order of the service's [`sort_key`] for a column
-/// (ascending), ties by id, computing each row's key once. The owner column
-/// sorts by the owner's name as the column shows it.
-pub(crate) fn sort_order(rows: &[KeyRow], col: SortCol) -> Vec<u32> {
-    let keys: Vec<SortKey> = rows
-        .iter()
-        .map(|r| match col {
-            SortCol::Owner => SortKey::Text(r.owner.to_lowercase()),
-            other => sort_key(r, other.field()),
-        })
-        .collect();
-    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| {
-        keys[a as usize]
-            .cmp(&keys[b as usize])
-            .then_with(|| rows[a as usize].key.id.cmp(&rows[b as usize].key.id))
-    });
-    order
 }

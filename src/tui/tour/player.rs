@@ -309,7 +309,7 @@ impl Player {
         self.close_popups()?;
         self.press(Key::parse("g").map_err(|e| (e.clone(), e))?)?;
         for _ in 0..=self.st.page.visible.len() {
-            if self.st.page.selected_row().map(|r| r.key.name.as_str()) == Some(name) {
+            if self.st.page.selected_row().map(|r| r.key.name).as_deref() == Some(name) {
                 return Ok(());
             }
             self.press(Key::parse("j").map_err(|e| (e.clone(), e))?)?;
@@ -405,7 +405,7 @@ impl Player {
             .page
             .visible
             .iter()
-            .filter_map(|&i| self.st.page.rows.get(i))
+            .filter_map(|&i| self.st.page.row(i))
             .map(|r| r.key.name.clone())
             .collect()
     }

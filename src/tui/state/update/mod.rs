@@ -55,8 +55,7 @@ pub fn update(st: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Paste(text) => {
             st.needs_draw = true;
-            on_paste(st, &text);
-            Vec::new()
+            on_paste(st, &text)
         }
         Action::Mouse(ev) => on_mouse(st, ev),
         Action::Done(outcome) => {
@@ -135,7 +134,7 @@ pub(super) fn global(st: &mut State, key: Key) -> Option<Vec<Effect>> {
     }
 }
 
-pub(super) fn on_paste(st: &mut State, text: &str) {
+pub(super) fn on_paste(st: &mut State, text: &str) -> Vec<Effect> {
     match st.popups.last_mut() {
         Some(Popup::Form(form)) => {
             if let Some(Field {
@@ -145,18 +144,21 @@ pub(super) fn on_paste(st: &mut State, text: &str) {
             {
                 i.insert_str(text);
             }
+            Vec::new()
         }
-        Some(_) => {}
+        Some(_) => Vec::new(),
         None => match st.screen {
             Screen::SignIn => {
                 st.sign_in.focus = Some(SignInFocus::Key);
                 st.sign_in.key.insert_str(text);
+                Vec::new()
             }
             Screen::Page => {
                 st.page.focus = Area::Search;
                 st.page.search.insert_str(text);
-                st.page.refilter();
+                let job = st.page.refilter();
                 st.scroll();
+                st.searching(job)
             }
         },
     }
@@ -192,6 +194,13 @@ impl State {
         });
         // A long message takes rows from the table: keep the cursor in view.
         self.scroll();
+    }
+
+    /// The effect of a search or sort job, with its spinner.
+    pub(super) fn searching(&mut self, job: Option<Job>) -> Vec<Effect> {
+        job.map(|job| self.run("Searching the API keys", job))
+            .into_iter()
+            .collect()
     }
 
     /// Rows of the table that fit on screen now.

@@ -37,7 +37,21 @@ pub(super) fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
             }
             match result {
                 Ok(data) => apply_page(st, *data),
-                Err(f) => st.error(f.message),
+                Err(f) => {
+                    st.error(f.message);
+                    Vec::new()
+                }
+            }
+        }
+        Outcome::Searched {
+            generation,
+            shown,
+            rows,
+        } => {
+            if let Some(rows) = rows
+                && st.page.searched(generation, shown, rows)
+            {
+                st.scroll();
             }
             Vec::new()
         }
@@ -227,7 +241,7 @@ pub(super) fn focus_named_field(form: &mut Form, message: &str) {
     }
 }
 
-pub(super) fn apply_page(st: &mut State, data: PageData) {
+pub(super) fn apply_page(st: &mut State, data: PageData) -> Vec<Effect> {
     let page = &mut st.page;
     page.loaded = true;
     page.view = data.view;
@@ -235,24 +249,38 @@ pub(super) fn apply_page(st: &mut State, data: PageData) {
     page.accounts = data.accounts;
     page.account = Some(data.account);
     page.client_notice = data.notice;
-    page.rows = data.rows;
-    page.index = data.index;
+    page.set_table(data.table);
     st.now = data.now;
     if let Some(id) = st.select_after_load.take() {
         page.selected = Some(id);
     }
-    page.refilter();
+    // The worker searched and sorted as asked when the load began; asked
+    // otherwise since, the rows are searched again.
+    let effects = if data.shown == page.wanted() {
+        let was = page.selected.clone();
+        page.visible = Arc::new(data.visible);
+        page.shown = data.shown;
+        page.selected = was;
+        page.reselect();
+        Vec::new()
+    } else {
+        page.refilter()
+            .map(|job| st.run("Searching the API keys", job))
+            .into_iter()
+            .collect()
+    };
     // Open popups follow the key they show.
+    let table = Arc::clone(&st.page.table);
     for p in &mut st.popups {
         match p {
             Popup::Details { row, .. } => {
-                if let Some(fresh) = st.page.rows.iter().find(|r| r.key.id == row.key.id) {
-                    **row = fresh.clone();
+                if let Some(fresh) = table.find(&row.key.id).and_then(|i| table.row(i)) {
+                    **row = fresh;
                 }
             }
             Popup::Form(form) => {
                 if let FormKind::Edit { key_id, tag, .. } = &form.kind {
-                    match st.page.rows.iter().find(|r| &r.key.id == key_id) {
+                    match table.find(key_id).and_then(|i| table.row(i)) {
                         Some(fresh) if &fresh.key.entity_tag != tag => form.stale = true,
                         None => form.stale = true,
                         _ => {}
@@ -263,4 +291,5 @@ pub(super) fn apply_page(st: &mut State, data: PageData) {
         }
     }
     st.scroll();
+    effects
 }

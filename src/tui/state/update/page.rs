@@ -25,9 +25,9 @@ pub(super) fn page_key(st: &mut State, key: Key) -> Handled {
             let before = st.page.search.value().to_string();
             if st.page.search.handle(key) {
                 if st.page.search.value() != before {
-                    st.page.refilter_from(&before);
-                    st.page.offset = 0;
+                    let job = st.page.refilter_typed();
                     st.scroll();
+                    return Handled::from(st.searching(job));
                 }
                 return Handled::CONSUMED;
             }
@@ -169,8 +169,9 @@ pub(super) fn page_command(st: &mut State, cmd: Command) -> Vec<Effect> {
                 st.page.focus = Area::Table;
             } else if !st.page.search.is_empty() {
                 st.page.search.clear();
-                st.page.refilter();
+                let job = st.page.refilter();
                 st.scroll();
+                return st.searching(job);
             }
             Vec::new()
         }
@@ -195,14 +196,15 @@ pub fn sort_title(sort: SortCol, view: ViewFilter) -> &'static str {
 }
 
 pub(super) fn sorted(st: &mut State) -> Vec<Effect> {
-    st.page.resort();
+    let job = st.page.refilter();
+    let effects = st.searching(job);
     st.scroll();
     st.info(format!(
         "Sorted by {} {}",
         sort_title(st.page.sort, st.page.view),
         if st.page.desc { "↓" } else { "↑" }
     ));
-    Vec::new()
+    effects
 }
 
 pub(super) fn move_cursor(st: &mut State, delta: isize) -> Vec<Effect> {
@@ -233,6 +235,7 @@ pub(super) fn open_actions(st: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     let items = st.page.actions_for(&me, &row.key);
+    let row = &row;
     let popup = Popup::Actions {
         key_id: row.key.id.clone(),
         name: row.key.name.clone(),
@@ -278,9 +281,9 @@ pub(super) fn report_job(st: &mut State, days: u32) -> Vec<Effect> {
 /// Shows the view `view`: its rows are read again.
 pub(super) fn switch_view(st: &mut State, view: ViewFilter) -> Vec<Effect> {
     st.page.view = view;
-    st.page.rows.clear();
-    st.page.index = RowIndex::default();
-    st.page.visible.clear();
+    // The rows of the view left are dropped now, not when the next arrive:
+    // a large view gives its memory back.
+    st.page.set_table(Arc::default());
     st.page.selected = None;
     st.page.cursor = 0;
     st.page.offset = 0;
@@ -297,16 +300,16 @@ pub(super) fn jump_to_key(
     kind: crate::domain::KeyKind,
 ) -> Vec<Effect> {
     let name = crate::text::inert(name).into_owned();
-    if st.page.rows.iter().any(|r| r.key.id == id) {
+    if st.page.table.find(id).is_some() {
         if !st.page.search.is_empty() {
             st.page.search.clear();
         }
         st.page.focus = Area::Table;
         st.page.selected = Some(id.to_string());
-        st.page.refilter();
+        let job = st.page.refilter();
         st.scroll();
         st.info(format!("Selected the API key \"{name}\""));
-        return Vec::new();
+        return st.searching(job);
     }
     let view = match kind {
         crate::domain::KeyKind::User => ViewFilter::AllUserApiKeys,
@@ -366,7 +369,7 @@ pub(super) fn start_create(st: &mut State) -> Vec<Effect> {
 /// Asks before clearing the selected key's leaked mark. Whether the user
 /// may (the account owner or an Administrator) is the service's to say.
 fn clear_leak(st: &mut State) -> Vec<Effect> {
-    let Some(row) = st.page.selected_row().cloned() else {
+    let Some(row) = st.page.selected_row() else {
         st.info("No API key is selected");
         return Vec::new();
     };
@@ -393,7 +396,7 @@ fn clear_leak(st: &mut State) -> Vec<Effect> {
 }
 
 pub(super) fn key_action(st: &mut State, action: KeyAction) -> Vec<Effect> {
-    let Some(row) = st.page.selected_row().cloned() else {
+    let Some(row) = st.page.selected_row() else {
         st.info("No API key is selected");
         return Vec::new();
     };

@@ -272,7 +272,7 @@ pub(super) fn choose_menu(st: &mut State, index: usize) -> Vec<Effect> {
             let Some(&action) = items.get(index) else {
                 return Vec::new();
             };
-            let row = st.page.rows.iter().find(|r| r.key.id == key_id).cloned();
+            let row = st.page.table.find(&key_id).and_then(|i| st.page.row(i));
             match row {
                 Some(row) => row_action(st, action, row),
                 None => {
