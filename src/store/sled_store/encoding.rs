@@ -59,50 +59,17 @@ pub(super) fn member_entries(a: &Account) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 /// Where a key goes in the trees of schema 4: its id, account, owner,
-/// kind, name and lookup id.
-pub(super) trait Placed {
-    fn id(&self) -> &str;
-    fn account_id(&self) -> &str;
-    fn iam_id(&self) -> &str;
-    fn kind_code(&self) -> u8;
-    fn name(&self) -> &str;
-    fn lookup(&self) -> Option<&str>;
-    fn expires(&self) -> Option<jiff::Timestamp>;
-}
-
-impl Placed for ApiKey {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn iam_id(&self) -> &str {
-        &self.iam_id
-    }
-    fn kind_code(&self) -> u8 {
-        self.kind.code()
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn lookup(&self) -> Option<&str> {
-        self.lookup.as_deref()
-    }
-    fn expires(&self) -> Option<jiff::Timestamp> {
-        expiry_of(self)
-    }
-}
-
-/// Just what [`Placed`] asks of a key: what an upgrade holds per key while
-/// it writes the new trees, instead of the whole key.
+/// kind, name, lookup id and expiry. What an upgrade holds per key while
+/// it writes the new trees, instead of the whole key; account and owner
+/// ids may be shared between keys.
+#[derive(Debug)]
 pub(super) struct Placement {
-    pub(super) id: String,
-    pub(super) account_id: String,
-    pub(super) iam_id: String,
+    pub(super) id: Box<str>,
+    pub(super) account_id: Arc<str>,
+    pub(super) iam_id: Arc<str>,
     pub(super) kind_code: u8,
-    pub(super) name: String,
-    pub(super) lookup: Option<String>,
+    pub(super) name: Box<str>,
+    pub(super) lookup: Option<Box<str>>,
     pub(super) expires: Option<jiff::Timestamp>,
 }
 
@@ -111,51 +78,33 @@ impl Placement {
         Placement {
             expires: expiry_of(&k),
             kind_code: k.kind.code(),
-            id: k.id,
-            account_id: k.account_id,
-            iam_id: k.iam_id,
-            name: k.name,
-            lookup: k.lookup,
+            id: k.id.into(),
+            account_id: k.account_id.into(),
+            iam_id: k.iam_id.into(),
+            name: k.name.into(),
+            lookup: k.lookup.map(Into::into),
         }
     }
 }
 
-impl Placed for Placement {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn iam_id(&self) -> &str {
-        &self.iam_id
-    }
-    fn kind_code(&self) -> u8 {
-        self.kind_code
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn lookup(&self) -> Option<&str> {
-        self.lookup.as_deref()
-    }
-    fn expires(&self) -> Option<jiff::Timestamp> {
-        self.expires
+impl AsRef<Placement> for Placement {
+    fn as_ref(&self) -> &Placement {
+        self
     }
 }
 
 /// A key of a new store as its trees are written from: where it goes, and
-/// its record, encoded. Account and owner ids are shared between keys.
+/// its record, encoded.
 #[derive(Debug)]
 pub(super) struct PackedKey {
-    id: Box<str>,
-    account_id: Arc<str>,
-    iam_id: Arc<str>,
-    kind_code: u8,
-    name: Box<str>,
-    lookup: Option<Box<str>>,
-    expires: Option<jiff::Timestamp>,
+    place: Placement,
     pub(super) record: Box<[u8]>,
+}
+
+impl AsRef<Placement> for PackedKey {
+    fn as_ref(&self) -> &Placement {
+        &self.place
+    }
 }
 
 /// The keys of a new store, packed: what the store holds per key while it
@@ -178,7 +127,7 @@ impl PackedKeys {
                 shared
             }
         };
-        let packed = PackedKey {
+        let place = Placement {
             account_id: share(&k.account_id),
             iam_id: share(&k.iam_id),
             id: k.id.as_str().into(),
@@ -186,9 +135,9 @@ impl PackedKeys {
             name: k.name.as_str().into(),
             lookup: k.lookup.as_deref().map(Into::into),
             expires: expiry_of(k),
-            record: encode_key(k, &SignInFailures::default()).into_boxed_slice(),
         };
-        self.keys.push(packed);
+        let record = encode_key(k, &SignInFailures::default()).into_boxed_slice();
+        self.keys.push(PackedKey { place, record });
     }
 
     /// How many keys there are.
@@ -201,36 +150,12 @@ impl PackedKeys {
     }
 }
 
-impl Placed for PackedKey {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn account_id(&self) -> &str {
-        &self.account_id
-    }
-    fn iam_id(&self) -> &str {
-        &self.iam_id
-    }
-    fn kind_code(&self) -> u8 {
-        self.kind_code
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn lookup(&self) -> Option<&str> {
-        self.lookup.as_deref()
-    }
-    fn expires(&self) -> Option<jiff::Timestamp> {
-        self.expires
-    }
-}
-
 /// Writes the key trees of schema 4 for `keys` (into empty trees), each
 /// tree in entry order — appending at the right edge of a tree leaves
 /// sled's log without dead segments — one packed entry at a time: memory
 /// holds the keys, an order over them and one entry, never a copy of the
 /// trees. `record(i)` is the stored record of `keys[i]`.
-pub(super) fn write_keys<K: Placed>(
+pub(super) fn write_keys<K: AsRef<Placement>>(
     dir: &Path,
     db: &Db,
     keys: &[K],
@@ -258,54 +183,55 @@ pub(super) fn write_keys<K: Placed>(
         }
         Ok(())
     };
+    let key = |i: usize| keys[i].as_ref();
     let mut order: Vec<usize> = (0..keys.len()).collect();
 
-    order.sort_by_cached_key(|&i| (layout::record_bucket(keys[i].id()), keys[i].id()));
-    order.dedup_by(|a, b| keys[*a].id() == keys[*b].id());
+    order.sort_by_cached_key(|&i| (layout::record_bucket(&key(i).id), &*key(i).id));
+    order.dedup_by(|a, b| *key(*a).id == *key(*b).id);
     runs(
         &tree("keys")?,
         &order,
-        &|i| layout::record_bucket(keys[i].id()).to_vec(),
+        &|i| layout::record_bucket(&key(i).id).to_vec(),
         &mut |i, out| {
-            layout::push_pair(out, keys[i].id().as_bytes(), &record(i)?);
+            layout::push_pair(out, key(i).id.as_bytes(), &record(i)?);
             Ok(())
         },
     )?;
 
     order.sort_by_cached_key(|&i| {
-        let k = &keys[i];
+        let k = key(i);
         (
-            layout::owner_entry(k.account_id(), k.iam_id(), k.kind_code(), k.id()),
-            k.id(),
+            layout::owner_entry(&k.account_id, &k.iam_id, k.kind_code, &k.id),
+            &*k.id,
         )
     });
     runs(
         &tree("keys_by_owner")?,
         &order,
         &|i| {
-            let k = &keys[i];
-            layout::owner_entry(k.account_id(), k.iam_id(), k.kind_code(), k.id())
+            let k = key(i);
+            layout::owner_entry(&k.account_id, &k.iam_id, k.kind_code, &k.id)
         },
         &mut |i, out| {
-            layout::push_pair(out, keys[i].id().as_bytes(), b"");
+            layout::push_pair(out, key(i).id.as_bytes(), b"");
             Ok(())
         },
     )?;
 
     order.sort_by_cached_key(|&i| {
-        let k = &keys[i];
+        let k = key(i);
         (
-            layout::name_bucket(k.account_id(), k.name()),
-            k.name(),
-            k.id(),
+            layout::name_bucket(&k.account_id, &k.name),
+            &*k.name,
+            &*k.id,
         )
     });
     runs(
         &tree("keys_by_name")?,
         &order,
-        &|i| layout::name_bucket(keys[i].account_id(), keys[i].name()),
+        &|i| layout::name_bucket(&key(i).account_id, &key(i).name),
         &mut |i, out| {
-            layout::push_pair(out, keys[i].name().as_bytes(), keys[i].id().as_bytes());
+            layout::push_pair(out, key(i).name.as_bytes(), key(i).id.as_bytes());
             Ok(())
         },
     )?;
@@ -313,21 +239,21 @@ pub(super) fn write_keys<K: Placed>(
     let mut expiring: Vec<usize> = order
         .iter()
         .copied()
-        .filter(|&i| keys[i].expires().is_some())
+        .filter(|&i| key(i).expires.is_some())
         .collect();
     let day = |i: usize| {
-        let k = &keys[i];
-        layout::expiry_entry(k.account_id(), k.expires().unwrap_or_default())
+        let k = key(i);
+        layout::expiry_entry(&k.account_id, k.expires.unwrap_or_default())
     };
-    expiring.sort_by_cached_key(|&i| (day(i), keys[i].id()));
+    expiring.sort_by_cached_key(|&i| (day(i), &*key(i).id));
     runs(&tree("keys_by_expiry")?, &expiring, &day, &mut |i, out| {
-        layout::push_pair(out, keys[i].id().as_bytes(), b"");
+        layout::push_pair(out, key(i).id.as_bytes(), b"");
         Ok(())
     })?;
     drop(expiring);
 
-    order.retain(|&i| keys[i].lookup().is_some());
-    let lookup = |i: usize| keys[i].lookup().unwrap_or_default();
+    order.retain(|&i| key(i).lookup.is_some());
+    let lookup = |i: usize| key(i).lookup.as_deref().unwrap_or_default();
     order.sort_by_cached_key(|&i| (layout::lookup_bucket(lookup(i)), lookup(i)));
     order.dedup_by(|a, b| lookup(*a) == lookup(*b));
     runs(
@@ -335,7 +261,7 @@ pub(super) fn write_keys<K: Placed>(
         &order,
         &|i| layout::lookup_bucket(lookup(i)).to_vec(),
         &mut |i, out| {
-            layout::push_pair(out, lookup(i).as_bytes(), keys[i].id().as_bytes());
+            layout::push_pair(out, lookup(i).as_bytes(), key(i).id.as_bytes());
             Ok(())
         },
     )?;
