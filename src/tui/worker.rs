@@ -8,7 +8,7 @@ use crate::access::{KeyAction, ViewFilter};
 use crate::client::Client;
 use crate::service::{Created, now};
 
-use super::state::{Failure, Job, Outcome, PageData, Persona, Shown, TableBuilder, cancelled};
+use super::state::{Failure, Job, Outcome, PageData, Persona, Shown, cancelled, load_table};
 
 /// Runs one job against the service. Blocking: call it on a worker task.
 pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
@@ -57,21 +57,10 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                 progress.done.store(0, Ordering::Relaxed);
                 progress.total.store(0, Ordering::Relaxed);
                 // Told how many keys come, the table is sized for them.
-                let table = std::cell::RefCell::new(TableBuilder::default());
-                service.scan_rows(
-                    &session,
-                    view,
-                    &mut |n| {
-                        progress.total.store(n, Ordering::Relaxed);
-                        *table.borrow_mut() = TableBuilder::with_capacity(n);
-                    },
-                    &mut |row| {
-                        let mut t = table.borrow_mut();
-                        t.push(row);
-                        progress.done.store(t.len(), Ordering::Relaxed);
-                    },
+                let table = load_table(
+                    |total, each| service.scan_rows(&session, view, total, each),
+                    &progress,
                 )?;
-                let table = table.into_inner().finish();
                 let visible = table
                     .filter(&search.needle, search.sort, search.desc, &|| false)
                     .unwrap_or_default();

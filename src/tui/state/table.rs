@@ -14,6 +14,7 @@
 //! Large buffers go back to the system when the table is dropped: leaving
 //! a large view gives its memory back.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -53,19 +54,20 @@ impl Progress {
 }
 
 /// A key as the table holds it: its repeated strings as numbers into the
-/// table's names, its times as nanoseconds.
+/// table's names, its times as nanoseconds. Encoded from borrowed text,
+/// decoded into owned.
 #[derive(Serialize, Deserialize)]
-struct Packed {
+struct Packed<'a> {
     kind: KeyKind,
     /// The name and description when they are not their search text (not
     /// all lowercase).
-    name: Option<String>,
-    description: Option<String>,
+    name: Option<Cow<'a, str>>,
+    description: Option<Cow<'a, str>>,
     account_id: u32,
     iam_id: u32,
     /// The key's CRN when it is not the one derived from account and id.
-    crn: Option<String>,
-    entity_tag: String,
+    crn: Option<Cow<'a, str>>,
+    entity_tag: Cow<'a, str>,
     created_at: Time,
     created_by: u32,
     modified_at: Time,
@@ -77,34 +79,34 @@ struct Packed {
     managed_by: Option<u32>,
     last_authn: Option<Time>,
     authn_count: u64,
-    history: Vec<PackedEntry>,
-    lookup: Option<String>,
-    hash: Option<String>,
-    leak: Option<PackedLeak>,
+    history: Vec<PackedEntry<'a>>,
+    lookup: Option<Cow<'a, str>>,
+    hash: Option<Cow<'a, str>>,
+    leak: Option<PackedLeak<'a>>,
     owner: u32,
     created_by_label: u32,
 }
 
 #[derive(Serialize, Deserialize)]
-struct PackedEntry {
+struct PackedEntry<'a> {
     timestamp: Time,
     actor: u32,
     action: u32,
-    message: Text,
+    message: Text<'a>,
 }
 
 /// A string the table's names may hold (most history messages repeat).
 #[derive(Serialize, Deserialize)]
-enum Text {
+enum Text<'a> {
     Named(u32),
-    Inline(String),
+    Inline(Cow<'a, str>),
 }
 
 #[derive(Serialize, Deserialize)]
-struct PackedLeak {
+struct PackedLeak<'a> {
     at: Time,
     by: u32,
-    places: Vec<String>,
+    places: Cow<'a, [String]>,
     found: u64,
 }
 
@@ -122,50 +124,66 @@ fn time((s, n): Time) -> Timestamp {
 /// Numbers for repeated strings, while a table is built.
 #[derive(Default)]
 struct Interner {
-    ids: HashMap<String, u32, std::hash::BuildHasherDefault<Fnv>>,
+    ids: HashMap<String, u32, std::hash::BuildHasherDefault<WordHash>>,
     names: Vec<String>,
 }
 
 impl Interner {
-    fn id(&mut self, s: String) -> u32 {
-        if let Some(&i) = self.ids.get(&s) {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.ids.get(s) {
             return i;
         }
         let i = self.names.len() as u32;
-        self.names.push(s.clone());
-        self.ids.insert(s, i);
+        self.names.push(s.to_string());
+        self.ids.insert(s.to_string(), i);
         i
     }
 
     /// Text named when it repeats: once the names are many, new text is
     /// kept inline rather than named.
-    fn text(&mut self, s: String) -> Text {
-        match self.ids.get(&s) {
+    fn text<'a>(&mut self, s: &'a str) -> Text<'a> {
+        match self.ids.get(s) {
             Some(&i) => Text::Named(i),
             None if self.names.len() < MAX_NAMES => Text::Named(self.id(s)),
-            None => Text::Inline(s),
+            None => Text::Inline(Cow::Borrowed(s)),
         }
     }
 }
 
-/// FNV-1a: the names are few and short, and looked up several times per
-/// row; a simpler hash than the default's suits them.
-struct Fnv(u64);
+/// A multiplicative hash taking eight bytes at a step: the names are few,
+/// and looked up several times per row; a simpler hash than the default's
+/// suits them.
+#[derive(Default)]
+struct WordHash(u64);
 
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
+impl WordHash {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
     }
 }
 
-impl std::hash::Hasher for Fnv {
+impl std::hash::Hasher for WordHash {
     fn finish(&self) -> u64 {
-        self.0
+        // The table picks buckets by the low bits: bring the well-mixed
+        // high ones down.
+        self.0 ^ (self.0 >> 29)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.add(u64::from_le_bytes(w.try_into().expect("eight bytes")));
         }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
     }
 }
 
@@ -219,6 +237,15 @@ pub struct TableBuilder {
 /// Rows read before the text buffers are sized for all the rows expected.
 const SAMPLE_ROWS: usize = 1024;
 
+/// Whether `crn` is the one [`ApiKey::crn_for`] derives, compared without
+/// writing it out.
+fn is_crn_for(crn: &str, account_id: &str, id: &str) -> bool {
+    crn.strip_prefix("crn:v1:bluemix:public:iam-identity::a/")
+        .and_then(|rest| rest.strip_prefix(account_id))
+        .and_then(|rest| rest.strip_prefix("::apikey:"))
+        == Some(id)
+}
+
 fn offset(n: usize) -> u32 {
     // A view's text past 4 GiB (tens of millions of keys) is beyond what
     // the console holds.
@@ -240,7 +267,7 @@ impl TableBuilder {
         b
     }
 
-    pub fn push(&mut self, row: KeyRow) {
+    pub fn push(&mut self, row: &KeyRow) {
         let t = &mut self.table;
         if t.record_at.is_empty() {
             t.record_at.push(0);
@@ -252,7 +279,7 @@ impl TableBuilder {
             owner,
             created_by: created_by_label,
         } = row;
-        for field in [&key.name, &key.description, &owner, &key.id] {
+        for field in [&key.name, &key.description, owner, &key.id] {
             if field.is_ascii() {
                 t.lower
                     .extend(field.as_bytes().iter().map(u8::to_ascii_lowercase));
@@ -269,50 +296,51 @@ impl TableBuilder {
 
         let i = &mut self.interner;
         // Text with nothing to lowercase is read back from the search text.
-        let unless_lower = |s: String| {
+        fn unless_lower(s: &str) -> Option<Cow<'_, str>> {
             let lower = if s.is_ascii() {
                 !s.bytes().any(|b| b.is_ascii_uppercase())
             } else {
                 s.to_lowercase() == s
             };
-            (!lower).then_some(s)
-        };
-        let crn = (key.crn != ApiKey::crn_for(&key.account_id, &key.id)).then_some(key.crn);
+            (!lower).then_some(Cow::Borrowed(s))
+        }
+        let crn =
+            (!is_crn_for(&key.crn, &key.account_id, &key.id)).then(|| Cow::Borrowed(&*key.crn));
         let packed = Packed {
             kind: key.kind,
-            name: unless_lower(key.name),
-            description: unless_lower(key.description),
-            account_id: i.id(key.account_id),
-            iam_id: i.id(key.iam_id),
+            name: unless_lower(&key.name),
+            description: unless_lower(&key.description),
+            account_id: i.id(&key.account_id),
+            iam_id: i.id(&key.iam_id),
             crn,
-            entity_tag: key.entity_tag,
+            entity_tag: Cow::Borrowed(&key.entity_tag),
             created_at: nanos(key.created_at),
-            created_by: i.id(key.created_by),
+            created_by: i.id(&key.created_by),
             modified_at: nanos(key.modified_at),
             locked: key.locked,
             disabled: key.disabled,
             action_when_leaked: key.action_when_leaked,
             support_sessions: key.support_sessions,
             expires_at: key.expires_at,
-            managed_by: key.managed_by.map(|m| i.id(m)),
+            managed_by: key.managed_by.as_deref().map(|m| i.id(m)),
             last_authn: key.activity.last_authn.map(nanos),
             authn_count: key.activity.authn_count,
             history: key
                 .history
-                .into_iter()
+                .iter()
                 .map(|h| PackedEntry {
                     timestamp: nanos(h.timestamp),
-                    actor: i.id(h.actor),
-                    action: i.id(h.action),
-                    message: i.text(h.message),
+                    actor: i.id(&h.actor),
+                    action: i.id(&h.action),
+                    message: i.text(&h.message),
                 })
                 .collect(),
-            lookup: key.lookup,
-            hash: key.hash,
-            leak: key.leak.map(|l| PackedLeak {
+            lookup: key.lookup.as_deref().map(Cow::Borrowed),
+            hash: key.hash.as_deref().map(Cow::Borrowed),
+            leak: key.leak.as_ref().map(|l| PackedLeak {
                 at: nanos(l.at),
-                by: i.id(l.by),
-                places: l.places,
+                by: i.id(&l.by),
+                places: Cow::Borrowed(&l.places),
                 found: l.found,
             }),
             owner: i.id(owner),
@@ -352,10 +380,88 @@ impl TableBuilder {
     }
 }
 
+/// Rows handed from the reading thread to the building one at a time.
+const BATCH_ROWS: usize = 256;
+
+/// What the reading thread hands the building one.
+enum Batch {
+    Total(usize),
+    Rows(Vec<KeyRow>),
+}
+
+/// Builds a table from `scan`, which hands over the rows of a view (and
+/// first, if it can, how many there are): the rows are read and decoded on
+/// a thread of their own while this one adds them to the table, in the
+/// order read, so the table is the one a single thread builds. `progress`
+/// hears how many rows are in.
+pub fn load_table<E: Send>(
+    scan: impl FnOnce(&mut dyn FnMut(usize), &mut dyn FnMut(KeyRow)) -> Result<(), E> + Send,
+    progress: &Progress,
+) -> Result<RowTable, E> {
+    std::thread::scope(|scope| {
+        // A few batches in flight keep both threads busy; more would only
+        // hold rows in memory.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+        // Rows added go back to the reading thread to be dropped there, by
+        // the allocator's arena that holds them, rather than here, where
+        // freeing them would contend with the reader's allocations.
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<KeyRow>>();
+        let reader = scope.spawn(move || {
+            let fresh = || match done_rx.try_recv() {
+                Ok(mut used) => {
+                    used.clear();
+                    used
+                }
+                Err(_) => Vec::with_capacity(BATCH_ROWS),
+            };
+            let mut batch = fresh();
+            // A send fails only when the builder is gone (it panicked):
+            // the rows are then no longer wanted.
+            let result = scan(
+                &mut |n| {
+                    let _ = tx.send(Batch::Total(n));
+                },
+                &mut |row| {
+                    batch.push(row);
+                    if batch.len() == BATCH_ROWS {
+                        let full = std::mem::replace(&mut batch, fresh());
+                        let _ = tx.send(Batch::Rows(full));
+                    }
+                },
+            );
+            if !batch.is_empty() {
+                let _ = tx.send(Batch::Rows(batch));
+            }
+            result
+        });
+        let mut table = TableBuilder::default();
+        for batch in rx {
+            match batch {
+                Batch::Total(n) => {
+                    progress.total.store(n, Ordering::Relaxed);
+                    table = TableBuilder::with_capacity(n);
+                }
+                Batch::Rows(rows) => {
+                    for row in &rows {
+                        table.push(row);
+                    }
+                    progress.done.store(table.len(), Ordering::Relaxed);
+                    // Once the reader is done, the rows are dropped here.
+                    let _ = done_tx.send(rows);
+                }
+            }
+        }
+        match reader.join() {
+            Ok(result) => result.map(|()| table.finish()),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 impl RowTable {
     pub fn build(rows: Vec<KeyRow>) -> RowTable {
         let mut b = TableBuilder::with_capacity(rows.len());
-        for r in rows {
+        for r in &rows {
             b.push(r);
         }
         b.finish()
@@ -402,17 +508,21 @@ impl RowTable {
         let id = self.id(i).to_string();
         let text = |f: usize| String::from_utf8_lossy(self.field(i, f)).into_owned();
         let account_id = name(p.account_id);
-        let crn = p.crn.unwrap_or_else(|| ApiKey::crn_for(&account_id, &id));
+        let crn = p
+            .crn
+            .map_or_else(|| ApiKey::crn_for(&account_id, &id), Cow::into_owned);
         Some(KeyRow {
             key: ApiKey {
                 id,
                 kind: p.kind,
-                name: p.name.unwrap_or_else(|| text(NAME)),
-                description: p.description.unwrap_or_else(|| text(DESCRIPTION)),
+                name: p.name.map_or_else(|| text(NAME), Cow::into_owned),
+                description: p
+                    .description
+                    .map_or_else(|| text(DESCRIPTION), Cow::into_owned),
                 account_id,
                 iam_id: name(p.iam_id),
                 crn,
-                entity_tag: p.entity_tag,
+                entity_tag: p.entity_tag.into_owned(),
                 created_at: time(p.created_at),
                 created_by: name(p.created_by),
                 modified_at: time(p.modified_at),
@@ -435,16 +545,16 @@ impl RowTable {
                         action: name(h.action),
                         message: match h.message {
                             Text::Named(n) => name(n),
-                            Text::Inline(s) => s,
+                            Text::Inline(s) => s.into_owned(),
                         },
                     })
                     .collect(),
-                lookup: p.lookup,
-                hash: p.hash,
+                lookup: p.lookup.map(Cow::into_owned),
+                hash: p.hash.map(Cow::into_owned),
                 leak: p.leak.map(|l| Leak {
                     at: time(l.at),
                     by: name(l.by),
-                    places: l.places,
+                    places: l.places.into_owned(),
                     found: l.found,
                 }),
             },
@@ -786,6 +896,56 @@ mod tests {
             let narrowed = table.narrow(&all, &needle, &|| false).unwrap();
             prop_assert_eq!(narrowed, table.filter(&needle, col, desc, &|| false).unwrap());
         }
+    }
+
+    #[test]
+    fn a_table_loaded_while_read_is_the_one_built_from_the_rows() {
+        let rows: Vec<KeyRow> = (0..BATCH_ROWS * 3 + 7)
+            .map(|i| {
+                row(
+                    i,
+                    &format!("Key {}", i % 13),
+                    "",
+                    "ada",
+                    i as i64,
+                    i % 11 == 0,
+                )
+            })
+            .collect();
+        let built = RowTable::build(rows.clone());
+        for told in [true, false] {
+            let progress = Progress::default();
+            let loaded = load_table(
+                |total, each| {
+                    if told {
+                        total(rows.len());
+                    }
+                    for r in rows.clone() {
+                        each(r);
+                    }
+                    Ok::<(), ()>(())
+                },
+                &progress,
+            )
+            .unwrap();
+            assert_eq!(loaded.rows(), built.rows());
+            assert_eq!(loaded.names, built.names);
+            assert_eq!(loaded.records, built.records);
+            assert_eq!(loaded.lower, built.lower);
+            assert_eq!(
+                progress.get(),
+                (rows.len(), if told { rows.len() } else { 0 })
+            );
+        }
+        // A failed read fails the load.
+        let failed = load_table(
+            |_, each| {
+                each(rows[0].clone());
+                Err("unreadable")
+            },
+            &Progress::default(),
+        );
+        assert_eq!(failed.err(), Some("unreadable"));
     }
 
     #[test]
