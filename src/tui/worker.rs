@@ -64,6 +64,7 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                 let visible = table
                     .filter(&search.needle, search.sort, search.desc, &|| false)
                     .unwrap_or_default();
+                let (table_full, shown) = (table.full(), table.len());
                 Ok(Box::new(PageData {
                     views,
                     view,
@@ -73,7 +74,13 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                     accounts: service.accounts(&session)?,
                     account: service.account_of(&session)?,
                     now: now(),
-                    notice: service.notice(),
+                    notice: if table_full {
+                        Some(format!(
+                            "This view holds more keys than the console can: it shows the first {shown}. `iamkeys api-keys --output json` lists them all."
+                        ))
+                    } else {
+                        service.notice()
+                    },
                 }))
             })()
             .map_err(|e: crate::service::ServiceError| Failure::from(e));

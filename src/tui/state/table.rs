@@ -213,6 +213,8 @@ pub struct RowTable {
     /// Ascending orders of row numbers, one per [`SortCol`], ties by id,
     /// computed on first use.
     orders: [OnceLock<Vec<u32>>; 4],
+    /// Rows were left out: the view holds more than a table can.
+    full: bool,
 }
 
 impl std::fmt::Debug for RowTable {
@@ -232,6 +234,8 @@ pub struct TableBuilder {
     buf: Vec<u8>,
     /// How many rows are coming, when told.
     expected: usize,
+    /// How far the buffers may fill ([`ROOM`]; less in tests).
+    room: Option<usize>,
 }
 
 /// Rows read before the text buffers are sized for all the rows expected.
@@ -247,10 +251,15 @@ fn is_crn_for(crn: &str, account_id: &str, id: &str) -> bool {
 }
 
 fn offset(n: usize) -> u32 {
-    // A view's text past 4 GiB (tens of millions of keys) is beyond what
-    // the console holds.
-    u32::try_from(n).expect("a view's table fits in 4 GiB")
+    // `TableBuilder::push` keeps every buffer below ROOM.
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
+
+/// How far a table's buffers may fill, its offsets being 32-bit: 4 GiB,
+/// less room for one more row (a row's text and record are bounded by the
+/// service's limits, far below this margin). A view past it (tens of
+/// millions of keys) is shown up to there, and says so.
+const ROOM: usize = u32::MAX as usize - (64 << 20);
 
 impl TableBuilder {
     pub fn with_capacity(rows: usize) -> TableBuilder {
@@ -267,8 +276,15 @@ impl TableBuilder {
         b
     }
 
-    pub fn push(&mut self, row: &KeyRow) {
+    /// Adds a row; `false`, adding nothing, once the table is full (see
+    /// [`ROOM`]): the rows after it are not shown.
+    pub fn push(&mut self, row: &KeyRow) -> bool {
+        let room = self.room.unwrap_or(ROOM);
         let t = &mut self.table;
+        if t.full || t.records.len() > room || t.lower.len() > room || t.ids.len() > room {
+            t.full = true;
+            return false;
+        }
         if t.record_at.is_empty() {
             t.record_at.push(0);
             t.lower_at.push(0);
@@ -354,15 +370,30 @@ impl TableBuilder {
         if t.len() == SAMPLE_ROWS && self.expected > SAMPLE_ROWS {
             // Sized from the rows so far, the buffers do not grow by
             // doubling, which can leave half of them unused at the peak.
-            let grow = |v: usize| v / SAMPLE_ROWS * (self.expected - SAMPLE_ROWS) / 20 * 21;
+            // Never past what a table may hold.
+            let grow = |v: usize| {
+                (v / SAMPLE_ROWS * (self.expected - SAMPLE_ROWS) / 20 * 21)
+                    .min(room.saturating_sub(v))
+            };
             t.records.reserve_exact(grow(t.records.len()));
             t.lower.reserve_exact(grow(t.lower.len()));
             t.ids.reserve_exact(grow(t.ids.len()));
         }
+        true
     }
 
     pub fn len(&self) -> usize {
         self.table.len()
+    }
+
+    /// A builder whose buffers may fill to `room` bytes only: a full
+    /// table, in tests, without gigabytes of rows.
+    #[cfg(test)]
+    fn with_room(room: usize) -> TableBuilder {
+        TableBuilder {
+            room: Some(room),
+            ..TableBuilder::default()
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -443,7 +474,10 @@ pub fn load_table<E: Send>(
                 }
                 Batch::Rows(rows) => {
                     for row in &rows {
-                        table.push(row);
+                        if !table.push(row) {
+                            // Full: the rest of the view is read and dropped.
+                            break;
+                        }
                     }
                     progress.done.store(table.len(), Ordering::Relaxed);
                     // Once the reader is done, the rows are dropped here.
@@ -462,13 +496,21 @@ impl RowTable {
     pub fn build(rows: Vec<KeyRow>) -> RowTable {
         let mut b = TableBuilder::with_capacity(rows.len());
         for r in &rows {
-            b.push(r);
+            if !b.push(r) {
+                break;
+            }
         }
         b.finish()
     }
 
     pub fn len(&self) -> usize {
         self.created.len()
+    }
+
+    /// Whether rows of the view were left out: it holds more than a table
+    /// can (see [`ROOM`]).
+    pub fn full(&self) -> bool {
+        self.full
     }
 
     pub fn is_empty(&self) -> bool {
@@ -896,6 +938,29 @@ mod tests {
             let narrowed = table.narrow(&all, &needle, &|| false).unwrap();
             prop_assert_eq!(narrowed, table.filter(&needle, col, desc, &|| false).unwrap());
         }
+    }
+
+    #[test]
+    fn a_full_table_keeps_the_rows_it_holds_and_says_it_is_full() {
+        let rows: Vec<KeyRow> = (0..50)
+            .map(|i| row(i, &format!("Key {i}"), "", "ada", i as i64, false))
+            .collect();
+        let whole = RowTable::build(rows.clone());
+        assert!(!whole.full());
+        let mut b = TableBuilder::with_room(whole.lower.len() / 2);
+        let taken = rows.iter().take_while(|r| b.push(r)).count();
+        assert!(0 < taken && taken < rows.len(), "{taken} rows taken");
+        assert!(!b.push(&rows[0]), "once full, nothing more is added");
+        let t = b.finish();
+        assert!(t.full());
+        assert_eq!(t.len(), taken);
+        assert_eq!(t.rows(), rows[..taken].to_vec());
+        // Searching and sorting see the rows held, and no more.
+        assert_eq!(
+            t.filter("key", SortCol::Name, false, &|| false)
+                .map(|v| v.len()),
+            Some(taken)
+        );
     }
 
     #[test]
