@@ -546,6 +546,25 @@ impl SledStore {
         Ok(out.into_iter().map(|m| m.member).collect())
     }
 
+    /// Calls `each` with the id of every key of `kind` in the account, as
+    /// its owner entries list them.
+    fn kind_ids(&self, account_id: &str, kind: KeyKind, each: &mut dyn FnMut(&[u8])) -> Result<()> {
+        for item in self
+            .by_owner
+            .scan_prefix(layout::account_prefix(account_id))
+        {
+            let (entry, ids) = item.map_err(|e| self.err(e))?;
+            if layout::owner_entry_parts(account_id, &entry).map(|(_, k)| k) != Some(kind.code()) {
+                continue;
+            }
+            for pair in layout::pairs(&ids) {
+                let (id, _) = pair.map_err(|e| self.unreadable(e))?;
+                each(id);
+            }
+        }
+        Ok(())
+    }
+
     /// Visits the records in the given buckets, in bucket order.
     fn visit_buckets(
         &self,
@@ -891,28 +910,17 @@ impl Storage for SledStore {
             .collect())
     }
 
+    /// Counted from the owner entries alone.
+    fn count_kind(&self, account_id: &str, kind: KeyKind) -> Result<Option<usize>> {
+        let mut n = 0;
+        self.kind_ids(account_id, kind, &mut |_| n += 1)?;
+        Ok(Some(n))
+    }
+
     /// The account's owner entries say which record buckets hold its keys
     /// of this kind; each of those buckets is read once, in order, and its
     /// keys of this account and kind are visited. Memory stays at one
     /// bucket and a bit per bucket, whatever the size of the account.
-    fn count_kind(&self, account_id: &str, kind: KeyKind) -> Result<Option<usize>> {
-        let mut n = 0;
-        for item in self
-            .by_owner
-            .scan_prefix(layout::account_prefix(account_id))
-        {
-            let (entry, ids) = item.map_err(|e| self.err(e))?;
-            if layout::owner_entry_parts(account_id, &entry).map(|(_, k)| k) != Some(kind.code()) {
-                continue;
-            }
-            for pair in layout::pairs(&ids) {
-                pair.map_err(|e| self.unreadable(e))?;
-                n += 1;
-            }
-        }
-        Ok(Some(n))
-    }
-
     fn scan_kind(
         &self,
         account_id: &str,
@@ -920,20 +928,10 @@ impl Storage for SledStore {
         each: &mut dyn FnMut(ApiKey) -> bool,
     ) -> Result<()> {
         let mut buckets = vec![false; 1 << layout::RECORD_BITS];
-        for item in self
-            .by_owner
-            .scan_prefix(layout::account_prefix(account_id))
-        {
-            let (entry, ids) = item.map_err(|e| self.err(e))?;
-            if layout::owner_entry_parts(account_id, &entry).map(|(_, k)| k) != Some(kind.code()) {
-                continue;
-            }
-            for pair in layout::pairs(&ids) {
-                let (id, _) = pair.map_err(|e| self.unreadable(e))?;
-                let n = u16::from_be_bytes(layout::record_bucket(&String::from_utf8_lossy(id)));
-                buckets[usize::from(n)] = true;
-            }
-        }
+        self.kind_ids(account_id, kind, &mut |id| {
+            let n = u16::from_be_bytes(layout::record_bucket(&String::from_utf8_lossy(id)));
+            buckets[usize::from(n)] = true;
+        })?;
         self.visit_buckets(&buckets, &mut |_, record| {
             let (key, _) = decode_key(record).map_err(|e| self.damaged_key(e))?;
             if key.account_id == account_id && key.kind == kind {
