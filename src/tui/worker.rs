@@ -84,6 +84,10 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                 }))
             })()
             .map_err(|e: crate::service::ServiceError| Failure::from(e));
+            // Reading a view frees as much as it keeps, and the view left
+            // behind (dropped when this load was asked for) all it held:
+            // give that memory back to the system.
+            crate::memory::release();
             Outcome::Page {
                 generation,
                 quiet,
@@ -104,6 +108,13 @@ pub fn run_job(service: &dyn Client, job: Job) -> Outcome {
                 Some(rows) => table.narrow(rows, &needle, &cancel),
                 None => table.filter(&needle, sort, desc, &cancel),
             };
+            // A first sort by a column and a search over a big view free
+            // tens of megabytes of working memory: give it back.
+            drop(base);
+            if table.len() > super::state::SYNC_ROWS {
+                drop(table);
+                crate::memory::release();
+            }
             Outcome::Searched {
                 generation,
                 shown: Shown { needle, sort, desc },
