@@ -1201,27 +1201,8 @@ impl Remote {
             }
             .into());
         }
-        let now = crate::service::now();
-        let expires_at = old
-            .expires_at
-            .and_then(crate::time::Moment::instant)
-            .map(|t| {
-                let life = t
-                    .duration_since(old.created_at)
-                    .max(jiff::SignedDuration::from_secs(60));
-                crate::time::Moment::from_timestamp(
-                    now.checked_add(life).unwrap_or(jiff::Timestamp::MAX),
-                )
-            });
-        let spec = NewKey {
-            name: old.name.clone(),
-            description: old.description.clone(),
-            action_when_leaked: old.action_when_leaked,
-            support_sessions: old.support_sessions,
-            expires_at,
-            locked: false,
-            disabled: false,
-        };
+        // The same replacement as the service's own rotation.
+        let spec = crate::service::replacement(&old, crate::service::now());
         let created = self.create(s, &old.iam_id, &spec)?;
         let tag = Some(old.entity_tag.as_str());
         let second = if delete_old {

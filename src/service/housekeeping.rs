@@ -285,26 +285,7 @@ impl Service {
         };
         access::may_rotate(&account, me, &KeyFacts::of(&old), delete_old, held)?;
         let at = now();
-        let expires_at = match old.expires_at.and_then(crate::time::Moment::instant) {
-            Some(t) => {
-                let life = t
-                    .duration_since(old.created_at)
-                    .max(jiff::SignedDuration::from_secs(60));
-                Some(crate::time::Moment::from_timestamp(
-                    at.checked_add(life).unwrap_or(Timestamp::MAX),
-                ))
-            }
-            None => old.expires_at.filter(|m| !m.reached(at)),
-        };
-        let spec = NewKey {
-            name: old.name.clone(),
-            description: old.description.clone(),
-            action_when_leaked: old.action_when_leaked,
-            support_sessions: old.support_sessions,
-            expires_at,
-            locked: false,
-            disabled: false,
-        };
+        let spec = replacement(&old, at);
         let (mut new, value) = self.new_key(&account, me, old.kind, &old.iam_id, &spec, None)?;
         new.record(
             at,
@@ -376,5 +357,31 @@ impl Service {
             row: self.row(&self.names(account)?, key),
             secret: value,
         })
+    }
+}
+
+/// What a rotation at `at` creates in place of `old`: its name,
+/// description and settings, and as long a life as it had (at least a
+/// minute), counted from `at`.
+pub fn replacement(old: &ApiKey, at: Timestamp) -> NewKey {
+    let expires_at = match old.expires_at.and_then(crate::time::Moment::instant) {
+        Some(t) => {
+            let life = t
+                .duration_since(old.created_at)
+                .max(jiff::SignedDuration::from_secs(60));
+            Some(crate::time::Moment::from_timestamp(
+                at.checked_add(life).unwrap_or(Timestamp::MAX),
+            ))
+        }
+        None => old.expires_at.filter(|m| !m.reached(at)),
+    };
+    NewKey {
+        name: old.name.clone(),
+        description: old.description.clone(),
+        action_when_leaked: old.action_when_leaked,
+        support_sessions: old.support_sessions,
+        expires_at,
+        locked: false,
+        disabled: false,
     }
 }

@@ -29,7 +29,7 @@ pub use crate::store::{Problem, StoreInfo};
 
 pub use housekeeping::{
     DEFAULT_INACTIVE_DAYS, MAX_INACTIVE_DAYS, MAX_REMOVALS_PER_RUN, Removal, Removed, Rotated,
-    check_days, check_inactive_days, inactive_since,
+    check_days, check_inactive_days, inactive_since, replacement,
 };
 pub use identity::{InactiveReport, NewServiceId, ServiceIdUpdate, settings_tag};
 pub use leak::{LeakOutcome, Taken};

@@ -68,6 +68,21 @@ pub struct Reveal {
     pub warned: bool,
 }
 
+impl Reveal {
+    /// A key's value to show once: made, or (`rotated: Some(deleted)`)
+    /// replacing one.
+    pub fn new(created: Created, rotated: Option<bool>) -> Reveal {
+        Reveal {
+            created,
+            rotated,
+            shown: false,
+            copied: false,
+            downloaded: None,
+            warned: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
     Delete {

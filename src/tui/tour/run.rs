@@ -38,6 +38,20 @@ fn invalid(e: &TourError) -> Failure {
     app::bad_input(format!("invalid tour: {e}"))
 }
 
+/// A player for `tour` with no terminal: the built-in dark theme, at the
+/// tour's own size.
+fn headless(tour: Tour, fixture: Option<&Path>) -> Result<Player, Failure> {
+    let params = app::hash_params()?;
+    let size = tour.size();
+    Player::new(
+        tour,
+        fixture,
+        params,
+        Theme::builtin(true),
+        (size.0, size.1),
+    )
+}
+
 fn fail(f: &Failure) -> i32 {
     eprintln!("iamkeys: {}", crate::text::inert(&f.message));
     f.code
@@ -52,20 +66,9 @@ pub fn check(tour: &str, fixture: Option<&Path>, out: &mut dyn Write) -> i32 {
         Ok(t) => t,
         Err(e) => return fail(&invalid(&e)),
     };
-    let params = match app::hash_params() {
-        Ok(p) => p,
-        Err(f) => return fail(&f),
-    };
-    let size = tour.size();
     let title = tour.title.0.clone();
     let n = tour.len();
-    let mut player = match Player::new(
-        tour,
-        fixture,
-        params,
-        Theme::builtin(true),
-        (size.0, size.1),
-    ) {
+    let mut player = match headless(tour, fixture) {
         Ok(p) => p,
         Err(f) => return fail(&f),
     };
@@ -125,18 +128,7 @@ pub fn pictures(tour: &str, fixture: Option<&Path>, dir: &Path, out: &mut dyn Wr
             dir.display()
         )));
     }
-    let params = match app::hash_params() {
-        Ok(p) => p,
-        Err(f) => return fail(&f),
-    };
-    let size = tour.size();
-    let mut player = match Player::new(
-        tour,
-        fixture,
-        params,
-        Theme::builtin(true),
-        (size.0, size.1),
-    ) {
+    let mut player = match headless(tour, fixture) {
         Ok(p) => p,
         Err(f) => return fail(&f),
     };

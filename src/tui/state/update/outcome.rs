@@ -65,14 +65,8 @@ pub(super) fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
                     "Created the API key \"{}\"",
                     crate::text::inert(&created.row.key.name)
                 ));
-                st.popups.push(Popup::Reveal(Box::new(Reveal {
-                    created,
-                    rotated: None,
-                    shown: false,
-                    copied: false,
-                    downloaded: None,
-                    warned: false,
-                })));
+                st.popups
+                    .push(Popup::Reveal(Box::new(Reveal::new(created, None))));
                 st.load()
             }
             Err(f) => {
@@ -196,14 +190,8 @@ pub(super) fn on_outcome(st: &mut State, outcome: Outcome) -> Vec<Effect> {
                     crate::text::inert(&created.row.key.name),
                     if deleted { "deleted" } else { "disabled" }
                 ));
-                st.popups.push(Popup::Reveal(Box::new(Reveal {
-                    created,
-                    rotated: Some(deleted),
-                    shown: false,
-                    copied: false,
-                    downloaded: None,
-                    warned: false,
-                })));
+                st.popups
+                    .push(Popup::Reveal(Box::new(Reveal::new(created, Some(deleted)))));
                 st.load()
             }
             Err(f) => {
