@@ -341,6 +341,18 @@ pub fn to_writer<T: Serialize, W: std::io::Write>(out: W, value: &T) -> Result<(
     serde_yaml::to_writer(out, value).map_err(|e| e.to_string())
 }
 
+/// Reads the YAML file `arg` names ([`read_file`]); an error says it
+/// cannot read the `what` (a fixture, a tour), naming the file.
+pub fn read_named(path: &std::path::Path, arg: &str, what: &str) -> Result<String, FileError> {
+    read_file(path).map_err(|e| FileError {
+        file: arg.to_string(),
+        line: None,
+        column: None,
+        path: String::new(),
+        message: format!("cannot read the {what}: {e}"),
+    })
+}
+
 /// The largest YAML document iamkeys reads, in bytes. Generous: a generated
 /// fixture with 1,000,000 keys is about 144 MB.
 pub const MAX_BYTES: usize = 256 * 1024 * 1024;

@@ -235,6 +235,12 @@ fn run_client(
         session,
         recorder.as_mut(),
     );
+    finish(result, recorder)
+}
+
+/// The exit code of a console session that ended with `result`, after
+/// finishing its recording, if any: each failure said on standard error.
+pub(crate) fn finish(result: io::Result<()>, recorder: Option<Recorder>) -> i32 {
     let recorded = recorder.map(Recorder::finish);
     match (result, recorded) {
         (Err(e), _) => {

@@ -454,13 +454,7 @@ pub fn load(arg: &str) -> Result<Tour, TourError> {
         return Ok(builtin());
     }
     let path = Path::new(arg);
-    let text = yaml::read_file(path).map_err(|e| TourError {
-        file: arg.to_string(),
-        line: None,
-        column: None,
-        path: String::new(),
-        message: format!("cannot read the tour: {e}"),
-    })?;
+    let text = yaml::read_named(path, arg, "tour")?;
     let mut tour = parse(&text, arg)?;
     tour.origin = Some(path.to_path_buf());
     Ok(tour)

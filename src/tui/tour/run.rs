@@ -208,18 +208,7 @@ pub fn run_tour(run: &TourRun) -> i32 {
     let result = super::super::with_terminal(|terminal, runtime| {
         runtime.block_on(tour_loop(terminal, &mut live))
     });
-    let recorded = live.recorder.take().map(Recorder::finish);
-    match (result, recorded) {
-        (Err(e), _) => {
-            eprintln!("iamkeys: the console failed: {e}");
-            1
-        }
-        (Ok(()), Some(Err(e))) => {
-            eprintln!("iamkeys: the recording is incomplete: {e}");
-            1
-        }
-        _ => 0,
-    }
+    super::super::finish(result, live.recorder.take())
 }
 
 struct Live {
