@@ -556,14 +556,14 @@ fn expiring_soon(st: &State) -> Option<String> {
         .unwrap_or_default();
     let mut soon: Vec<(i64, String)> = st
         .page
-        .rows()
+        .table
+        .with_expiry()
         .iter()
-        .filter(|r| &r.key.iam_id == me)
-        .filter_map(|r| {
-            r.key
-                .notes(st.now, h)
+        .filter(|k| &k.iam_id == me)
+        .filter_map(|k| {
+            k.notes(st.now, h)
                 .expires_in_days
-                .map(|d| (d, inert(&r.key.name).into_owned()))
+                .map(|d| (d, inert(&k.name).into_owned()))
         })
         .collect();
     if soon.is_empty() {

@@ -468,3 +468,59 @@ fn the_menu_rules_match_the_service_for_every_key_and_persona() {
         "{rotated} rotated, {refused} refused"
     );
 }
+
+// ---- the My view's warning of keys that expire soon ----------------------
+
+#[test]
+fn the_my_view_warns_of_ones_own_keys_expiring_within_a_week() {
+    // Days from the console's clock in these tests (`NOW`), not the real one.
+    let at = |days: i64| {
+        (console_common::NOW.parse::<jiff::Timestamp>().unwrap()
+            + jiff::SignedDuration::from_hours(24 * days))
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+    };
+    let fixture = format!(
+        r#"version: 1
+demo: true
+users:
+  - {{ email: olga@h.example, name: Olga Owner }}
+  - {{ email: max@h.example, name: Max Member }}
+accounts:
+  - id: house
+    name: House
+    owner: olga@h.example
+    settings: {{ expired_key_retention_days: 3650 }}
+    members:
+      - {{ user: max@h.example, invited_by: olga@h.example }}
+    api_keys:
+      - {{ name: olga-soon, owner: olga@h.example, expires_at: {three} }}
+      - {{ name: olga-later, owner: olga@h.example, expires_at: {thirty} }}
+      - {{ name: max-soon, owner: max@h.example, expires_at: {two} }}
+"#,
+        three = at(3),
+        thirty = at(30),
+        two = at(2)
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("soon.yaml");
+    std::fs::write(&file, fixture).unwrap();
+    let file = file.to_str().unwrap();
+    let mut olga = Console::from_fixture(file, "olga@h.example");
+    let screen = olga.screen(140, 30);
+    assert!(
+        screen.contains("⚠ Your API key olga-soon expires in ")
+            && !screen.contains("olga-later expires"),
+        "{screen}"
+    );
+    // Only one's own keys, and only on the My view.
+    let mut max = Console::from_fixture(file, "max@h.example");
+    let screen = max.screen(140, 30);
+    assert!(
+        screen.contains("⚠ Your API key max-soon expires in 2 days: rotate it"),
+        "{screen}"
+    );
+    choose_view(&mut olga, ViewFilter::AllUserApiKeys);
+    let screen = olga.screen(140, 30);
+    assert!(!screen.contains("⚠ Your API key"), "{screen}");
+}

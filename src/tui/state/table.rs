@@ -215,6 +215,8 @@ pub struct RowTable {
     orders: [OnceLock<Vec<u32>>; 4],
     /// Rows were left out: the view holds more than a table can.
     full: bool,
+    /// The keys with an expiry date, decoded on first use.
+    expiring: OnceLock<Vec<ApiKey>>,
 }
 
 impl std::fmt::Debug for RowTable {
@@ -505,6 +507,18 @@ impl RowTable {
 
     pub fn len(&self) -> usize {
         self.created.len()
+    }
+
+    /// The keys of the table that have an expiry date, decoded once, on
+    /// first use (the My view's warning reads them every frame).
+    pub fn with_expiry(&self) -> &[ApiKey] {
+        self.expiring.get_or_init(|| {
+            (0..self.len())
+                .filter_map(|i| self.row(i))
+                .map(|r| r.key)
+                .filter(|k| k.expires_at.is_some())
+                .collect()
+        })
     }
 
     /// Whether rows of the view were left out: it holds more than a table
