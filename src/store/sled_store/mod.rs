@@ -448,7 +448,9 @@ impl SledStore {
         } else {
             false
         };
-        build_staged(lock, old_is_damaged, |db| {
+        // The keys move into the writer, so they are gone before the new
+        // store is opened again for its snapshot.
+        build_staged(lock, old_is_damaged, move |db| {
             write_seed(dir, db, seed, &keys, demo, source)
         })
     }
