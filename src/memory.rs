@@ -61,18 +61,3 @@ mod tests {
         assert!(kept.iter().enumerate().all(|(i, b)| b[0] == (i * 16) as u8));
     }
 }
-
-pub fn phase(what: &str) {
-    if std::env::var_os("IAMKEYS_PHASES").is_none() {
-        return;
-    }
-    let st = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let g = |k: &str| {
-        st.lines()
-            .find_map(|l| l.strip_prefix(k))
-            .unwrap_or("")
-            .trim()
-            .to_string()
-    };
-    eprintln!("{what}: rss {} hwm {}", g("VmRSS:"), g("VmHWM:"));
-}

@@ -150,15 +150,15 @@ impl PackedKeys {
     }
 }
 
+/// How many bytes of entries [`write_keys`] writes (for a seed or an upgrade)
+/// between giving the memory sled freed meanwhile back to the system.
+const RELEASE_EVERY: usize = 8 << 20;
+
 /// Writes the key trees of schema 4 for `keys` (into empty trees), each
 /// tree in entry order — appending at the right edge of a tree leaves
 /// sled's log without dead segments — one packed entry at a time: memory
 /// holds the keys, an order over them and one entry, never a copy of the
 /// trees. `record(i)` is the stored record of `keys[i]`.
-/// How many bytes of entries a seed writes between giving freed memory
-/// back to the system.
-const RELEASE_EVERY: usize = 8 << 20;
-
 pub(super) fn write_keys<K: AsRef<Placement>>(
     dir: &Path,
     db: &Db,
