@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_iamkeys");
 /// Bump when the fixture or the store's format changes: stores cached under
 /// another version are not used.
-const CACHE_VERSION: &str = "v2";
+const CACHE_VERSION: &str = "v3";
 const SMALL: usize = 10;
 /// The large store: 100,000 keys, or `IAMKEYS_BENCH_KEYS` (up to 1,000,000).
 fn large() -> usize {

@@ -19,7 +19,7 @@ pub use sled_store::{PackedKeys, SledStore};
 
 /// The schema this build writes and reads. An older store is migrated when
 /// it is opened (see [`record`]).
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The oldest schema this build still migrates from.
 pub const OLDEST_SCHEMA_VERSION: u32 = 1;

@@ -31,6 +31,7 @@ mod remote;
 mod remote_ibm_only;
 mod scan;
 mod sdk;
+mod sealed;
 mod secrets;
 mod server_api;
 mod server_crash;

@@ -124,13 +124,13 @@ fn a_schema_2_store_opens_with_every_name_resolving_as_before() {
         assert_eq!(schema_version(&db), "2");
         assert!(db.open_tree("keys_by_name").unwrap().is_empty());
     }
-    // The first open upgrades the store (to schema 4, names indexed); it
+    // The first open upgrades the store (to the current schema, names indexed); it
     // then checks clean (check compares the indexes with the records both
     // ways).
     run_ok(&dir, &["check"]);
     {
         let db = raw(&dir);
-        assert_eq!(schema_version(&db), "4");
+        assert_eq!(schema_version(&db), "5");
         assert_indexes_exact(&db);
         assert_eq!(layout::records(&db).unwrap().len(), 16);
     }
@@ -207,10 +207,10 @@ fn staging_left(dir: &Path) -> bool {
     })
 }
 
-/// The upgrade to schema 4 writes a new store beside the old one and swaps
-/// it in: a kill at any moment leaves the old store (schema 2, untouched)
-/// or the new one (schema 4, whole), never a mix; the next open cleans up
-/// and finishes the job.
+/// The upgrade from schema 2 writes a new store beside the old one and
+/// swaps it in: a kill at any moment leaves the old store (schema 2,
+/// untouched) or the new one (current, whole), never a mix; the next open
+/// cleans up and finishes the job.
 #[test]
 fn an_upgrade_killed_midway_runs_again_at_the_next_open() {
     const EXTRA: usize = 30_000;
@@ -219,8 +219,25 @@ fn an_upgrade_killed_midway_runs_again_at_the_next_open() {
     let template = pristine.path().join("data");
     copy_dir(&data("v2-store"), &template);
     grow_v2_store(&template, EXTRA);
+    kill_during_upgrade(&template, keys, "2", &|db| {
+        assert_eq!(db.open_tree("keys").unwrap().len(), keys);
+    });
+}
+
+/// Kills `check` on copies of `template` (a store of schema `old` with
+/// `keys` keys, which `old_whole` checks) at moments spread over its
+/// upgrade, until one lands while the new store is half written: after
+/// each kill the data directory holds the old store whole or the new one
+/// whole, and the next open finishes the job and cleans up.
+pub(crate) fn kill_during_upgrade(
+    template: &Path,
+    keys: usize,
+    old: &str,
+    old_whole: &dyn Fn(&sled::Db),
+) {
+    let current = iamkeys::store::SCHEMA_VERSION.to_string();
     let timed = tempfile::tempdir().unwrap();
-    copy_dir(&template, &timed.path().join("data"));
+    copy_dir(template, &timed.path().join("data"));
     let started = Instant::now();
     run_ok(&timed.path().join("data"), &["check"]);
     let whole = started.elapsed();
@@ -229,7 +246,7 @@ fn an_upgrade_killed_midway_runs_again_at_the_next_open() {
     let trial = |delay: std::time::Duration| -> (String, bool, bool) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("data");
-        copy_dir(&template, &dir);
+        copy_dir(template, &dir);
         let mut child = iamkeys(&dir)
             .arg("check")
             .stdout(Stdio::null())
@@ -243,13 +260,13 @@ fn an_upgrade_killed_midway_runs_again_at_the_next_open() {
         let seen = {
             let db = raw(&dir);
             let version = schema_version(&db);
-            match version.as_str() {
-                "4" => {
-                    assert_eq!(layout::records(&db).unwrap().len(), keys);
-                    assert_indexes_exact(&db);
-                }
-                "2" => assert_eq!(db.open_tree("keys").unwrap().len(), keys),
-                v => panic!("schema version {v}"),
+            if version == current {
+                assert_eq!(layout::records(&db).unwrap().len(), keys);
+                assert_indexes_exact(&db);
+            } else if version == old {
+                old_whole(&db);
+            } else {
+                panic!("schema version {version}");
             }
             (version, half, done)
         };
@@ -257,13 +274,13 @@ fn an_upgrade_killed_midway_runs_again_at_the_next_open() {
         run_ok(&dir, &["check"]);
         assert!(!staging_left(&dir));
         let db = raw(&dir);
-        assert_eq!(schema_version(&db), "4");
+        assert_eq!(schema_version(&db), current);
         assert_indexes_exact(&db);
         seen
     };
     let midway = |seen: &[(std::time::Duration, (String, bool, bool))]| {
         seen.iter()
-            .any(|(_, (v, half, done))| v == "2" && *half && !done)
+            .any(|(_, (v, half, done))| v == old && *half && !done)
     };
     let trials = 8;
     let mut seen = Vec::new();
@@ -272,20 +289,21 @@ fn an_upgrade_killed_midway_runs_again_at_the_next_open() {
         seen.push((delay, trial(delay)));
     }
     // Until a kill lands while the new store is half written, bisect
-    // between the last kill that left schema 2 and the first that left 4.
+    // between the last kill that left the old schema and the first that
+    // left the current one.
     for _ in 0..8 {
         if midway(&seen) {
             break;
         }
         let before = seen
             .iter()
-            .filter(|(_, (v, _, _))| v == "2")
+            .filter(|(_, (v, _, _))| v == old)
             .map(|(d, _)| *d)
             .max()
             .unwrap_or_default();
         let after = seen
             .iter()
-            .filter(|(d, (v, _, _))| v == "4" && *d > before)
+            .filter(|(d, (v, _, _))| *v == current && *d > before)
             .map(|(d, _)| *d)
             .min()
             .unwrap_or(whole);

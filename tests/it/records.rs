@@ -135,7 +135,7 @@ fn a_schema_1_store_opens_migrated_with_every_record_intact() {
     // layout, every name indexed.
     {
         let db = raw(&dir);
-        assert_eq!(schema_version(&db), "4");
+        assert_eq!(schema_version(&db), "5");
         crate::names::assert_indexes_exact(&db);
         let records = layout::records(&db).unwrap();
         assert_eq!(records.len(), ids.len());
@@ -208,7 +208,7 @@ fn consistent_schema(dir: &Path, keys_expected: usize) -> String {
                 record::decode_key_v1(&item.unwrap().1).unwrap();
             }
         }
-        "4" => {
+        "5" => {
             crate::names::assert_indexes_exact(&db);
             let records = layout::records(&db).unwrap();
             assert_eq!(records.len(), keys_expected);
@@ -254,7 +254,7 @@ fn a_migration_killed_midway_runs_again_at_the_next_open() {
         seen.push((consistent_schema(&dir, keys), status.success()));
         // The next open finishes the job.
         run_ok(&dir, &["check"]);
-        assert_eq!(consistent_schema(&dir, keys), "4");
+        assert_eq!(consistent_schema(&dir, keys), "5");
     }
     eprintln!("undisturbed open {whole:?}; after each kill (schema, finished): {seen:?}");
     assert!(

@@ -242,6 +242,7 @@ fn check_reports_records_and_indexes_that_disagree() {
         let db = sled::open(dir.join("store")).unwrap();
         let owner = db.open_tree("keys_by_owner").unwrap();
         let (first, packed) = owner.iter().next().unwrap().unwrap();
+        let packed = layout::open(&packed).unwrap();
         let (id, _) = layout::pairs(&packed).next().unwrap().unwrap();
         let id = id.to_vec();
         layout::edit(&owner, &first, |s| {

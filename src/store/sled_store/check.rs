@@ -45,14 +45,24 @@ impl SledStore {
         let mut names: HashMap<String, String> = HashMap::new();
         for item in &self.keys {
             let (bucket, packed) = item.map_err(|e| self.err(e))?;
+            let unreadable = |e: layout::Unreadable| {
+                format!(
+                    "key bucket {}: {e}",
+                    layout::record_bucket_number(&bucket).unwrap_or_default()
+                )
+            };
+            let packed = match layout::open(&packed) {
+                Ok(p) => p,
+                Err(e) => {
+                    problems.push(unreadable(e));
+                    continue;
+                }
+            };
             for pair in layout::pairs(&packed) {
                 let (id, v) = match pair {
                     Ok(p) => p,
                     Err(e) => {
-                        problems.push(format!(
-                            "key bucket {}: {e}",
-                            layout::record_bucket_number(&bucket).unwrap_or_default()
-                        ));
+                        problems.push(unreadable(e));
                         break;
                     }
                 };
@@ -107,14 +117,24 @@ impl SledStore {
         for (i, (index, tree)) in INDEXES.into_iter().zip(trees).enumerate() {
             for item in tree {
                 let (entry, packed) = item.map_err(|e| self.err(e))?;
+                let unreadable = |e: layout::Unreadable| {
+                    format!(
+                        "the {index} index entry {:?}: {e}",
+                        String::from_utf8_lossy(&entry).replace('\0', "/")
+                    )
+                };
+                let packed = match layout::open(&packed) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        problems.push(unreadable(e));
+                        continue;
+                    }
+                };
                 for pair in layout::pairs(&packed) {
                     let (a, b) = match pair {
                         Ok(p) => p,
                         Err(e) => {
-                            problems.push(format!(
-                                "the {index} index entry {:?}: {e}",
-                                String::from_utf8_lossy(&entry).replace('\0', "/")
-                            ));
+                            problems.push(unreadable(e));
                             break;
                         }
                     };
@@ -157,6 +177,9 @@ impl SledStore {
             // Read again for the report: only when something is missing.
             for item in &self.keys {
                 let (_, packed) = item.map_err(|e| self.err(e))?;
+                let Ok(packed) = layout::open(&packed) else {
+                    continue;
+                };
                 for (id, v) in layout::pairs(&packed).map_while(std::result::Result::ok) {
                     if let Ok((k, _)) = decode_key(v) {
                         names.insert(String::from_utf8_lossy(id).into_owned(), k.name);

@@ -58,7 +58,7 @@ pub(super) fn member_entries(a: &Account) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-/// Where a key goes in the trees of schema 4: its id, account, owner,
+/// Where a key goes in the trees of schemas 4 and 5: its id, account, owner,
 /// kind, name, lookup id and expiry. What an upgrade holds per key while
 /// it writes the new trees, instead of the whole key; account and owner
 /// ids may be shared between keys.
@@ -152,9 +152,9 @@ impl PackedKeys {
 
 /// How many bytes of entries [`write_keys`] writes (for a seed or an upgrade)
 /// between giving the memory sled freed meanwhile back to the system.
-const RELEASE_EVERY: usize = 8 << 20;
+pub(super) const RELEASE_EVERY: usize = 8 << 20;
 
-/// Writes the key trees of schema 4 for `keys` (into empty trees), each
+/// Writes the key trees of schema 5 for `keys` (into empty trees), each
 /// tree in entry order — appending at the right edge of a tree leaves
 /// sled's log without dead segments — one packed entry at a time: memory
 /// holds the keys, an order over them and one entry, never a copy of the
@@ -188,6 +188,7 @@ pub(super) fn write_keys<K: AsRef<Placement>>(
                 pair(order[end], &mut value)?;
                 end += 1;
             }
+            let value = layout::seal(value);
             written += this.len() + value.len();
             t.insert(this, value).map_err(e)?;
             if written >= RELEASE_EVERY {

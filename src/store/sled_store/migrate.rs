@@ -1,8 +1,8 @@
 //! Upgrading an older store on open (see [`super::super::record`] for the
 //! key records of each schema).
 //!
-//! Every upgrade to schema 4 is a copy: the old store's records are read
-//! and written, in schema 4's layout, into a new store beside it, which is
+//! Every upgrade is a copy: the old store's records are read and written,
+//! in the current layout, into a new store beside it, which is
 //! flushed, closed and swapped in exactly as a new seed is (see
 //! [`DirLock`]). The old store is never changed, so a process killed at any
 //! point leaves either the old store, upgraded again at the next open, or
@@ -96,12 +96,68 @@ pub(super) fn upgrade(lock: &DirLock, db: &Db) -> Result<Option<PathBuf>> {
             detail: format!("its schema version {from} is unknown"),
         });
     }
-    let staging = stage(lock, |new| copy_to_current(dir, db, &meta, from, new))?;
+    let staging = stage(lock, |new| {
+        if from == 4 {
+            copy_packed(dir, db, &meta, new)
+        } else {
+            copy_to_current(dir, db, &meta, from, new)
+        }
+    })?;
     tracing::info!(from, to = SCHEMA_VERSION, "store upgraded");
     Ok(Some(staging))
 }
 
-/// A key record of schema `from` as schema 4 stores it.
+/// Copies a store of schema 4 open as `old` into `new`: every tree entry
+/// for entry, in order, each packed set sealed ([`layout::seal`]) on the
+/// way. An entry that does not read as a set is copied as it is (`check`
+/// names it).
+fn copy_packed(dir: &Path, old: &Db, meta: &Tree, new: &Db) -> Result<()> {
+    let e = |e: sled::Error| sled_error(dir, e);
+    let mut written = 0usize;
+    for name in old.tree_names() {
+        if &*name == b"meta" || name == old.name() {
+            continue;
+        }
+        let packed = layout::PACKED_TREES.iter().any(|t| t.as_bytes() == &*name);
+        let (src, dst) = (
+            old.open_tree(&name).map_err(e)?,
+            new.open_tree(&name).map_err(e)?,
+        );
+        for item in &src {
+            let (k, v) = item.map_err(e)?;
+            let v = match layout::open(&v) {
+                Ok(set) if packed => layout::seal(set.into_owned()),
+                _ => v.to_vec(),
+            };
+            written += k.len() + v.len();
+            dst.insert(k, v).map_err(e)?;
+            if written >= RELEASE_EVERY {
+                written = 0;
+                crate::memory::release();
+            }
+        }
+    }
+    write_meta(dir, meta, new)
+}
+
+/// Copies `meta` into `new`, the schema version last: a store without a
+/// schema version is unfinished.
+fn write_meta(dir: &Path, meta: &Tree, new: &Db) -> Result<()> {
+    let e = |e: sled::Error| sled_error(dir, e);
+    let new_meta = new.open_tree("meta").map_err(e)?;
+    for item in meta {
+        let (k, v) = item.map_err(e)?;
+        if &*k != b"schema_version" {
+            new_meta.insert(k, v).map_err(e)?;
+        }
+    }
+    new_meta
+        .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())
+        .map_err(e)?;
+    Ok(())
+}
+
+/// A key record of schema `from` as schemas 4 and 5 store it.
 fn current_record(dir: &Path, from: u32, id: &[u8], bytes: &[u8]) -> Result<Vec<u8>> {
     if from >= 2 {
         return Ok(bytes.to_vec());
@@ -116,9 +172,9 @@ fn current_record(dir: &Path, from: u32, id: &[u8], bytes: &[u8]) -> Result<Vec<
     Ok(KeyRecordV2::from(v1).encode())
 }
 
-/// Copies the store of schema `from` open as `old` into `new`, in schema
-/// 4's layout. In schemas 1 to 3 each key record is one entry of `keys`
-/// under its id, and an account record holds its members.
+/// Copies the store of schema `from` (1 to 3) open as `old` into `new`, in
+/// the current layout. In schemas 1 to 3 each key record is one entry of
+/// `keys` under its id, and an account record holds its members.
 fn copy_to_current(dir: &Path, old: &Db, meta: &Tree, from: u32, new: &Db) -> Result<()> {
     let e = |e: sled::Error| sled_error(dir, e);
     for name in ["users", "users_by_email", "memberships", "service_ids"] {
@@ -187,16 +243,5 @@ fn copy_to_current(dir: &Path, old: &Db, meta: &Tree, from: u32, new: &Db) -> Re
         records.insert(bucket, set.pack()).map_err(e)?;
     }
 
-    // Written last: a store without a schema version is unfinished.
-    let new_meta = new.open_tree("meta").map_err(e)?;
-    for item in meta {
-        let (k, v) = item.map_err(e)?;
-        if &*k != b"schema_version" {
-            new_meta.insert(k, v).map_err(e)?;
-        }
-    }
-    new_meta
-        .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())
-        .map_err(e)?;
-    Ok(())
+    write_meta(dir, meta, new)
 }

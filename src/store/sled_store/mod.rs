@@ -8,7 +8,7 @@
 //! * `members`: account \0 iam_id → one member (JSON, with its place)
 //! * `service_ids`: account \0 id → ServiceId
 //! * `keys`, `keys_by_owner`, `keys_by_lookup`, `keys_by_name`: the keys
-//!   and their indexes, packed into few entries (schema 4): see
+//!   and their indexes, packed into few entries (schema 4), compressed (schema 5): see
 //!   [`crate::store::layout`].
 //!
 //! A key and its three indexes change in one sled transaction, followed by
@@ -74,6 +74,32 @@ pub struct SledStore {
     /// Accounts as last decoded, each with the stored bytes of its record
     /// it was decoded from: see [`SledStore::account`].
     decoded_accounts: std::sync::Mutex<HashMap<String, (sled::IVec, Arc<Account>)>>,
+    /// Record buckets as last unsealed, each with the stored bytes it was
+    /// unsealed from: see [`SledStore::record_bucket`].
+    unsealed_buckets: std::sync::Mutex<UnsealedBuckets>,
+}
+
+/// Record buckets unsealed by [`SledStore::record_bucket`], and their size.
+#[derive(Default)]
+struct UnsealedBuckets {
+    buckets: HashMap<u16, (sled::IVec, Arc<[u8]>)>,
+    bytes: usize,
+}
+
+/// A record bucket as read: stored plain, or unsealed.
+enum Bucket {
+    Plain(sled::IVec),
+    Unsealed(Arc<[u8]>),
+}
+
+impl std::ops::Deref for Bucket {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bucket::Plain(b) => b,
+            Bucket::Unsealed(b) => b,
+        }
+    }
 }
 
 type TxError = ConflictableTransactionError<StoreError>;
@@ -113,8 +139,8 @@ impl KeyTx<'_> {
         let bytes = self.keys.get(bucket)?;
         match bytes {
             None => Ok(None),
-            Some(b) => layout::find(&b, id.as_bytes())
-                .map(|r| r.map(<[u8]>::to_vec))
+            Some(b) => layout::open(&b)
+                .and_then(|set| layout::find(&set, id.as_bytes()).map(|r| r.map(<[u8]>::to_vec)))
                 .map_err(|e| abort(damaged(self.dir, e))),
         }
     }
@@ -234,6 +260,10 @@ fn damaged(dir: &Path, e: layout::Unreadable) -> StoreError {
 /// How many decoded accounts are kept; past it, the next one clears them.
 const DECODED_ACCOUNTS: usize = 64;
 
+/// How many bytes of unsealed record buckets are kept (about 400 buckets
+/// of a million-key store); past it, the next one clears them.
+const UNSEALED_BUCKET_BYTES: usize = 4 << 20;
+
 /// A member as stored: the membership and its place in the fixture's order.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct MemberRecord {
@@ -267,6 +297,7 @@ impl SledStore {
         let Some(bucket) = keys.get(layout::record_bucket(id))? else {
             return Err(abort(StoreError::Gone));
         };
+        let bucket = layout::open(&bucket).map_err(|e| abort(self.unreadable(e)))?;
         let Some(bytes) =
             layout::find(&bucket, id.as_bytes()).map_err(|e| abort(self.unreadable(e)))?
         else {
@@ -386,6 +417,7 @@ impl SledStore {
             by_name: tree("keys_by_name")?,
             by_expiry: tree("keys_by_expiry")?,
             decoded_accounts: std::sync::Mutex::default(),
+            unsealed_buckets: std::sync::Mutex::default(),
             db,
         })
     }
@@ -499,6 +531,7 @@ impl SledStore {
             {
                 continue;
             }
+            let packed = layout::open(&packed).map_err(|e| self.unreadable(e))?;
             for pair in layout::pairs(&packed) {
                 let (id, _) = pair.map_err(|e| self.unreadable(e))?;
                 ids.push(String::from_utf8_lossy(id).into_owned());
@@ -559,12 +592,48 @@ impl SledStore {
             if layout::owner_entry_parts(account_id, &entry).map(|(_, k)| k) != Some(kind.code()) {
                 continue;
             }
+            let ids = layout::open(&ids).map_err(|e| self.unreadable(e))?;
             for pair in layout::pairs(&ids) {
                 let (id, _) = pair.map_err(|e| self.unreadable(e))?;
                 each(id);
             }
         }
         Ok(())
+    }
+
+    /// Record bucket `n`, unsealed. A request reads the same few buckets
+    /// again and again (a caller's own keys, in the server), so unsealed
+    /// buckets are kept with the stored bytes they came from, and used
+    /// while those are what the store holds: a change is seen at once.
+    fn record_bucket(&self, n: u16) -> Result<Option<Bucket>> {
+        let Some(stored) = self.keys.get(n.to_be_bytes()).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        let lock = || {
+            self.unsealed_buckets
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((seen, plain)) = lock().buckets.get(&n)
+            && *seen == stored
+        {
+            return Ok(Some(Bucket::Unsealed(Arc::clone(plain))));
+        }
+        let plain: Arc<[u8]> = match layout::open(&stored).map_err(|e| self.unreadable(e))? {
+            std::borrow::Cow::Borrowed(_) => return Ok(Some(Bucket::Plain(stored))),
+            std::borrow::Cow::Owned(plain) => plain.into(),
+        };
+        let mut cache = lock();
+        let size = stored.len() + plain.len();
+        if cache.bytes + size > UNSEALED_BUCKET_BYTES {
+            cache.buckets.clear();
+            cache.bytes = 0;
+        }
+        if let Some((old, old_plain)) = cache.buckets.insert(n, (stored, Arc::clone(&plain))) {
+            cache.bytes -= old.len() + old_plain.len();
+        }
+        cache.bytes += size;
+        Ok(Some(Bucket::Unsealed(plain)))
     }
 
     /// Visits the records in the given buckets, in bucket order.
@@ -578,6 +647,7 @@ impl SledStore {
             let Some(bucket) = self.keys.get(n.to_be_bytes()).map_err(|e| self.err(e))? else {
                 continue;
             };
+            let bucket = layout::open(&bucket).map_err(|e| self.unreadable(e))?;
             for pair in layout::pairs(&bucket) {
                 let (id, record) = pair.map_err(|e| self.unreadable(e))?;
                 if !each(&String::from_utf8_lossy(id), record)? {
@@ -796,11 +866,8 @@ impl Storage for SledStore {
     }
 
     fn key(&self, id: &str) -> Result<Option<ApiKey>> {
-        let Some(bucket) = self
-            .keys
-            .get(layout::record_bucket(id))
-            .map_err(|e| self.err(e))?
-        else {
+        let n = u16::from_be_bytes(layout::record_bucket(id));
+        let Some(bucket) = self.record_bucket(n)? else {
             return Ok(None);
         };
         match layout::find(&bucket, id.as_bytes()).map_err(|e| self.unreadable(e))? {
@@ -822,7 +889,7 @@ impl Storage for SledStore {
         while at < order.len() {
             let n = order[at].0;
             let end = at + order[at..].partition_point(|(b, _)| *b == n);
-            if let Some(bucket) = self.keys.get(n.to_be_bytes()).map_err(|e| self.err(e))? {
+            if let Some(bucket) = self.record_bucket(n)? {
                 for &(_, i) in &order[at..end] {
                     if let Some(v) =
                         layout::find(&bucket, ids[i].as_bytes()).map_err(|e| self.unreadable(e))?
@@ -844,6 +911,7 @@ impl Storage for SledStore {
         else {
             return Ok(None);
         };
+        let bucket = layout::open(&bucket).map_err(|e| self.unreadable(e))?;
         match layout::find(&bucket, lookup.as_bytes()).map_err(|e| self.unreadable(e))? {
             Some(id) => self.key(&String::from_utf8_lossy(id)),
             None => Ok(None),
@@ -870,6 +938,7 @@ impl Storage for SledStore {
         let to = layout::expiry_entry_after(account_id, t);
         for item in self.by_expiry.range(from..to) {
             let (_, packed) = item.map_err(|e| self.err(e))?;
+            let packed = layout::open(&packed).map_err(|e| self.unreadable(e))?;
             for pair in layout::pairs(&packed) {
                 let (id, _) = pair.map_err(|e| self.unreadable(e))?;
                 ids.push(String::from_utf8_lossy(id).into_owned());
@@ -888,6 +957,7 @@ impl Storage for SledStore {
             if layout::owner_entry_parts(account_id, &entry)
                 .is_some_and(|(who, _)| who == iam_id.as_bytes())
             {
+                let packed = layout::open(&packed).map_err(|e| self.unreadable(e))?;
                 for pair in layout::pairs(&packed) {
                     pair.map_err(|e| self.unreadable(e))?;
                     n += 1;
