@@ -531,6 +531,31 @@ mod tests {
         assert!(Set::read(Some(&noise)).is_err());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any set seals and opens back to itself, and any bytes behind
+        /// the mark open or are unreadable, without a panic and without
+        /// allocating more than the cap.
+        #[test]
+        fn sealing_round_trips_and_damage_never_panics(
+            pairs in proptest::collection::vec(
+                (proptest::collection::vec(0u8..4, 0..40), proptest::collection::vec(0u8..4, 0..80)),
+                0..40,
+            ),
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let set = Set::from_pairs(pairs);
+            proptest::prop_assert_eq!(Set::read(Some(&set.pack())).unwrap(), set);
+            let mut damaged = SEALED.to_vec();
+            damaged.extend_from_slice(&noise);
+            if let Ok(plain) = open(&damaged) {
+                proptest::prop_assert!(plain.len() <= UNSEALED_MAX);
+            }
+            let _ = Set::read(Some(&damaged));
+        }
+    }
+
     #[test]
     fn buckets_stay_in_range_and_are_stable() {
         // Fixed values: a change of hash would orphan every stored key.
