@@ -85,7 +85,7 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
 
 /// Parses one item of a sequence split out by [`split`] (the text of a
 /// one-item block sequence) into `T`; `None` if it does not parse, in which
-/// case the caller reads the whole document instead, for its error.
+/// case the caller reads the document again for its error (see [`split`]).
 pub fn from_item<T: DeserializeOwned>(item: &str) -> Option<T> {
     let mut one: Vec<T> = serde_yaml::from_str(item).ok()?;
     if one.len() == 1 { one.pop() } else { None }
@@ -116,6 +116,8 @@ pub struct Split<'a> {
 /// the items of those (each for [`from_item`]), by key.
 #[derive(Debug)]
 pub struct SplitItem<'a> {
+    /// Where the item lies in the document (whole lines).
+    pub range: std::ops::Range<usize>,
     pub text: std::borrow::Cow<'a, str>,
     pub seqs: Vec<(&'static str, Vec<&'a str>)>,
 }
@@ -133,7 +135,8 @@ pub struct SplitItem<'a> {
 /// plain block sequence (`key:` alone on its line, then `- ` items). Any
 /// other document gives `None`, and is read whole. So does a document
 /// [`check_limits`] refuses. When a part does not parse, the caller reads
-/// the whole document, for the error with its line and column.
+/// the document again with the parts that did parse blanked out
+/// ([`blank_out`]), for the error with its line and column.
 pub fn split<'a>(text: &'a str, plan: &SplitPlan) -> Option<Split<'a>> {
     if u32::try_from(text.len()).is_err()
         || text.contains(['\r', '\t', '\u{85}', '\u{2028}', '\u{2029}'])
@@ -262,6 +265,7 @@ impl<'a> Cutter<'a, '_> {
         let mut seqs = Vec::new();
         if inner.is_empty() {
             return Some(SplitItem {
+                range: self.offset(start)..self.offset(end),
                 text: std::borrow::Cow::Borrowed(whole),
                 seqs,
             });
@@ -297,7 +301,11 @@ impl<'a> Cutter<'a, '_> {
             patched.to = self.offset(end);
             std::borrow::Cow::Owned(patched.finish())
         };
-        Some(SplitItem { text, seqs })
+        Some(SplitItem {
+            range: self.offset(start)..self.offset(end),
+            text,
+            seqs,
+        })
     }
 }
 
@@ -334,6 +342,24 @@ impl<'a> Patched<'a> {
         self.out.push_str(&self.text[self.from..self.to]);
         self.out
     }
+}
+
+/// `text` with each of the byte ranges `blank` (whole lines, in order, not
+/// overlapping) written as that many empty lines: every other line keeps
+/// its number and its columns. Reading a large document whose parts were
+/// taken apart by [`split`] with the parts that parse blanked out costs
+/// the memory of the parts that do not, not of the whole document.
+pub fn blank_out(text: &str, blank: &[std::ops::Range<usize>]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in blank {
+        out.push_str(&text[at..r.start]);
+        let lines = text[r.clone()].bytes().filter(|&b| b == b'\n').count();
+        out.extend(std::iter::repeat_n('\n', lines));
+        at = r.end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 /// Writes `value` as YAML to `out`, for documents too large to build as one string.
