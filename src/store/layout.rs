@@ -215,6 +215,11 @@ pub fn seal(packed: Vec<u8>) -> Vec<u8> {
     }
 }
 
+/// Whether a stored entry is sealed (compressed), not plain.
+pub fn is_sealed(stored: &[u8]) -> bool {
+    stored.starts_with(&SEALED)
+}
+
 /// The packed set a stored entry holds: the entry itself, or what it
 /// unseals to ([`seal`]).
 pub fn open(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Unreadable> {

@@ -29,7 +29,7 @@ fn sealed(db: &sled::Db) -> (usize, usize) {
             let (_, stored) = item.unwrap();
             let plain = layout::open(&stored).unwrap();
             all += 1;
-            if stored.starts_with(&[0xff; 4]) {
+            if layout::is_sealed(&stored) {
                 sealed += 1;
                 assert!(stored.len() < plain.len(), "{t}: sealed larger than plain");
             } else {
@@ -144,7 +144,7 @@ fn a_damaged_compressed_entry_is_reported() {
         let (entry, stored) = keys
             .iter()
             .map(|i| i.unwrap())
-            .find(|(_, v)| v.starts_with(&[0xff; 4]))
+            .find(|(_, v)| layout::is_sealed(v))
             .expect("a compressed record bucket");
         (entry.to_vec(), stored.to_vec())
     };
@@ -154,28 +154,19 @@ fn a_damaged_compressed_entry_is_reported() {
         v
     };
     let cut = stored[..stored.len() - 3].to_vec();
+    let put = |value: Vec<u8>| {
+        let db = raw(&dir);
+        db.open_tree("keys").unwrap().insert(&entry, value).unwrap();
+        db.flush().unwrap();
+    };
     for damaged in [claims_4_gib, cut] {
-        {
-            let db = raw(&dir);
-            db.open_tree("keys")
-                .unwrap()
-                .insert(&entry, damaged)
-                .unwrap();
-            db.flush().unwrap();
-        }
+        put(damaged);
         let out = iamkeys(&dir).arg("check").output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(1), "{text}");
         assert!(text.contains("key bucket"), "{text}");
         assert!(text.contains("cut short or out of order"), "{text}");
     }
-    {
-        let db = raw(&dir);
-        db.open_tree("keys")
-            .unwrap()
-            .insert(&entry, stored)
-            .unwrap();
-        db.flush().unwrap();
-    }
+    put(stored);
     assert!(run_ok(&dir, &["check"]).contains("consistent"));
 }

@@ -150,9 +150,30 @@ impl PackedKeys {
     }
 }
 
-/// How many bytes of entries [`write_keys`] writes (for a seed or an upgrade)
-/// between giving the memory sled freed meanwhile back to the system.
-pub(super) const RELEASE_EVERY: usize = 8 << 20;
+/// How many bytes of entries a seed or an upgrade writes between giving
+/// the memory sled freed meanwhile back to the system.
+const RELEASE_EVERY: usize = 8 << 20;
+
+/// Counts what a seed or an upgrade writes, and gives the memory sled
+/// frees meanwhile back every [`RELEASE_EVERY`] bytes. sled frees the
+/// nodes an insert replaces in the middle of the heap, where the allocator
+/// keeps them resident: at 100,000 keys that was anywhere from 10 to
+/// 80 MiB on top of what sled holds, run to run.
+#[derive(Default)]
+pub(super) struct Releaser {
+    written: usize,
+}
+
+impl Releaser {
+    /// `bytes` more were written.
+    pub(super) fn wrote(&mut self, bytes: usize) {
+        self.written += bytes;
+        if self.written >= RELEASE_EVERY {
+            self.written = 0;
+            crate::memory::release();
+        }
+    }
+}
 
 /// Writes the key trees of schema 5 for `keys` (into empty trees), each
 /// tree in entry order — appending at the right edge of a tree leaves
@@ -168,12 +189,7 @@ pub(super) fn write_keys<K: AsRef<Placement>>(
     let e = |e: sled::Error| sled_error(dir, e);
     let tree = |name: &str| db.open_tree(name).map_err(e);
     // Writes one packed entry per run of equal `entry`, in the order given.
-    // sled frees the nodes an insert replaces in the middle of the heap,
-    // where the allocator keeps them resident: at 100,000 keys that was
-    // anywhere from 10 to 80 MiB on top of what sled holds, run to run.
-    // Handing them back every few MiB written keeps the peak to what is
-    // live.
-    let mut written = 0usize;
+    let mut releaser = Releaser::default();
     let mut runs = |t: &Tree,
                     order: &[usize],
                     entry: &dyn Fn(usize) -> Vec<u8>,
@@ -189,12 +205,8 @@ pub(super) fn write_keys<K: AsRef<Placement>>(
                 end += 1;
             }
             let value = layout::seal(value);
-            written += this.len() + value.len();
+            releaser.wrote(this.len() + value.len());
             t.insert(this, value).map_err(e)?;
-            if written >= RELEASE_EVERY {
-                written = 0;
-                crate::memory::release();
-            }
             at = end;
         }
         Ok(())

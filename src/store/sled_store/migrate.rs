@@ -113,7 +113,7 @@ pub(super) fn upgrade(lock: &DirLock, db: &Db) -> Result<Option<PathBuf>> {
 /// names it).
 fn copy_packed(dir: &Path, old: &Db, meta: &Tree, new: &Db) -> Result<()> {
     let e = |e: sled::Error| sled_error(dir, e);
-    let mut written = 0usize;
+    let mut releaser = Releaser::default();
     for name in old.tree_names() {
         if &*name == b"meta" || name == old.name() {
             continue;
@@ -125,16 +125,12 @@ fn copy_packed(dir: &Path, old: &Db, meta: &Tree, new: &Db) -> Result<()> {
         );
         for item in &src {
             let (k, v) = item.map_err(e)?;
-            let v = match layout::open(&v) {
-                Ok(set) if packed => layout::seal(set.into_owned()),
+            let v = match packed.then(|| layout::open(&v)) {
+                Some(Ok(set)) => layout::seal(set.into_owned()),
                 _ => v.to_vec(),
             };
-            written += k.len() + v.len();
+            releaser.wrote(k.len() + v.len());
             dst.insert(k, v).map_err(e)?;
-            if written >= RELEASE_EVERY {
-                written = 0;
-                crate::memory::release();
-            }
         }
     }
     write_meta(dir, meta, new)
